@@ -1,0 +1,99 @@
+// Operator CLI: `npm run --silent crm -- <command> [options]`.
+// JSON on stdout; errors on stderr with exit code 2.
+import { parseArgs } from "node:util";
+import { ZodError, z } from "zod";
+import { closeDb, getPool } from "../db.server";
+import { getEnv } from "../env.server";
+import { buildCustomerExport, exportAllCustomers } from "../services/customer-export.server";
+import { getEventStats } from "../services/operations.server";
+import { replayEvents } from "../services/event-replay.server";
+import { isShopDomain } from "../shopify/shop-domain";
+import { closeQueues } from "../../jobs/queues";
+
+class UsageError extends Error {}
+
+const USAGE = `usage: npm run --silent crm -- <command> [options]
+
+commands:
+  customer export --shop <domain> --customer <gid or numeric id>   one customer's full export
+  customers export --shop <domain>                                 every customer's export, one JSON per line
+  events stats --shop <domain>                                     inbox counts by outcome
+  events replay --shop <domain> --status dead                      re-run dead-lettered events
+`;
+
+const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
+const customerOption = z
+  .string()
+  .regex(/^(gid:\/\/shopify\/Customer\/)?\d+$/, "--customer must be a customer gid or numeric id")
+  .transform((value) => (value.startsWith("gid://") ? value : `gid://shopify/Customer/${value}`));
+
+function write(value: unknown) {
+  process.stdout.write(`${JSON.stringify(value)}\n`);
+}
+
+async function run(argv: string[]): Promise<void> {
+  const { positionals, values } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      shop: { type: "string" },
+      customer: { type: "string" },
+      status: { type: "string" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+  const command = positionals.join(" ");
+  if (values.help || command === "") {
+    process.stdout.write(USAGE);
+    return;
+  }
+  const shop = () => shopOption.parse(values.shop ?? "");
+  getEnv();
+  switch (command) {
+    case "customer export": {
+      const customerGid = customerOption.parse(values.customer ?? "");
+      const data = await buildCustomerExport(getPool(), shop(), customerGid);
+      if (!data) throw new UsageError(`customer ${customerGid} not found in ${values.shop} (unknown or deleted)`);
+      write(data);
+      return;
+    }
+    case "customers export": {
+      for await (const data of exportAllCustomers(getPool(), shop())) write(data);
+      return;
+    }
+    case "events stats":
+      write(await getEventStats(shop()));
+      return;
+    case "events replay": {
+      const status = z.enum(["dead", "ignored", "failed"], { message: "--status must be dead, ignored or failed" }).parse(values.status ?? "");
+      write(await replayEvents({ shop: shop(), status }));
+      return;
+    }
+    default:
+      throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
+  }
+}
+
+async function main() {
+  let code = 0;
+  try {
+    await run(process.argv.slice(2));
+  } catch (error) {
+    code = 2;
+    const message =
+      error instanceof ZodError
+        ? error.issues.map((issue) => issue.message).join("\n")
+        : error instanceof Error && error.message.startsWith("Invalid environment")
+          ? error.message
+          : error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+            ? (error as Error).message
+            : `error: ${(error as Error).message}`;
+    process.stderr.write(`${message}\n`);
+  } finally {
+    await Promise.allSettled([closeDb(), closeQueues()]);
+  }
+  process.exit(code);
+}
+
+void main();

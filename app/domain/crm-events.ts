@@ -1,0 +1,117 @@
+// What a webhook means to the CRM, after the Shopify adapter has mapped the payload.
+// Plain data: the worker applies these; nothing here knows about HTTP or Shopify JSON.
+
+export type AddressInput = {
+  countryCode: string | null;
+  province: string | null;
+  city: string | null;
+  zip: string | null;
+  address1: string | null;
+  address2: string | null;
+  isDefault: boolean;
+};
+
+export type CustomerInput = {
+  gid: string;
+  email: string | null;
+  firstName: string | null;
+  lastName: string | null;
+  phone: string | null;
+  state: string | null;
+  note: string | null;
+  verifiedEmail: boolean | null;
+  currency: string | null;
+  addresses: AddressInput[];
+  defaultAddress: AddressInput | null;
+  createdAt: Date | null;
+  updatedAt: Date | null;
+};
+
+export type LineItemInput = {
+  gid: string;
+  productGid: string | null;
+  variantGid: string | null;
+  title: string;
+  variantTitle: string | null;
+  sku: string | null;
+  vendor: string | null;
+  quantity: number;
+  priceMinor: bigint;
+  totalDiscountMinor: bigint;
+  giftCard: boolean;
+};
+
+export type RefundLineInput = { lineItemGid: string; quantity: number; subtotalMinor: bigint; totalTaxMinor: bigint };
+
+export type RefundInput = {
+  gid: string;
+  legacyId: string;
+  orderLegacyId: string;
+  amountMinor: bigint;
+  currency: string | null;
+  note: string | null;
+  lines: RefundLineInput[];
+  refundedAt: Date;
+};
+
+export type OrderInput = {
+  gid: string;
+  legacyId: string;
+  customer: CustomerInput | null;
+  name: string | null;
+  email: string | null;
+  currency: string;
+  presentmentCurrency: string | null;
+  totalPriceMinor: bigint;
+  subtotalMinor: bigint;
+  totalTaxMinor: bigint;
+  totalDiscountsMinor: bigint;
+  shippingMinor: bigint;
+  financialStatus: string | null;
+  fulfillmentStatus: string | null;
+  cancelledAt: Date | null;
+  cancelReason: string | null;
+  test: boolean;
+  sourceName: string | null;
+  tags: string[];
+  discountCodes: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  processedAt: Date | null;
+  closedAt: Date | null;
+  lineItems: LineItemInput[];
+  refunds: RefundInput[];
+};
+
+export type ProductInput = {
+  gid: string;
+  title: string | null;
+  productType: string | null;
+  vendor: string | null;
+  status: string | null;
+  tags: string[];
+  createdAt: Date | null;
+  updatedAt: Date | null;
+};
+
+export type CrmEvent =
+  | { kind: "order"; order: OrderInput }
+  | { kind: "refund"; refund: RefundInput }
+  | { kind: "customer"; customer: CustomerInput }
+  | { kind: "customer_deleted"; customerGid: string }
+  | { kind: "customer_tags"; customerGid: string; tags: string[]; present: boolean; occurredAt: Date }
+  | {
+      kind: "email_consent";
+      customerGid: string;
+      state: string | null;
+      optInLevel: string | null;
+      consentUpdatedAt: Date | null;
+    }
+  | { kind: "product"; product: ProductInput }
+  | { kind: "product_deleted"; productGid: string }
+  | { kind: "app_uninstalled"; shopName: string | null; currency: string | null }
+  | { kind: "scopes_update"; scopes: string[] }
+  | { kind: "bulk_operation_finished"; gid: string; type: string | null; status: string | null; errorCode: string | null; completedAt: Date | null }
+  | { kind: "customer_data_request"; customerGid: string; requestId: string | null; orderLegacyIds: string[] }
+  | { kind: "customer_redact"; customerGid: string; orderLegacyIds: string[] }
+  | { kind: "shop_redact" };

@@ -1,0 +1,51 @@
+// The one place the environment is read and validated. A missing or invalid value
+// stops the process at start with a message naming it.
+import { z } from "zod";
+
+const url = (protocols: string[]) =>
+  z.string().refine((value) => {
+    try {
+      return protocols.includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a ${protocols.join(" or ")} URL`);
+
+const EnvSchema = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("development"),
+  DATABASE_URL: url(["postgresql:", "postgres:"]),
+  REDIS_URL: url(["redis:", "rediss:"]),
+  SHOPIFY_API_KEY: z.string().min(1),
+  SHOPIFY_API_SECRET: z.string().min(1),
+  SHOPIFY_APP_URL: url(["http:", "https:"]),
+  SCOPES: z
+    .string()
+    .default("read_customers,write_customers,read_orders,read_all_orders,read_products,read_discounts,write_discounts,write_app_proxy"),
+  HOST: z.string().min(1).default("127.0.0.1"),
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  APP_BRIDGE_URL: z.string().optional(),
+});
+
+export type Env = z.infer<typeof EnvSchema>;
+
+let cached: Env | undefined;
+
+export function formatEnvIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+}
+
+/** Parses the environment once; throws an Error naming every invalid variable. */
+export function getEnv(source: NodeJS.ProcessEnv = process.env): Env {
+  if (cached && source === process.env) return cached;
+  const parsed = EnvSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`Invalid environment (see .env.example):\n${formatEnvIssues(parsed.error)}`);
+  }
+  if (source === process.env) cached = parsed.data;
+  return parsed.data;
+}

@@ -1,0 +1,77 @@
+// Prometheus metrics. Each process (web, worker) has its own registry; the worker
+// publishes its registry to Redis every few seconds and the web process merges all
+// published registries into GET /metrics with prom-client's AggregatorRegistry, so one
+// scrape sees deliveries, queue depth, lag and processing-time histograms of every process.
+import { AggregatorRegistry, Counter, Gauge, Histogram, Registry, collectDefaultMetrics, type MetricObjectWithValues, type MetricValue } from "prom-client";
+
+export const registry = new Registry();
+collectDefaultMetrics({ register: registry, prefix: "crm_" });
+
+export const webhookDeliveries = new Counter({
+  name: "crm_webhook_deliveries_total",
+  help: "Webhook deliveries received, by outcome (accepted, duplicate, unauthorized, bad_request, too_large, method_not_allowed, unavailable)",
+  labelNames: ["outcome"] as const,
+  registers: [registry],
+});
+
+export const webhookAckSeconds = new Histogram({
+  name: "crm_webhook_ack_seconds",
+  help: "Time from request start to acknowledgement for authentic deliveries",
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  registers: [registry],
+});
+
+export const enqueueFailures = new Counter({
+  name: "crm_webhook_enqueue_failures_total",
+  help: "Inbox rows persisted but not enqueued (Redis unavailable); the sweeper re-enqueues them",
+  registers: [registry],
+});
+
+export const eventProcessingSeconds = new Histogram({
+  name: "crm_event_processing_seconds",
+  help: "Time to apply one webhook event to the CRM model, by topic",
+  labelNames: ["topic"] as const,
+  buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  registers: [registry],
+});
+
+export const eventLagSeconds = new Histogram({
+  name: "crm_event_lag_seconds",
+  help: "Time from receipt of a webhook to its event being applied",
+  buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300],
+  registers: [registry],
+});
+
+export const eventsApplied = new Counter({
+  name: "crm_events_total",
+  help: "Webhook events handled by the worker, by outcome (processed, ignored, failed, dead)",
+  labelNames: ["outcome", "topic"] as const,
+  registers: [registry],
+});
+
+export const queueDepth = new Gauge({
+  name: "crm_queue_depth",
+  help: "Jobs in the webhook queue by state",
+  labelNames: ["state"] as const,
+  registers: [],
+});
+
+export const inboxEvents = new Gauge({
+  name: "crm_inbox_events",
+  help: "Inbox rows by status",
+  labelNames: ["status"] as const,
+  registers: [],
+});
+
+export const oldestPendingSeconds = new Gauge({
+  name: "crm_inbox_oldest_pending_seconds",
+  help: "Age of the oldest received-but-unprocessed inbox row (event lag now)",
+  registers: [],
+});
+
+export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
+
+/** Merges registries published by several processes (counters and histograms are summed). */
+export function mergeSnapshots(snapshots: MetricsSnapshot[]): Registry {
+  return AggregatorRegistry.aggregate(snapshots as never);
+}

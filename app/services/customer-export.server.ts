@@ -1,0 +1,172 @@
+// Everything the app holds about one customer, as plain JSON. Used by the operator
+// CLI and by the customers/data_request compliance webhook.
+import type { PoolClient } from "pg";
+import { formatMinorUnits } from "../domain/money";
+
+type Db = Pick<PoolClient, "query">;
+
+const money = (minor: string | bigint, currency: string | null) => {
+  const code = currency ?? "USD";
+  return { amount: formatMinorUnits(BigInt(minor), code), currencyCode: code };
+};
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+type CustomerRow = {
+  gid: string;
+  email: string | null;
+  first_name: string | null;
+  last_name: string | null;
+  phone: string | null;
+  state: string | null;
+  note: string | null;
+  verified_email: boolean | null;
+  country_code: string | null;
+  province: string | null;
+  city: string | null;
+  addresses: unknown;
+  tags: string[];
+  email_marketing_state: string | null;
+  email_opt_in_level: string | null;
+  email_consent_at: Date | null;
+  shopify_created_at: Date | null;
+  shopify_updated_at: Date | null;
+  redacted_at: Date | null;
+  orders_count: number;
+  total_spent_minor: string;
+  refunded_minor: string;
+  aov_minor: string;
+  aggregate_currency: string | null;
+  currency: string | null;
+  first_order_at: Date | null;
+  last_order_at: Date | null;
+};
+
+const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note, verified_email, country_code, province, city,
+  addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, shopify_created_at, shopify_updated_at,
+  redacted_at, orders_count, total_spent_minor, refunded_minor, aov_minor, aggregate_currency, currency, first_order_at, last_order_at`;
+
+/** The customer's full export, or null when the customer is unknown or deleted. */
+export async function buildCustomerExport(db: Db, shop: string, customerGid: string) {
+  const { rows } = await db.query<CustomerRow>(
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND gid = $2 AND deleted_at IS NULL`,
+    [shop, customerGid],
+  );
+  const customer = rows[0];
+  if (!customer) return null;
+  return assembleExport(db, shop, customer);
+}
+
+/** Every (not deleted) customer's export, in batches, for `customers export`. */
+export async function* exportAllCustomers(db: Db, shop: string, batchSize = 500) {
+  let after = 0n;
+  for (;;) {
+    const { rows } = await db.query<CustomerRow & { id: string }>(
+      `SELECT id, ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3`,
+      [shop, after.toString(), batchSize],
+    );
+    for (const row of rows) yield await assembleExport(db, shop, row);
+    if (rows.length < batchSize) return;
+    after = BigInt(rows[rows.length - 1]!.id);
+  }
+}
+
+async function assembleExport(db: Db, shop: string, c: CustomerRow) {
+  const currency = c.aggregate_currency ?? c.currency;
+  const orders = await db.query<{
+    gid: string;
+    legacy_id: string;
+    name: string | null;
+    email: string | null;
+    currency: string;
+    total_price_minor: string;
+    refunded_minor: string;
+    financial_status: string | null;
+    fulfillment_status: string | null;
+    cancelled_at: Date | null;
+    cancel_reason: string | null;
+    test: boolean;
+    tags: string[];
+    discount_codes: string[];
+    shopify_created_at: Date;
+    shopify_updated_at: Date;
+  }>(
+    `SELECT gid, legacy_id, name, email, currency, total_price_minor, refunded_minor, financial_status, fulfillment_status,
+            cancelled_at, cancel_reason, test, tags, discount_codes, shopify_created_at, shopify_updated_at
+       FROM orders WHERE shop = $1 AND customer_gid = $2 ORDER BY shopify_created_at, gid`,
+    [shop, c.gid],
+  );
+  const orderGids = orders.rows.map((o) => o.gid);
+  const legacyIds = orders.rows.map((o) => o.legacy_id);
+  const [lineItems, refunds] = await Promise.all([
+    db.query<{ order_gid: string; gid: string; product_gid: string | null; title: string; variant_title: string | null; sku: string | null; quantity: number; price_minor: string; product_type: string | null }>(
+      `SELECT li.order_gid, li.gid, li.product_gid, li.title, li.variant_title, li.sku, li.quantity, li.price_minor, p.product_type
+         FROM line_items li LEFT JOIN products p ON p.shop = li.shop AND p.gid = li.product_gid
+        WHERE li.shop = $1 AND li.order_gid = ANY($2::text[]) ORDER BY li.gid`,
+      [shop, orderGids],
+    ),
+    db.query<{ gid: string; order_legacy_id: string; amount_minor: string; currency: string | null; note: string | null; refunded_at: Date }>(
+      `SELECT gid, order_legacy_id, amount_minor, currency, note, refunded_at FROM refunds
+        WHERE shop = $1 AND order_legacy_id = ANY($2::text[]) ORDER BY refunded_at, gid`,
+      [shop, legacyIds],
+    ),
+  ]);
+  return {
+    shop,
+    customer: {
+      id: c.gid,
+      email: c.email,
+      firstName: c.first_name,
+      lastName: c.last_name,
+      phone: c.phone,
+      state: c.state,
+      note: c.note,
+      verifiedEmail: c.verified_email,
+      tags: c.tags,
+      location: { countryCode: c.country_code, province: c.province, city: c.city },
+      addresses: c.addresses ?? [],
+      emailMarketingConsent: { state: c.email_marketing_state, optInLevel: c.email_opt_in_level, updatedAt: iso(c.email_consent_at) },
+      createdAt: iso(c.shopify_created_at),
+      updatedAt: iso(c.shopify_updated_at),
+      redacted: c.redacted_at !== null,
+      ordersCount: c.orders_count,
+      totalSpent: money(c.total_spent_minor, currency),
+      refunded: money(c.refunded_minor, currency),
+      averageOrderValue: money(c.aov_minor, currency),
+      firstOrderAt: iso(c.first_order_at),
+      lastOrderAt: iso(c.last_order_at),
+    },
+    orders: orders.rows.map((o) => ({
+      id: o.gid,
+      name: o.name,
+      email: o.email,
+      createdAt: o.shopify_created_at.toISOString(),
+      updatedAt: o.shopify_updated_at.toISOString(),
+      totalPrice: money(o.total_price_minor, o.currency),
+      refunded: money(o.refunded_minor, o.currency),
+      cancelledAt: iso(o.cancelled_at),
+      cancelReason: o.cancel_reason,
+      financialStatus: o.financial_status,
+      fulfillmentStatus: o.fulfillment_status,
+      test: o.test,
+      tags: o.tags,
+      discountCodes: o.discount_codes,
+      lineItems: lineItems.rows
+        .filter((li) => li.order_gid === o.gid)
+        .map((li) => ({
+          id: li.gid,
+          productId: li.product_gid,
+          productType: li.product_type,
+          title: li.title,
+          variantTitle: li.variant_title,
+          sku: li.sku,
+          quantity: li.quantity,
+          price: money(li.price_minor, o.currency),
+        })),
+      refunds: refunds.rows
+        .filter((r) => r.order_legacy_id === o.legacy_id)
+        .map((r) => ({ id: r.gid, amount: money(r.amount_minor, r.currency ?? o.currency), note: r.note, refundedAt: r.refunded_at.toISOString() })),
+    })),
+  };
+}
+
+export type CustomerExport = NonNullable<Awaited<ReturnType<typeof buildCustomerExport>>>;

@@ -1,0 +1,74 @@
+// Health, metrics and pipeline statistics for operators.
+import { getPool } from "../db.server";
+import { inboxEvents, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
+import { createRedis } from "../redis.server";
+import { getWebhookQueue } from "../../jobs/queues";
+import { mergeSnapshots, readPublishedSnapshots } from "./metrics-publisher.server";
+
+let redis: ReturnType<typeof createRedis> | undefined;
+function sharedRedis() {
+  if (!redis) {
+    redis = createRedis("client");
+    redis.on("error", () => undefined);
+  }
+  return redis;
+}
+
+async function timed<T>(check: () => Promise<T>, timeoutMs = 2_000): Promise<{ ok: boolean; ms: number; error?: string }> {
+  const started = performance.now();
+  try {
+    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref())]);
+    return { ok: true, ms: Math.round(performance.now() - started) };
+  } catch (error) {
+    return { ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
+  }
+}
+
+export async function checkHealth() {
+  const [database, redisCheck] = await Promise.all([timed(() => getPool().query("SELECT 1")), timed(() => sharedRedis().ping())]);
+  return { ok: database.ok && redisCheck.ok, checks: { database, redis: redisCheck } };
+}
+
+export type EventStats = { received: number; processed: number; pending: number; failed: number; dead: number; ignored: number };
+
+export async function getEventStats(shop?: string): Promise<EventStats> {
+  const { rows } = await getPool().query<{ status: string; count: string }>(
+    `SELECT status::text, count(*) AS count FROM webhook_events WHERE ($1::text IS NULL OR shop = $1) GROUP BY status`,
+    [shop ?? null],
+  );
+  const by = Object.fromEntries(rows.map((r) => [r.status, Number(r.count)]));
+  const processed = by.processed ?? 0;
+  const pending = (by.received ?? 0) + (by.failed ?? 0);
+  const failed = by.failed ?? 0;
+  const dead = by.dead ?? 0;
+  const ignored = by.ignored ?? 0;
+  return { received: processed + pending + dead + ignored, processed, pending, failed, dead, ignored };
+}
+
+export async function getOldestPendingAgeSeconds(shop?: string): Promise<number> {
+  const { rows } = await getPool().query<{ age: number | null }>(
+    `SELECT EXTRACT(EPOCH FROM now() - min(received_at))::float8 AS age FROM webhook_events
+      WHERE status IN ('received', 'failed') AND ($1::text IS NULL OR shop = $1)`,
+    [shop ?? null],
+  );
+  return rows[0]?.age ?? 0;
+}
+
+/** Prometheus text: this process's metrics merged with what workers published. */
+export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
+  const [stats, oldest, counts, published] = await Promise.all([
+    getEventStats().catch(() => null),
+    getOldestPendingAgeSeconds().catch(() => null),
+    getWebhookQueue().getJobCounts("waiting", "active", "delayed", "failed", "completed").catch(() => null),
+    readPublishedSnapshots(sharedRedis()).catch(() => []),
+  ]);
+  const live = [inboxEvents, oldestPendingSeconds, queueDepth];
+  live.forEach((gauge) => gauge.reset());
+  if (stats) for (const status of ["processed", "pending", "failed", "dead", "ignored"] as const) inboxEvents.set({ status }, stats[status]);
+  if (oldest !== null) oldestPendingSeconds.set(oldest);
+  if (counts) for (const [state, value] of Object.entries(counts)) queueDepth.set({ state }, value);
+  const own = await registry.getMetricsAsJSON();
+  const liveJson = await Promise.all(live.map((gauge) => gauge.get()));
+  const merged = mergeSnapshots([[...own, ...liveJson] as never, ...published]);
+  return { contentType: merged.contentType, body: await merged.metrics() };
+}

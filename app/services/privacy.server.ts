@@ -1,0 +1,70 @@
+// The privacy compliance work: customers/redact and shop/redact.
+import type { PoolClient } from "pg";
+import { gidFor } from "../shopify/webhook-payloads";
+import { writeAudit } from "./crm-store.server";
+
+type Db = Pick<PoolClient, "query">;
+
+const REDACTED_PAYLOAD = JSON.stringify({ redacted: true });
+
+/**
+ * Erases a customer's personal data (email, names, phone, addresses, note) everywhere
+ * the app keeps it: the customer row, its orders (which are unlinked), the raw inbox
+ * payloads that mention it, and earlier data exports. Keeps the anonymised aggregates.
+ */
+export async function redactCustomer(db: Db, input: { shop: string; customerGid: string; orderLegacyIds: string[]; inboxId: string }) {
+  const { shop, customerGid } = input;
+  const before = await db.query<{ email: string | null; phone: string | null }>(
+    `SELECT email, phone FROM customers WHERE shop = $1 AND gid = $2 FOR UPDATE`,
+    [shop, customerGid],
+  );
+  await db.query(
+    `UPDATE customers SET email = NULL, first_name = NULL, last_name = NULL, phone = NULL, note = NULL,
+            addresses = '[]'::jsonb, province = NULL, city = NULL, redacted_at = COALESCE(redacted_at, now()), updated_at = now()
+      WHERE shop = $1 AND gid = $2`,
+    [shop, customerGid],
+  );
+  const orderGids = input.orderLegacyIds.map((id) => gidFor("Order", id));
+  const orders = await db.query<{ gid: string }>(
+    `UPDATE orders SET email = NULL, customer_gid = NULL, updated_at = now()
+      WHERE shop = $1 AND (customer_gid = $2 OR gid = ANY($3::text[])) RETURNING gid`,
+    [shop, customerGid, orderGids],
+  );
+  await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
+
+  // Raw payloads that name the customer, one of its orders, or its email/phone.
+  const needles = [customerGid, ...orders.rows.map((o) => o.gid), ...orderGids];
+  const email = before.rows[0]?.email;
+  const phone = before.rows[0]?.phone;
+  if (email) needles.push(email);
+  if (phone) needles.push(phone);
+  const scrubbed = await db.query(
+    `UPDATE webhook_events SET payload = $3
+      WHERE shop = $1 AND payload <> $3
+        AND (payload LIKE ANY (SELECT '%' || replace(replace(needle, '%', '\\%'), '_', '\\_') || '%' FROM unnest($2::text[]) AS needle)
+             OR id = $4)`,
+    [shop, [...new Set(needles)], REDACTED_PAYLOAD, input.inboxId],
+  );
+  await writeAudit(db, {
+    shop,
+    actor: "shopify",
+    action: "customer.redacted",
+    subject: customerGid,
+    details: { ordersUnlinked: orders.rowCount ?? 0, payloadsScrubbed: scrubbed.rowCount ?? 0, inboxId: input.inboxId },
+  });
+}
+
+/** Deletes every row the app holds for a shop (shop/redact, 48 h after uninstall). */
+export async function purgeShop(db: Db, input: { shop: string; inboxId: string }) {
+  const { shop } = input;
+  const counts: Record<string, number> = {};
+  for (const table of ["line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log"]) {
+    const result = await db.query(`DELETE FROM ${table} WHERE shop = $1`, [shop]);
+    counts[table] = result.rowCount ?? 0;
+  }
+  const events = await db.query(`DELETE FROM webhook_events WHERE shop = $1 AND id <> $2`, [shop, input.inboxId]);
+  counts.webhook_events = events.rowCount ?? 0;
+  await db.query(`DELETE FROM "Session" WHERE shop = $1`, [shop]);
+  await db.query(`DELETE FROM shops WHERE domain = $1`, [shop]);
+  await writeAudit(db, { shop, actor: "shopify", action: "shop.redacted", details: { deleted: counts, inboxId: input.inboxId } });
+}

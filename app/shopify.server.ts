@@ -1,0 +1,71 @@
+// All Shopify wiring in one place: the app configuration, authentication helpers and
+// the API version. Routes authenticate on their first line through these exports;
+// workers reach a shop through `unauthenticated.admin(shop)`.
+import "@shopify/shopify-app-remix/adapters/node";
+import { ApiVersion, AppDistribution, shopifyApp } from "@shopify/shopify-app-remix/server";
+import { LogSeverity, shopifyApi } from "@shopify/shopify-api";
+import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
+import { getPrisma } from "./db.server";
+import { getEnv } from "./env.server";
+
+/** Keep equal to `[webhooks] api_version` in shopify.app.toml. */
+export const SHOPIFY_API_VERSION = ApiVersion.July26;
+
+function createShopifyApp() {
+  const env = getEnv();
+  return shopifyApp({
+    apiKey: env.SHOPIFY_API_KEY,
+    apiSecretKey: env.SHOPIFY_API_SECRET,
+    apiVersion: SHOPIFY_API_VERSION,
+    scopes: env.SCOPES.split(","),
+    appUrl: env.SHOPIFY_APP_URL,
+    authPathPrefix: "/auth",
+    sessionStorage: new PrismaSessionStorage(getPrisma()),
+    distribution: AppDistribution.AppStore,
+    future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
+    logger: { level: env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? 3 : 1 },
+  });
+}
+
+type ShopifyApp = ReturnType<typeof createShopifyApp>;
+let app: ShopifyApp | undefined;
+
+export function getShopify(): ShopifyApp {
+  app ??= createShopifyApp();
+  return app;
+}
+
+type ShopifyApi = ReturnType<typeof shopifyApi>;
+let api: ShopifyApi | undefined;
+
+/**
+ * The underlying @shopify/shopify-api instance with the same credentials. The webhook
+ * ingress uses its `webhooks.validate` (the check authenticate.webhook runs).
+ */
+export function getShopifyApi(): ShopifyApi {
+  if (!api) {
+    const env = getEnv();
+    const appUrl = new URL(env.SHOPIFY_APP_URL);
+    api = shopifyApi({
+      apiKey: env.SHOPIFY_API_KEY,
+      apiSecretKey: env.SHOPIFY_API_SECRET,
+      apiVersion: SHOPIFY_API_VERSION,
+      hostName: appUrl.host,
+      hostScheme: appUrl.protocol === "http:" ? "http" : "https",
+      isEmbeddedApp: true,
+      scopes: env.SCOPES.split(","),
+      logger: { level: LogSeverity.Error },
+    });
+  }
+  return api;
+}
+
+export const authenticate = {
+  admin: (request: Request) => getShopify().authenticate.admin(request),
+};
+export const unauthenticated = {
+  admin: (shop: string) => getShopify().unauthenticated.admin(shop),
+};
+export const login = (request: Request) => getShopify().login(request);
+export const addDocumentResponseHeaders = (request: Request, headers: Headers) =>
+  getShopify().addDocumentResponseHeaders(request, headers);

@@ -1,0 +1,60 @@
+// Queue definitions and producers. Job ids carry a prefix and no ':' (BullMQ rule).
+import { Queue, type JobsOptions } from "bullmq";
+import type { Redis } from "ioredis";
+import { createRedis } from "../app/redis.server";
+
+export const WEBHOOK_QUEUE = "crm-webhooks";
+
+export type ApplyWebhookJob = { inboxId: string };
+
+/** Retries with exponential backoff; after the last attempt the event is dead-lettered. */
+export const APPLY_WEBHOOK_ATTEMPTS = 8;
+
+const applyJobOptions: JobsOptions = {
+  attempts: APPLY_WEBHOOK_ATTEMPTS,
+  backoff: { type: "exponential", delay: 1_000 },
+  removeOnComplete: { count: 1_000 },
+  removeOnFail: { count: 10_000 },
+};
+
+export function applyWebhookJobId(inboxId: string, replays = 0): string {
+  return replays > 0 ? `wh-${inboxId}-r${replays}` : `wh-${inboxId}`;
+}
+
+let shared: { connection: Redis; queue: Queue<ApplyWebhookJob> } | undefined;
+
+export function getWebhookQueue(): Queue<ApplyWebhookJob> {
+  if (!shared) {
+    const connection = createRedis("producer");
+    // An unreachable Redis must not crash the process: producers fail fast and the
+    // inbox sweeper re-enqueues what was missed.
+    connection.on("error", () => undefined);
+    const queue = new Queue<ApplyWebhookJob>(WEBHOOK_QUEUE, { connection });
+    queue.on("error", () => undefined);
+    shared = { connection, queue };
+  }
+  return shared.queue;
+}
+
+export async function enqueueApplyWebhook(inboxId: string, replays = 0): Promise<void> {
+  await getWebhookQueue().add("apply", { inboxId }, { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) });
+}
+
+export async function enqueueApplyWebhooks(items: { inboxId: string; replays: number }[]): Promise<void> {
+  if (items.length === 0) return;
+  await getWebhookQueue().addBulk(
+    items.map(({ inboxId, replays }) => ({
+      name: "apply",
+      data: { inboxId },
+      opts: { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) },
+    })),
+  );
+}
+
+export async function closeQueues(): Promise<void> {
+  const current = shared;
+  shared = undefined;
+  if (!current) return;
+  await current.queue.close().catch(() => undefined);
+  current.connection.disconnect();
+}

