@@ -5,11 +5,15 @@ import { RemixServer } from "@remix-run/react";
 import { isbot } from "isbot";
 import { renderToPipeableStream } from "react-dom/server";
 import { addDocumentResponseHeaders } from "./shopify.server";
+import { getEnv } from "./env.server";
+import { preloadLocalAppBridge } from "./services/admin-app-bridge-stand-in.server";
 
 const ABORT_DELAY = 5_000;
 
 export default async function handleRequest(request: Request, responseStatusCode: number, responseHeaders: Headers, remixContext: EntryContext) {
   addDocumentResponseHeaders(request, responseHeaders);
+  // With a local App Bridge (APP_BRIDGE_URL: development, tests) preload it, not the CDN's.
+  preloadLocalAppBridge(responseHeaders, getEnv().APP_BRIDGE_URL);
   const callbackName = isbot(request.headers.get("user-agent") ?? "") ? "onAllReady" : "onShellReady";
   return new Promise((resolve, reject) => {
     const { pipe, abort } = renderToPipeableStream(<RemixServer context={remixContext} url={request.url} abortDelay={ABORT_DELAY} />, {

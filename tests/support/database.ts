@@ -1,8 +1,23 @@
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
+import { readFileSync, readdirSync } from "node:fs";
+import { join } from "node:path";
 import pg from "pg";
 
 export const ADMIN_DATABASE_URL = process.env.TEST_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
-export const TEMPLATE_DATABASE = "crm_test_template";
+
+/** The migrated template is named after the migrations it holds, so runs never rebuild
+ * (or drop) a template another run is cloning, and a schema change gets a new one. */
+function migrationsHash(): string {
+  const root = "prisma/migrations";
+  const hash = createHash("sha256");
+  for (const dir of readdirSync(root).sort()) {
+    if (dir.endsWith(".toml")) continue;
+    hash.update(dir).update(readFileSync(join(root, dir, "migration.sql")));
+  }
+  return hash.digest("hex").slice(0, 12);
+}
+
+export const TEMPLATE_DATABASE = `crm_test_tpl_${migrationsHash()}`;
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_DATABASE_URL);

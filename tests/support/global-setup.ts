@@ -1,6 +1,7 @@
-// Prepares a migrated template database once per test run; each integration test
-// file clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
+// Prepares a migrated template database (once per migration set); each integration
+// test file clones it (CREATE DATABASE ... TEMPLATE), which takes milliseconds.
 import { execFileSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { ADMIN_DATABASE_URL, TEMPLATE_DATABASE, databaseUrl } from "./database";
 
@@ -8,13 +9,21 @@ export default async function setup() {
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
   try {
-    await admin.query(`DROP DATABASE IF EXISTS ${TEMPLATE_DATABASE} WITH (FORCE)`);
-    await admin.query(`CREATE DATABASE ${TEMPLATE_DATABASE}`);
+    const exists = await admin.query(`SELECT 1 FROM pg_database WHERE datname = $1`, [TEMPLATE_DATABASE]);
+    if (exists.rowCount) return;
+    // Build under a private name, then rename: a concurrent run never sees a half-migrated template.
+    const building = `${TEMPLATE_DATABASE}_${randomBytes(3).toString("hex")}`;
+    await admin.query(`CREATE DATABASE ${building}`);
+    execFileSync(process.execPath, ["node_modules/prisma/build/index.js", "migrate", "deploy"], {
+      env: { ...process.env, DATABASE_URL: databaseUrl(building) },
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+    try {
+      await admin.query(`ALTER DATABASE ${building} RENAME TO ${TEMPLATE_DATABASE}`);
+    } catch {
+      await admin.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`); // another run won the race
+    }
   } finally {
     await admin.end();
   }
-  execFileSync(process.execPath, ["node_modules/prisma/build/index.js", "migrate", "deploy"], {
-    env: { ...process.env, DATABASE_URL: databaseUrl(TEMPLATE_DATABASE) },
-    stdio: ["ignore", "ignore", "inherit"],
-  });
 }

@@ -1,0 +1,90 @@
+// The shapes the admin pages render. Services (app/services/admin-*.server.ts) build
+// them on the server with every value already formatted for display (money, dates,
+// durations), so server rendering and hydration print the same text.
+
+export const CUSTOMER_SORTS = ["last_order_desc", "last_order_asc", "spent_desc", "spent_asc"] as const;
+export type CustomerSort = (typeof CUSTOMER_SORTS)[number];
+
+export type CustomerListItem = {
+  /** Numeric legacy id (the last segment of gid://shopify/Customer/<id>). */
+  id: string;
+  name: string;
+  email: string | null;
+  redacted: boolean;
+  ordersCount: number;
+  amountSpent: string;
+  lastOrderAt: string | null;
+};
+
+export type CustomerListPage = {
+  customers: CustomerListItem[];
+  total: number;
+  page: number;
+  pageCount: number;
+  pageSize: number;
+  query: string;
+  sort: CustomerSort;
+};
+
+export type RefundView = { id: string; amount: string; refundedAt: string; note: string | null };
+
+export type OrderView = {
+  id: string;
+  name: string;
+  createdAt: string;
+  total: string;
+  financialStatus: string | null;
+  fulfillmentStatus: string | null;
+  test: boolean;
+  itemCount: number;
+  cancellation: { cancelledAt: string; reason: string | null } | null;
+  refunds: RefundView[];
+};
+
+export type CustomerDetail = {
+  id: string;
+  gid: string;
+  name: string;
+  redacted: boolean;
+  email: string | null;
+  phone: string | null;
+  location: string | null;
+  tags: string[];
+  emailMarketingState: string | null;
+  accountState: string | null;
+  customerSince: string | null;
+  metrics: {
+    ordersCount: number;
+    totalSpent: string;
+    refunded: string;
+    averageOrderValue: string;
+    firstOrderAt: string | null;
+    lastOrderAt: string | null;
+  };
+  /** Newest first. */
+  orders: OrderView[];
+};
+
+export const WEBHOOK_STATUSES = ["received", "processed", "failed", "dead", "ignored"] as const;
+export type WebhookStatusName = (typeof WEBHOOK_STATUSES)[number];
+
+export type DeadLetterView = {
+  id: string;
+  topic: string;
+  receivedAt: string;
+  attempts: number;
+  replays: number;
+  lastError: string | null;
+};
+
+export type PipelineOverview = {
+  counts: Record<WebhookStatusName, number>;
+  total: number;
+  pending: { count: number; oldestAge: string | null };
+  applyLag: { samples: number; average: string | null; max: string | null };
+  deadLetters: DeadLetterView[];
+  deadTotal: number;
+  generatedAt: string;
+};
+
+export type ReplayResult = { replayed: number; enqueued: boolean; scope: "one" | "all" };

@@ -1,0 +1,30 @@
+// /app/customers: the store's customers, searchable and sortable, 25 per page.
+import type { LoaderFunctionArgs } from "@remix-run/node";
+import { useLoaderData } from "@remix-run/react";
+import { Page } from "@shopify/polaris";
+import { z } from "zod";
+import { authenticate } from "../shopify.server";
+import { listCustomers } from "../services/admin-customers.server";
+import { CUSTOMER_SORTS } from "../components/view-models";
+import { CustomerList, DEFAULT_CUSTOMER_SORT } from "../components/customer-list";
+
+const SearchSchema = z.object({
+  q: z.string().trim().max(200).catch(""),
+  sort: z.enum(CUSTOMER_SORTS).catch(DEFAULT_CUSTOMER_SORT),
+  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+});
+
+export const loader = async ({ request }: LoaderFunctionArgs) => {
+  const { session } = await authenticate.admin(request);
+  const { q, sort, page } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  return listCustomers({ shop: session.shop, query: q, sort, page });
+};
+
+export default function CustomersRoute() {
+  const data = useLoaderData<typeof loader>();
+  return (
+    <Page title="Customers" subtitle="Everyone who bought from or signed up to your store">
+      <CustomerList data={data} />
+    </Page>
+  );
+}

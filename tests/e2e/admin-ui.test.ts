@@ -1,0 +1,282 @@
+// The merchant admin in a real browser: the built app server (node build/index.js) on a
+// fresh database seeded through the real webhook pipeline, opened the way the Shopify
+// admin opens an embedded app (?embedded=1&shop&host&id_token), with the local App
+// Bridge stand-in. Nothing may leave the machine: the browser aborts (and the test
+// fails on) any request to a non-loopback host, and the server refuses such connections.
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { getJwt } from "@shopify/shopify-api/test-helpers";
+import { closeDb } from "../../app/db.server";
+import { closeQueues } from "../../jobs/queues";
+import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
+import { TEST_SHOP } from "../support/webhooks";
+import { startInProcessWorker } from "../support/pipeline";
+import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
+import { launchGuardedBrowser, watchPage, type GuardedBrowser, type PageProblems } from "../support/browser";
+import { SEEDED, eventStatuses, seedInboxProblems, seedOtherStore, seedStoreThroughWebhooks, storeOfflineSession, type SeededInbox } from "../support/admin-seed";
+
+const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
+const STORE_NAME = TEST_SHOP.replace(/\.myshopify\.com$/, "");
+const OTHER_SHOP = "other-store.myshopify.com";
+
+let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
+let worker: ReturnType<typeof startInProcessWorker>;
+let server: AppServer;
+let guarded: GuardedBrowser;
+let inbox: SeededInbox;
+let otherStore: { deadId: string };
+
+beforeAll(async () => {
+  ensureAppBuild();
+  env = await useIntegrationEnv();
+  worker = startInProcessWorker();
+  await seedStoreThroughWebhooks(TEST_SHOP);
+  otherStore = await seedOtherStore(OTHER_SHOP);
+  inbox = await seedInboxProblems(TEST_SHOP); // last: its pending row never settles
+  await storeOfflineSession(TEST_SHOP);
+  const port = await freePort();
+  server = await startAppServer({
+    port,
+    env: {
+      NODE_ENV: "production",
+      // useIntegrationEnv put this file's database and Redis database into process.env.
+      DATABASE_URL: process.env.DATABASE_URL!,
+      REDIS_URL: process.env.REDIS_URL!,
+      SHOPIFY_API_KEY: TEST_API_KEY,
+      SHOPIFY_API_SECRET: TEST_API_SECRET,
+      APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
+      LOG_LEVEL: "warn",
+    },
+  });
+  const standIn = await fetch(`${server.origin}/dev/app-bridge.js`);
+  expect(standIn.status).toBe(200);
+  guarded = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+});
+
+afterAll(async () => {
+  await guarded?.close();
+  await server?.stop();
+  await worker?.close();
+  await closeQueues();
+  await closeDb();
+  await env?.dropDatabase();
+});
+
+async function embeddedUrl(pathname: string): Promise<string> {
+  const { token } = await getJwt(STORE_NAME, TEST_API_KEY, TEST_API_SECRET);
+  const params = new URLSearchParams({
+    embedded: "1",
+    shop: TEST_SHOP,
+    host: Buffer.from(`admin.shopify.com/store/${STORE_NAME}`).toString("base64"),
+    id_token: token,
+  });
+  return `${server.origin}${pathname}?${params}`;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
+const bodyText = (page: Page) => page.locator("body").innerText();
+
+async function waitForRows(page: Page, count: number) {
+  await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
+}
+
+/** True while the page is the same document (no full reload since the marker was set). */
+const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMarker?: number }).__e2eMarker === 1);
+
+async function waitForStatuses(ids: string[], status: string, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const statuses = await eventStatuses(ids);
+    if (ids.every((id) => statuses[id] === status)) return;
+    if (Date.now() > deadline) throw new Error(`events ${ids.join(", ")} not ${status}: ${JSON.stringify(statuses)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+function assertClean(problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) {
+  expect(problems.pageErrors, "uncaught page errors").toEqual([]);
+  expect(problems.consoleErrors.filter((m) => !allowConsole.some((re) => re.test(m))), "console errors").toEqual([]);
+  expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
+  expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
+  expect(server.egressAttempts(), "app server connections to non-loopback hosts").toEqual([]);
+}
+
+describe("merchant admin UI in headless Chromium", () => {
+  it("GIVEN a seeded store WHEN the merchant browses customers and replays dead letters THEN every page works offline", { timeout: 120_000 }, async () => {
+    const page = await guarded.context.newPage();
+    const problems = watchPage(page);
+    try {
+      // Customers list: the embedded app's first document load.
+      const response = await page.goto(await embeddedUrl("/app/customers"));
+      expect(response?.status()).toBe(200);
+      await page.getByRole("heading", { name: "Customers", level: 1 }).waitFor();
+      await waitForRows(page, 25);
+      await page.waitForFunction(() => Boolean((window as unknown as { shopify?: { __standIn?: boolean } }).shopify?.__standIn));
+      await page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
+      let text = await bodyText(page);
+      expect(text).toContain("29 customers"); // 26 fillers + Ana + Beatriz + the redacted one; the deleted one is not listed
+      expect(text).toContain("Page 1 of 2");
+      expect(text).not.toContain("Carla");
+      expect(text).not.toContain("Zed"); // another store's customer
+      // Newest last order first: Beatriz (Feb 10 2026), then Ana (Feb 3 2026).
+      const firstNames = await page.locator(".Polaris-IndexTable__TableRow").evaluateAll((rows) => rows.slice(0, 2).map((r) => r.querySelector("td")?.textContent));
+      expect(firstNames).toEqual(["Beatriz Costa", "Ana Silva"]);
+      const firstPageText = text;
+      expect(text).toContain("$220.00"); // Beatriz: 50 + 200 - 30 refunded; the cancelled and the test order do not count
+      const polarisStyled = await page.evaluate(() => getComputedStyle(document.querySelector(".Polaris-Page")!).maxWidth);
+      expect(polarisStyled).not.toBe("none"); // Polaris CSS is loaded
+      await shot(page, "01-customers.png");
+
+      // Page 2: the four customers with the oldest orders.
+      await page.getByRole("link", { name: "Next" }).click();
+      await page.waitForURL(/page=2/);
+      await waitForRows(page, 4);
+      text = await bodyText(page);
+      expect(text).toContain("Filler01 Shopper");
+      expect(text).not.toContain("Beatriz");
+      expect(text).toContain("Page 2 of 2");
+      // The redacted customer is listed (on one of the pages) without name or email.
+      const bothPages = `${firstPageText}\n${text}`;
+      expect(bothPages.match(/Redacted customer/g)).toHaveLength(1);
+      expect(bothPages).not.toContain(SEEDED.redacted.firstName);
+      expect(bothPages).not.toContain(SEEDED.redacted.email);
+
+      // Sort by amount spent, highest first: Beatriz (paid orders, refunds deducted) tops the list.
+      await page.getByLabel("Sort by").selectOption("spent_desc");
+      await page.waitForURL(/sort=spent_desc/);
+      await waitForRows(page, 25);
+      expect(await page.locator(".Polaris-IndexTable__TableRow td").first().innerText()).toBe("Beatriz Costa");
+
+      // Search: deleted customers are not found; search is case-insensitive, by name or email.
+      const search = page.getByPlaceholder("Search by name or email");
+      await search.fill("carla");
+      await search.press("Enter");
+      await page.waitForURL(/q=carla/);
+      await page.getByText("No customers match “carla”").waitFor();
+      await page.getByPlaceholder("Search by name or email").fill("BEATRIZ");
+      await page.getByPlaceholder("Search by name or email").press("Enter");
+      await page.waitForURL(/q=BEATRIZ/);
+      await waitForRows(page, 1);
+      text = await bodyText(page);
+      expect(text).toContain("Beatriz Costa");
+      expect(text).toContain("beatriz.costa@example.com");
+      await shot(page, "02-customers-search.png");
+      await page.getByPlaceholder("Search by name or email").fill("ana.silva@EXAMPLE");
+      await page.getByPlaceholder("Search by name or email").press("Enter");
+      await page.waitForURL(/q=ana\.silva/);
+      await waitForRows(page, 1);
+      expect(await page.locator(".Polaris-IndexTable__TableRow td").first().innerText()).toBe("Ana Silva");
+      await page.getByPlaceholder("Search by name or email").fill("beatriz");
+      await page.getByPlaceholder("Search by name or email").press("Enter");
+      await page.waitForURL(/q=beatriz/);
+      await waitForRows(page, 1);
+
+      // Customer page: profile, metrics and the order timeline, newest first.
+      await page.getByRole("link", { name: "Beatriz Costa" }).click();
+      await page.waitForURL(new RegExp(`/app/customers/${SEEDED.beatriz.id}$`));
+      await page.getByRole("heading", { name: "Beatriz Costa", level: 1 }).waitFor();
+      await page.getByText("Order timeline").waitFor();
+      text = await bodyText(page);
+      for (const expected of [
+        "beatriz.costa@example.com",
+        "+14155550123",
+        "Portland, OR, US",
+        "vip",
+        "wholesale",
+        "Subscribed",
+        "Refund",
+        "−$30.00",
+        "on Feb 12, 2026, 15:20 UTC",
+        "Cancelled",
+        "on Jan 16, 2026, 09:05 UTC",
+        "Reason: Customer",
+        "Test order",
+        "Partially refunded",
+      ]) {
+        expect(text, `customer page shows ${expected}`).toContain(expected);
+      }
+      const { beatrizTest, beatrizRefunded, beatrizCancelled, beatrizFirst } = SEEDED.orders;
+      const positions = [beatrizTest, beatrizRefunded, beatrizCancelled, beatrizFirst].map((o) => text.indexOf(o.name));
+      expect(positions.every((p) => p >= 0)).toBe(true);
+      expect([...positions].sort((a, b) => a - b)).toEqual(positions); // newest first
+      expect(await stillSameDocument(page)).toBe(true);
+      await shot(page, "03-customer.png");
+
+      // Pipeline, through the app's navigation menu (client-side navigation).
+      await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).click();
+      await page.waitForURL(/\/app\/pipeline$/);
+      await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
+      await page.getByText("Dead letters").first().waitFor();
+      expect(await stillSameDocument(page)).toBe(true);
+      await waitForRows(page, 2);
+      text = await bodyText(page);
+      expect(text).toContain("customers/update");
+      expect(text).toContain("connect ECONNREFUSED 10.0.0.5:5432");
+      expect(text).toContain("orders/create");
+      expect(text).toContain("deadlock detected");
+      expect(text).not.toContain("other store failure"); // another store's dead letter
+      expect(text).toContain("Oldest pending event");
+      expect(text).toMatch(/4 min/); // the pending event received four minutes ago
+      await shot(page, "04-pipeline.png");
+
+      // Replay one dead letter.
+      const [customerEvent, orderEvent] = inbox.deadIds as [string, string];
+      await page.getByRole("button", { name: `Replay event ${customerEvent}` }).click();
+      await page.getByText("Replay started").waitFor();
+      text = await bodyText(page);
+      expect(text).toContain("Replayed 1 event. The worker is applying it now.");
+      await page.locator("[data-app-bridge-toast]").first().waitFor();
+      await waitForRows(page, 1);
+      await shot(page, "05-pipeline-replayed.png");
+      await waitForStatuses([customerEvent], "processed");
+
+      // Replay all that is left.
+      await page.getByRole("button", { name: "Replay all dead" }).click();
+      await page.getByText("No dead letters").waitFor();
+      expect(await bodyText(page)).toContain("Replayed 1 event.");
+      await waitForStatuses([orderEvent], "processed");
+      expect(await eventStatuses([otherStore.deadId])).toEqual({ [otherStore.deadId]: "dead" }); // replay is per store
+      expect(await stillSameDocument(page)).toBe(true);
+      await shot(page, "06-pipeline-all-replayed.png");
+
+      // The replayed events reached the customer model: Elena is now a customer.
+      await page.locator("ui-nav-menu").getByRole("link", { name: "Customers" }).click();
+      await page.waitForURL(/\/app\/customers$/);
+      await page.getByPlaceholder("Search by name or email").fill("elena");
+      await page.getByPlaceholder("Search by name or email").press("Enter");
+      await waitForRows(page, 1);
+      text = await bodyText(page);
+      expect(text).toContain("Elena Replay");
+      expect(text).toContain("$64.00");
+      expect(await stillSameDocument(page)).toBe(true);
+      assertClean(problems);
+
+      // A document load without a session token goes through Shopify's bounce page, where
+      // (the stand-in for) App Bridge reloads the app URL with a token.
+      const bounceUrl = new URL(await embeddedUrl("/app/pipeline"));
+      bounceUrl.searchParams.delete("id_token");
+      await page.goto(bounceUrl.toString());
+      await page.waitForURL((url) => url.pathname === "/app/pipeline" && url.searchParams.has("id_token"));
+      await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
+      assertClean(problems);
+
+      // An unknown customer id is a 404 page inside the app.
+      const notFound = await page.goto(await embeddedUrl("/app/customers/999999999"));
+      expect(notFound?.status()).toBe(404);
+      await page.getByRole("heading", { name: "Customer not found", level: 1 }).waitFor();
+      await shot(page, "07-customer-not-found.png");
+      assertClean(problems, { allowConsole: [/status of 404/] });
+    } catch (error) {
+      await shot(page, "failure.png").catch(() => undefined);
+      throw new Error(
+        `${(error as Error).message}\n--- page problems: ${JSON.stringify(problems)}\n--- blocked: ${JSON.stringify(guarded.blockedRequests)}\n--- server output:\n${server.output().slice(-4000)}`,
+        { cause: error },
+      );
+    } finally {
+      await page.close();
+    }
+  });
+});
