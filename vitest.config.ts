@@ -14,7 +14,7 @@ export default defineConfig({
         extends: true,
         test: {
           name: "integration",
-          include: ["tests/integration/**/*.test.ts", "tests/e2e/**/*.test.ts"],
+          include: ["tests/integration/**/*.test.ts", "tests/e2e/**/*.test.ts", "tests/twin/**/*.test.ts", "tests/contract/**/*.test.ts"],
           environment: "node",
           // Files share the machine's PostgreSQL and Redis: one at a time keeps timing-
           // sensitive tests honest on 2 cores. Each file still gets its own database.

@@ -29,6 +29,23 @@ const EnvSchema = z.object({
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   APP_BRIDGE_URL: z.string().optional(),
+  // Development and tests only: send the Shopify library's requests for https://{shop}
+  // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin
+  // (app/shopify/twin-fetch.server.ts). Refused when NODE_ENV=production.
+  SHOPIFY_TWIN_URL: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    url(["http:", "https:"])
+      .refine((value) => !URL.canParse(value) || (new URL(value).pathname === "/" && !new URL(value).search), "must be an origin, without a path or query")
+      .optional(),
+  ),
+}).superRefine((env, ctx) => {
+  if (env.NODE_ENV === "production" && env.SHOPIFY_TWIN_URL) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SHOPIFY_TWIN_URL"],
+      message: "must not be set when NODE_ENV=production: it sends Shopify API calls (tokens, Admin GraphQL) to a local Shopify twin (development and tests only)",
+    });
+  }
 });
 
 export type Env = z.infer<typeof EnvSchema>;

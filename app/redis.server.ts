@@ -1,5 +1,6 @@
-// ioredis connections. BullMQ workers need maxRetriesPerRequest: null; producers
-// fail fast (enableOfflineQueue: false) so a Redis outage never blocks a webhook ack.
+// ioredis connections. BullMQ workers need maxRetriesPerRequest: null. Producers and
+// plain clients wait briefly for a (re)connecting Redis but give up within a second,
+// so a Redis outage never holds a webhook acknowledgement for long.
 import { Redis, type RedisOptions } from "ioredis";
 import { getEnv } from "./env.server";
 
@@ -7,6 +8,6 @@ export function createRedis(purpose: "producer" | "worker" | "client", extra: Re
   const options: RedisOptions =
     purpose === "worker"
       ? { maxRetriesPerRequest: null }
-      : { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, commandTimeout: 2_000 };
-  return new Redis(getEnv().REDIS_URL, { lazyConnect: false, ...options, ...extra });
+      : { maxRetriesPerRequest: 1, enableOfflineQueue: true, connectTimeout: 2_000, commandTimeout: 1_000 };
+  return new Redis(getEnv().REDIS_URL, { ...options, ...extra });
 }

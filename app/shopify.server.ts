@@ -7,12 +7,16 @@ import { LogSeverity, shopifyApi } from "@shopify/shopify-api";
 import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prisma";
 import { getPrisma } from "./db.server";
 import { getEnv } from "./env.server";
+import { installTwinFetch } from "./shopify/twin-fetch.server";
 
 /** Keep equal to `[webhooks] api_version` in shopify.app.toml. */
 export const SHOPIFY_API_VERSION = ApiVersion.July26;
 
 function createShopifyApp() {
   const env = getEnv();
+  // Development/tests with SHOPIFY_TWIN_URL only (refused in production): after the
+  // imports above, which set the library's fetch, send https://{shop} requests to the twin.
+  installTwinFetch(env);
   return shopifyApp({
     apiKey: env.SHOPIFY_API_KEY,
     apiSecretKey: env.SHOPIFY_API_SECRET,
@@ -45,6 +49,7 @@ let api: ShopifyApi | undefined;
 export function getShopifyApi(): ShopifyApi {
   if (!api) {
     const env = getEnv();
+    installTwinFetch(env);
     const appUrl = new URL(env.SHOPIFY_APP_URL);
     api = shopifyApi({
       apiKey: env.SHOPIFY_API_KEY,

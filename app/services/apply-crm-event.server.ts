@@ -8,6 +8,7 @@ import {
   getOrderCustomerByLegacyId,
   getOrderHead,
   lockCustomer,
+  lockOrder,
   recomputeCustomerAggregates,
   refreshOrderRefunds,
   upsertCustomer,
@@ -29,6 +30,7 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       return applyOrder(db, shop, event.order);
     case "refund": {
       const { refund } = event;
+      await lockOrder(db, shop, refund.orderLegacyId);
       const order = await getOrderCustomerByLegacyId(db, shop, refund.orderLegacyId);
       if (order.customerGid) await lockCustomer(db, shop, order.customerGid);
       await upsertRefund(db, shop, refund);
@@ -86,7 +88,7 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
     case "app_uninstalled":
       await db.query(`DELETE FROM "Session" WHERE shop = $1`, [shop]);
       await db.query(
-        `UPDATE shops SET uninstalled_at = $2, name = COALESCE($3, name), currency_code = COALESCE($4, currency_code), updated_at = now()
+        `UPDATE shops SET uninstalled_at = $2, name = COALESCE($3, name), "currencyCode" = COALESCE($4, "currencyCode"), updated_at = now()
           WHERE domain = $1 AND installed_at <= $2`,
         [shop, ctx.eventTime, event.shopName, event.currency],
       );
@@ -130,7 +132,8 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
 
 async function applyOrder(db: Db, shop: string, order: OrderInput): Promise<void> {
   const customerGid = order.customer?.gid ?? null;
-  // Lock the customer first: every change to one customer's orders is serialised.
+  await lockOrder(db, shop, order.legacyId);
+  // Then the customer: every change to one customer's orders is serialised.
   if (order.customer) await upsertCustomer(db, shop, order.customer, { embedded: true });
   const before = await getOrderHead(db, shop, order.gid);
   const previousCustomer = before?.customer_gid ?? null;

@@ -6,8 +6,18 @@ import { computeCustomerAggregates } from "../domain/customers/aggregates";
 
 type Db = Pick<PoolClient, "query">;
 
-export async function ensureShop(db: Db, shop: string): Promise<void> {
-  await db.query(`INSERT INTO shops (domain) VALUES ($1) ON CONFLICT (domain) DO NOTHING`, [shop]);
+/**
+ * Creates the shop row on its first event. The app was installed no later than that event
+ * was triggered, so installed_at is the event's time (never in the future), not the time
+ * the worker got to it: otherwise an app/uninstalled that is the shop's first event would
+ * look older than the install and be ignored.
+ */
+export async function ensureShop(db: Db, shop: string, eventTime?: Date): Promise<void> {
+  await db.query(
+    `INSERT INTO shops (domain, installed_at) VALUES ($1, LEAST(COALESCE($2::timestamp, now()::timestamp), now()::timestamp))
+     ON CONFLICT (domain) DO NOTHING`,
+    [shop, eventTime ?? null],
+  );
 }
 
 /**
@@ -42,6 +52,16 @@ export async function upsertCustomer(db: Db, shop: string, c: CustomerInput, opt
       c.createdAt, c.updatedAt,
     ],
   );
+}
+
+/**
+ * Serialises every change to one order (its row and its refunds) until the transaction
+ * ends, whether or not the order row exists yet: a refund read "no such order" while the
+ * order's own transaction was uncommitted, and the refund was then never counted.
+ * Taken before any customer lock, in every path, so lock order stays order -> customer.
+ */
+export async function lockOrder(db: Db, shop: string, orderLegacyId: string): Promise<void> {
+  await db.query(`SELECT pg_advisory_xact_lock(hashtextextended($1, 0))`, [`order:${shop}:${orderLegacyId}`]);
 }
 
 /** Creates an empty customer row if none exists, and locks it. */

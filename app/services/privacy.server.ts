@@ -7,6 +7,13 @@ type Db = Pick<PoolClient, "query">;
 
 const REDACTED_PAYLOAD = JSON.stringify({ redacted: true });
 
+/** A PostgreSQL regex matching `needle` literally and only as a whole token (id, email, phone). */
+function tokenPattern(needle: string): string {
+  const literal = needle.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+  const boundary = "[^A-Za-z0-9._%+@-]";
+  return `(^|${boundary})${literal}($|${boundary})`;
+}
+
 /**
  * Erases a customer's personal data (email, names, phone, addresses, note) everywhere
  * the app keeps it: the customer row, its orders (which are unlinked), the raw inbox
@@ -32,18 +39,23 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
   );
   await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
 
-  // Raw payloads that name the customer, one of its orders, or its email/phone.
+  // Raw payloads that name the customer, one of its orders, or its email/phone; each as a
+  // whole token, so that redacting Customer/42 leaves Customer/420 (and ana@ leaves diana@) alone.
   const needles = [customerGid, ...orders.rows.map((o) => o.gid), ...orderGids];
   const email = before.rows[0]?.email;
   const phone = before.rows[0]?.phone;
   if (email) needles.push(email);
   if (phone) needles.push(phone);
+  const patterns = [...new Set(needles)].map(tokenPattern);
+  // Compliance and consent payloads name the customer by its numeric id only.
+  const legacyId = customerGid.slice(customerGid.lastIndexOf("/") + 1);
+  if (/^\d+$/.test(legacyId)) {
+    patterns.push(`"customer_id"\\s*:\\s*"?${legacyId}([^0-9]|$)`, `"customer"\\s*:\\s*\\{\\s*"id"\\s*:\\s*"?${legacyId}([^0-9]|$)`);
+  }
   const scrubbed = await db.query(
     `UPDATE webhook_events SET payload = $3
-      WHERE shop = $1 AND payload <> $3
-        AND (payload LIKE ANY (SELECT '%' || replace(replace(needle, '%', '\\%'), '_', '\\_') || '%' FROM unnest($2::text[]) AS needle)
-             OR id = $4)`,
-    [shop, [...new Set(needles)], REDACTED_PAYLOAD, input.inboxId],
+      WHERE shop = $1 AND payload <> $3 AND (payload ~ ANY ($2::text[]) OR id = $4)`,
+    [shop, patterns, REDACTED_PAYLOAD, input.inboxId],
   );
   await writeAudit(db, {
     shop,

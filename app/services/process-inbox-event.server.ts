@@ -42,8 +42,9 @@ export async function processInboxEvent(inboxId: string): Promise<ProcessOutcome
       );
       return { outcome: "ignored", topic: row.topic, shop: row.shop, reason: mapped.reason };
     }
-    await ensureShop(db, row.shop);
-    await applyCrmEvent(db, mapped.event, { shop: row.shop, inboxId, eventTime: row.triggered_at ?? row.received_at });
+    const eventTime = row.triggered_at ?? row.received_at;
+    await ensureShop(db, row.shop, eventTime);
+    await applyCrmEvent(db, mapped.event, { shop: row.shop, inboxId, eventTime });
     await db.query(
       `UPDATE webhook_events SET status = 'processed', last_error = NULL, attempts = attempts + 1, processed_at = now() WHERE id = $1`,
       [inboxId],
@@ -60,6 +61,18 @@ export async function recordInboxFailure(inboxId: string, error: unknown, final:
       WHERE id = $1 AND status NOT IN ('processed', 'ignored')`,
     [inboxId, final ? "dead" : "failed", reason.slice(0, 2000)],
   );
+}
+
+/**
+ * Dead-letters a row still waiting ('received' or 'failed') whose job BullMQ failed for good
+ * without the processor recording it. Returns whether the row changed.
+ */
+export async function deadLetterUnrecorded(inboxId: string, reason: string): Promise<boolean> {
+  const result = await getPool().query(
+    `UPDATE webhook_events SET status = 'dead', last_error = $2 WHERE id = $1 AND status IN ('received', 'failed')`,
+    [inboxId, reason.slice(0, 2000)],
+  );
+  return (result.rowCount ?? 0) > 0;
 }
 
 /** Inbox rows persisted but never picked up (Redis was down, or a job was lost). */

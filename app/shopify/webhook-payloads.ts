@@ -121,11 +121,17 @@ function refundSchemaFor(shopCurrency: string | null) {
       transactions: z
         .array(z.object({ kind: z.string(), status: z.string(), amount, currency: optionalText }))
         .default([]),
+      total_duties_set: moneySet,
     })
     .transform((r): RefundInput => {
       // The money returned to the buyer: successful refund transactions.
       const refunded = r.transactions.filter((t) => t.kind === "refund" && t.status === "success");
-      const currency = refunded.find((t) => t.currency)?.currency ?? shopCurrency ?? "USD";
+      // Transactions may carry no currency (Shopify's own sample has null): fall back to the
+      // order's currency, then to the refund's shop-money sets, before assuming USD.
+      const setCurrency =
+        r.refund_line_items.map((line) => line.subtotal_set?.shop_money.currency_code).find(Boolean) ??
+        r.total_duties_set?.shop_money.currency_code;
+      const currency = refunded.find((t) => t.currency)?.currency ?? shopCurrency ?? setCurrency ?? "USD";
       return {
         gid: r.admin_graphql_api_id,
         legacyId: r.id,
@@ -342,7 +348,8 @@ export type MapResult = { ok: true; event: CrmEvent } | { ok: false; reason: str
 
 /** Maps an authentic delivery to a CrmEvent, or says why it cannot be processed. */
 export function mapWebhook(topic: string, rawBody: string): MapResult {
-  const mapper = mappers[topic];
+  // Own keys only: a topic named like an Object.prototype member ("constructor") is unknown.
+  const mapper = Object.hasOwn(mappers, topic) ? mappers[topic] : undefined;
   if (!mapper) return { ok: false, reason: `unknown topic ${JSON.stringify(topic)}` };
   let payload: unknown;
   try {

@@ -13,7 +13,19 @@ const money = (amount: string, currency = "USD") => ({
 let sequence = 1000n;
 export const nextId = () => ++sequence;
 
-export type CustomerSpec = { id: bigint; email?: string | null; firstName?: string; lastName?: string; updatedAt?: string; createdAt?: string; phone?: string | null; countryCode?: string };
+export type CustomerSpec = {
+  id: bigint;
+  email?: string | null;
+  firstName?: string;
+  lastName?: string;
+  updatedAt?: string;
+  createdAt?: string;
+  phone?: string | null;
+  countryCode?: string;
+  address1?: string;
+  city?: string;
+  note?: string | null;
+};
 
 export function customerPayload(c: CustomerSpec) {
   const address = {
@@ -22,9 +34,9 @@ export function customerPayload(c: CustomerSpec) {
     first_name: c.firstName ?? "Ana",
     last_name: c.lastName ?? "Silva",
     company: null,
-    address1: "200 Market St",
+    address1: c.address1 ?? "200 Market St",
     address2: null,
-    city: "Portland",
+    city: c.city ?? "Portland",
     province: "Oregon",
     country: "United States",
     zip: "97204",
@@ -43,7 +55,7 @@ export function customerPayload(c: CustomerSpec) {
     last_name: c.lastName ?? "Silva",
     phone: c.phone ?? null,
     state: "enabled",
-    note: null,
+    note: c.note ?? null,
     verified_email: true,
     multipass_identifier: null,
     tax_exempt: false,
@@ -120,6 +132,7 @@ export type OrderSpec = {
 
 export function orderPayload(o: OrderSpec) {
   const currency = o.currency ?? "USD";
+  const email = o.customer ? (o.customer.email ?? `customer${o.customer.id}@example.com`) : "guest@example.com";
   const lines = o.lines ?? [{ price: o.totalPrice }];
   const createdAt = o.createdAt ?? "2026-01-14T10:21:07-05:00";
   return {
@@ -130,8 +143,8 @@ export function orderPayload(o: OrderSpec) {
     order_number: 1000 + Number(o.id % 100000n),
     test: o.test ?? false,
     source_name: "web",
-    email: o.customer ? `customer${o.customer.id}@example.com` : "guest@example.com",
-    contact_email: o.customer ? `customer${o.customer.id}@example.com` : "guest@example.com",
+    email,
+    contact_email: email,
     phone: null,
     buyer_accepts_marketing: false,
     created_at: createdAt,
@@ -209,5 +222,63 @@ export function productPayload(p: { id: bigint; title?: string; productType?: st
     variants: [],
     options: [],
     images: [],
+  };
+}
+
+/** customer.tags_added / customer.tags_removed (2025-01+): tags moved off the customer payload. */
+export function tagsPayload(t: { customerId: bigint; tags: string[]; occurredAt: string }) {
+  return { customerId: `gid://shopify/Customer/${t.customerId}`, tags: t.tags, occurredAt: t.occurredAt };
+}
+
+/** customers_email_marketing_consent/update. */
+export function emailConsentPayload(c: { customerId: bigint; email?: string; state: string; optInLevel?: string | null; updatedAt: string | null }) {
+  return {
+    customer_id: c.customerId,
+    email_address: c.email ?? `customer${c.customerId}@example.com`,
+    email_marketing_consent: { state: c.state, opt_in_level: c.optInLevel === undefined ? "single_opt_in" : c.optInLevel, consent_updated_at: c.updatedAt },
+  };
+}
+
+/** customers/delete sends only ids. */
+export function customerDeletePayload(id: bigint) {
+  return { id, tax_exemptions: [], admin_graphql_api_id: `gid://shopify/Customer/${id}` };
+}
+
+export function dataRequestPayload(r: { shop: string; customerId: bigint; email?: string | null; phone?: string | null; orderIds?: bigint[]; requestId?: bigint }) {
+  return {
+    shop_id: 954889,
+    shop_domain: r.shop,
+    orders_requested: r.orderIds ?? [],
+    customer: { id: r.customerId, email: r.email ?? null, phone: r.phone ?? null },
+    data_request: { id: r.requestId ?? nextId() },
+  };
+}
+
+export function customerRedactPayload(r: { shop: string; customerId: bigint; email?: string | null; phone?: string | null; orderIds?: bigint[] }) {
+  return {
+    shop_id: 954889,
+    shop_domain: r.shop,
+    customer: { id: r.customerId, email: r.email ?? null, phone: r.phone ?? null },
+    orders_to_redact: r.orderIds ?? [],
+  };
+}
+
+export function shopRedactPayload(shop: string) {
+  return { shop_id: 954889, shop_domain: shop };
+}
+
+/** app/uninstalled: the Shop object. */
+export function shopPayload(s: { shop: string; name?: string; currency?: string }) {
+  return {
+    id: 548380009,
+    name: s.name ?? "Test Store",
+    email: "owner@example.com",
+    domain: s.shop,
+    myshopify_domain: s.shop,
+    currency: s.currency ?? "USD",
+    plan_name: "basic",
+    shop_owner: "Owner",
+    created_at: "2025-01-01T00:00:00-05:00",
+    updated_at: "2025-01-01T00:00:00-05:00",
   };
 }

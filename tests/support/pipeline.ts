@@ -1,4 +1,10 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createServer, type AddressInfo } from "node:net";
 import { Worker } from "bullmq";
+import { Redis } from "ioredis";
+import { receiveWebhook } from "../../app/services/webhook-ingress.server";
+import { toBody } from "./factories";
+import { webhookRequest, type Delivery } from "./webhooks";
 import { createRedis } from "../../app/redis.server";
 import { getPool } from "../../app/db.server";
 import { applyWebhookProcessor } from "../../jobs/apply-webhook.processor";
@@ -7,6 +13,7 @@ import { WEBHOOK_QUEUE, type ApplyWebhookJob } from "../../jobs/queues";
 /** The real worker processor, in this process, on the test's Redis database. */
 export function startInProcessWorker(concurrency = 8) {
   const connection = createRedis("worker");
+  connection.on("error", () => undefined); // outage tests stop Redis on purpose
   const worker = new Worker<ApplyWebhookJob>(WEBHOOK_QUEUE, applyWebhookProcessor, { connection, concurrency });
   worker.on("error", () => undefined);
   return {
@@ -39,4 +46,129 @@ export async function customerRow(shop: string, gid: string) {
     [shop, gid],
   );
   return rows[0] ?? null;
+}
+
+// ---------------------------------------------------------------------------
+// Delivering webhooks and waiting for their effects
+
+/** Sends one signed delivery through the real ingress (no HTTP server). */
+export async function deliver(topic: string, payload: unknown, extra: Partial<Delivery> = {}): Promise<Response> {
+  return receiveWebhook(webhookRequest({ topic, body: typeof payload === "string" ? payload : toBody(payload), ...extra }));
+}
+
+/** Delivers, expects 200, and waits until the worker has handled everything pending. */
+export async function deliverAndSettle(topic: string, payload: unknown, extra: Partial<Delivery> = {}): Promise<void> {
+  const response = await deliver(topic, payload, extra);
+  if (response.status !== 200) throw new Error(`${topic}: HTTP ${response.status} ${await response.text()}`);
+  await waitForInboxSettled();
+}
+
+export async function waitUntil<T>(check: () => Promise<T | null | undefined | false>, { timeoutMs = 30_000, intervalMs = 50, what = "condition" } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await check();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, intervalMs));
+  }
+}
+
+export type InboxRow = { id: string; shop: string; webhook_id: string; topic: string; status: string; attempts: number; replays: number; last_error: string | null; payload: string };
+
+export async function inboxRows(where: { shop?: string; webhookId?: string; topic?: string } = {}): Promise<InboxRow[]> {
+  const { rows } = await getPool().query<InboxRow>(
+    `SELECT id, shop, webhook_id, topic, status::text AS status, attempts, replays, last_error, payload FROM webhook_events
+      WHERE ($1::text IS NULL OR shop = $1) AND ($2::text IS NULL OR webhook_id = $2) AND ($3::text IS NULL OR topic = $3)
+      ORDER BY id`,
+    [where.shop ?? null, where.webhookId ?? null, where.topic ?? null],
+  );
+  return rows;
+}
+
+export async function orderRow(shop: string, gid: string) {
+  const { rows } = await getPool().query(
+    `SELECT gid, legacy_id, customer_gid, email, total_price_minor, refunded_minor, financial_status, cancelled_at, test, shopify_updated_at
+       FROM orders WHERE shop = $1 AND gid = $2`,
+    [shop, gid],
+  );
+  return rows[0] ?? null;
+}
+
+// ---------------------------------------------------------------------------
+// Child processes: the worker, the CLI, the HTTP server, a private redis-server
+
+export type ChildHandle = {
+  child: ChildProcess;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Signals the whole process group (tsx runs the script in a child of its own). */
+  killGroup: (signal: NodeJS.Signals) => void;
+};
+
+/** Spawns a command in its own process group, collecting its output. */
+export function spawnChild(command: string, args: string[], env: NodeJS.ProcessEnv): ChildHandle {
+  const child = spawn(command, args, { cwd: process.cwd(), env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  let err = "";
+  child.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr!.on("data", (chunk: Buffer) => (err += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on("exit", (code, signal) => resolve({ code, signal })),
+  );
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    exited,
+    killGroup: (signal) => {
+      try {
+        if (child.pid) process.kill(-child.pid, signal);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+export const TSX = "node_modules/.bin/tsx";
+
+/** `crm <args>` as an operator runs it; resolves with its exit code and output. */
+export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const handle = spawnChild(TSX, ["app/cli/crm.ts", ...args], env);
+  const { code } = await handle.exited;
+  return { code, stdout: handle.stdout(), stderr: handle.stderr() };
+}
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** A throwaway redis-server on its own port, for outage tests (never the shared one). */
+export async function startRedisServer(port: number): Promise<ChildHandle> {
+  const handle = spawnChild("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"], process.env);
+  await waitUntil(
+    async () => {
+      if (handle.child.exitCode !== null) throw new Error(`redis-server exited: ${handle.stdout()}${handle.stderr()}`);
+      const probe = new Redis({ port, host: "127.0.0.1", lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+      probe.on("error", () => undefined);
+      try {
+        await probe.connect();
+        return (await probe.ping()) === "PONG";
+      } catch {
+        return false;
+      } finally {
+        probe.disconnect();
+      }
+    },
+    { timeoutMs: 10_000, what: `redis-server on ${port}` },
+  );
+  return handle;
 }

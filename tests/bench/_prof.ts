@@ -1,0 +1,23 @@
+import { execFileSync } from "node:child_process";
+import { freshDatabase, flushBenchRedis, startChild, appEnv, waitForPort, runLoadgen } from "./lib/common";
+const db = await freshDatabase("prof");
+await flushBenchRedis();
+const mode = process.env.MODE ?? "closed";
+const prof = process.env.PROF ? ["--cpu-prof", "--cpu-prof-dir=/tmp/prof"] : [];
+const server = startChild([...prof, process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(db.url, { PORT: "39103", ...(process.env.POOL ? { DATABASE_POOL_SIZE: process.env.POOL } : {}), ...(process.env.INFL ? { CRM_INBOX_IN_FLIGHT: process.env.INFL } : {}) }));
+await waitForPort(39103, server);
+const snap = () => Object.fromEntries(execFileSync("/tmp/cpusnap.sh").toString().trim().split("\n").map((l) => { const [k, v] = l.split(" "); return [k, Number(v)]; }));
+await runLoadgen({ port: 39103, path: "/webhooks/orders", mode: "closed", connections: 50, durationMs: 2000, maxRequests: 1_000_000, source: { kind: "orders", distinct: 2000, seed: 3, customers: 1000, webhookPrefix: "w" + Date.now(), orderIdBase: 1 } }, 120000);
+const a = snap();
+const t0 = Date.now();
+const r = await runLoadgen({ port: 39103, path: "/webhooks/orders", mode: mode as "closed", rate: Number(process.env.RATE ?? 1000), connections: 50, durationMs: 8000, maxRequests: 1_000_000, source: { kind: "orders", distinct: 20000, seed: 3, customers: 1000, webhookPrefix: "p" + Date.now(), orderIdBase: 1 } }, 120000);
+const secs = (Date.now() - t0) / 1000;
+const b = snap();
+console.log(JSON.stringify(r));
+const agg: Record<string, number> = {};
+for (const [k, v] of Object.entries(b)) { if (a[k] === undefined) continue; const name = k === `${server.proc.pid}:node` ? "SERVER" : k.split(":")[1]!; agg[name] = (agg[name] ?? 0) + ((v as number) - a[k]) / secs; }
+const d = Object.entries(agg).map(([k, v]) => [k, Math.round(v)] as const).filter(([, v]) => v > 2).sort((x, y) => y[1] - x[1]);
+console.log("cpu % of one core (processes alive throughout; loadgen excluded):", JSON.stringify(d));
+await server.stop();
+await db.drop();
+await (await import("./lib/common")).finishBench();

@@ -1,0 +1,347 @@
+// Shared plumbing for the benchmarks (tests/bench/*.ts, run with tsx, not vitest):
+// a private PostgreSQL database per run, Redis database 14, child processes for the
+// real server / worker / load generator, statistics and result printing.
+// All load goes to 127.0.0.1; every wait is bounded.
+import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { cpus } from "node:os";
+import { createConnection } from "node:net";
+import { fileURLToPath } from "node:url";
+import path from "node:path";
+import pg from "pg";
+import { Redis } from "ioredis";
+import { TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL } from "../../support/env";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
+export const ADMIN_DATABASE_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
+export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/14";
+export const BENCH_SECRET = TEST_API_SECRET;
+const TEMPLATE = "crm_bench_template";
+
+export function databaseUrl(name: string): string {
+  const url = new URL(ADMIN_DATABASE_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
+
+let templateReady = false;
+
+/** Migrates a template database once per bench process (prisma migrate deploy). */
+async function ensureTemplate(): Promise<void> {
+  if (templateReady) return;
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${TEMPLATE}`);
+  });
+  execFileSync(process.execPath, ["node_modules/prisma/build/index.js", "migrate", "deploy"], {
+    cwd: ROOT,
+    env: { ...process.env, DATABASE_URL: databaseUrl(TEMPLATE) },
+    stdio: ["ignore", "ignore", "inherit"],
+    timeout: 120_000,
+  });
+  templateReady = true;
+}
+
+/** A fresh migrated database `crm_bench_<suffix>` (dropped first if left over). */
+export async function freshDatabase(suffix: string): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
+  await ensureTemplate();
+  const name = `crm_bench_${suffix}`;
+  await admin(async (c) => {
+    await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
+  });
+  return { name, url: databaseUrl(name), drop: () => admin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))) };
+}
+
+/** Drops the template database and releases the Redis lease (end of a bench script). */
+export async function finishBench(): Promise<void> {
+  await admin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${TEMPLATE} WITH (FORCE)`))).catch(() => undefined);
+  templateReady = false;
+  await releaseBenchRedis();
+}
+
+let leaseRelease: (() => Promise<void>) | undefined;
+
+/**
+ * Takes the integration tests' lease on the bench Redis database index (a key in
+ * database 0, see tests/support/env.ts), so a concurrent test file never picks the
+ * index the benchmark flushes. Waits up to 2 minutes for a holder to finish.
+ */
+export async function leaseBenchRedis(): Promise<void> {
+  if (leaseRelease) return;
+  const url = new URL(BENCH_REDIS_URL);
+  const index = Number(url.pathname.slice(1) || "0");
+  url.pathname = "/0";
+  const client = new Redis(url.toString(), { maxRetriesPerRequest: 1 });
+  const key = `crm-test:redis-db-lease:${index}`;
+  const token = `bench:${process.pid}`;
+  try {
+    const deadline = Date.now() + 120_000;
+    while ((await client.set(key, token, "PX", 60 * 60_000, "NX")) !== "OK") {
+      // A lease left by a bench process that died: take it over.
+      const holder = /^bench:(\d+)$/.exec((await client.get(key)) ?? "");
+      if (holder && !isAlive(Number(holder[1]))) {
+        await client.set(key, token, "PX", 60 * 60_000);
+        break;
+      }
+      if (Date.now() > deadline) throw new Error(`Redis database ${index} is leased by ${await client.get(key)}; set BENCH_REDIS_URL to another index`);
+      await sleep(1_000);
+    }
+  } finally {
+    client.disconnect();
+  }
+  leaseRelease = async () => {
+    const releaser = new Redis(url.toString(), { maxRetriesPerRequest: 1 });
+    try {
+      if ((await releaser.get(key)) === token) await releaser.del(key);
+    } finally {
+      releaser.disconnect();
+    }
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export async function releaseBenchRedis(): Promise<void> {
+  const release = leaseRelease;
+  leaseRelease = undefined;
+  await release?.().catch(() => undefined);
+}
+
+/** Empties the bench Redis database (index 14 by default) and nothing else. */
+export async function flushBenchRedis(): Promise<void> {
+  await leaseBenchRedis();
+  const redis = new Redis(BENCH_REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 1 });
+  try {
+    await redis.flushdb();
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/** Environment for the app's processes (server, worker) on the bench database. */
+export function appEnv(databaseUrlValue: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    TZ: process.env.TZ,
+    NODE_ENV: "production",
+    DATABASE_URL: databaseUrlValue,
+    REDIS_URL: BENCH_REDIS_URL,
+    SHOPIFY_API_KEY: TEST_API_KEY,
+    SHOPIFY_API_SECRET: BENCH_SECRET,
+    SHOPIFY_APP_URL: TEST_APP_URL,
+    HOST: "127.0.0.1",
+    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+    ...extra,
+  };
+}
+
+export type Child = { proc: ChildProcess; stop: () => Promise<void>; output: () => string };
+
+/** Spawns a child process; stop() sends SIGTERM, then SIGKILL after 10 s. */
+export function startChild(args: string[], env: NodeJS.ProcessEnv): Child {
+  const proc = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+  let tail = "";
+  const keep = (chunk: Buffer) => {
+    tail = (tail + chunk.toString()).slice(-8_000);
+  };
+  proc.stdout!.on("data", keep);
+  proc.stderr!.on("data", keep);
+  const exited = once(proc, "exit");
+  return {
+    proc,
+    output: () => tail,
+    stop: async () => {
+      if (proc.exitCode !== null || proc.signalCode !== null) return;
+      proc.kill("SIGTERM");
+      const timer = setTimeout(() => proc.kill("SIGKILL"), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** Waits until something accepts TCP connections on 127.0.0.1:port. */
+export async function waitForPort(port: number, child: Child, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (child.proc.exitCode !== null) throw new Error(`process exited (${child.proc.exitCode}) before listening:\n${child.output()}`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const socket = createConnection({ host: "127.0.0.1", port });
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once("error", () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > deadline) throw new Error(`nothing listening on ${port} after ${timeoutMs} ms:\n${child.output()}`);
+    await sleep(100);
+  }
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export function startRealServer(databaseUrlValue: string, port: number, extra: Record<string, string> = {}): Child {
+  return startChild([process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(databaseUrlValue, { PORT: String(port), ...extra }));
+}
+
+export function startWorker(databaseUrlValue: string, extra: Record<string, string> = {}): Child {
+  return startChild(["--import", "tsx", "jobs/worker.ts"], appEnv(databaseUrlValue, extra));
+}
+
+export function startBareServer(port: number): Child {
+  return startChild(["--import", "tsx", "tests/bench/bare-server.ts"], { ...process.env, BENCH_PORT: String(port), SHOPIFY_API_SECRET: BENCH_SECRET });
+}
+
+/** Runs the load generator in its own process and returns its JSON result. */
+export async function runLoadgen<T = LoadResult>(config: LoadgenConfig, timeoutMs: number): Promise<T> {
+  const proc = spawn(process.execPath, ["--max-old-space-size=4096", "--import", "tsx", "tests/bench/loadgen.ts", JSON.stringify(config)], {
+    cwd: ROOT,
+    env: process.env,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  let out = "";
+  proc.stdout!.on("data", (chunk: Buffer) => (out += chunk.toString()));
+  const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+  const [code] = (await once(proc, "exit")) as [number | null];
+  clearTimeout(timer);
+  const line = out.trim().split("\n").pop() ?? "";
+  if (code !== 0) throw new Error(`loadgen exited ${code}: ${out.slice(-2000)}`);
+  return JSON.parse(line) as T;
+}
+
+export type LoadSource =
+  | { kind: "orders"; distinct: number; seed: number; customers: number; webhookPrefix: string; orderIdBase: number }
+  | { kind: "scenario"; seed: number; deliveries: number };
+
+export type LoadgenConfig = {
+  port: number;
+  path?: string;
+  mode: "closed" | "open";
+  connections: number;
+  durationMs: number;
+  /** open loop: deliveries per second */
+  rate?: number;
+  /** hard bound on deliveries sent */
+  maxRequests: number;
+  /** closed-loop warm-up before measuring (not recorded) */
+  warmupMs?: number;
+  source: LoadSource;
+};
+
+export type LoadResult = {
+  mode: "closed" | "open";
+  connections: number;
+  rate: number | null;
+  sent: number;
+  completed: number;
+  errors: number;
+  statuses: Record<string, number>;
+  elapsedSeconds: number;
+  /** 2xx responses per second over the measured window */
+  ackPerSecond: number;
+  latencyMs: Percentiles;
+  maxLagMs?: number;
+  /** CPU time of the load generator over the window, % of one core */
+  loadgenCpuPercent: number;
+};
+
+export type Percentiles = { p50: number; p90: number; p99: number; p999: number; max: number; mean: number };
+
+export function percentiles(values: ArrayLike<number>): Percentiles {
+  const sorted = Float64Array.from(values).sort();
+  const at = (q: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!);
+  let sum = 0;
+  for (const v of sorted) sum += v;
+  return {
+    p50: round(at(0.5)),
+    p90: round(at(0.9)),
+    p99: round(at(0.99)),
+    p999: round(at(0.999)),
+    max: round(sorted.length ? sorted[sorted.length - 1]! : NaN),
+    mean: round(sorted.length ? sum / sorted.length : NaN),
+  };
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/** Parses --name=value / --name value flags into a map (numbers where numeric). */
+export function parseFlags(argv = process.argv.slice(2)): Record<string, string> {
+  const flags: Record<string, string> = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith("--")) continue;
+    const eq = arg.indexOf("=");
+    if (eq > 0) flags[arg.slice(2, eq)] = arg.slice(eq + 1);
+    else if (argv[i + 1] && !argv[i + 1]!.startsWith("--")) flags[arg.slice(2)] = argv[++i]!;
+    else flags[arg.slice(2)] = "true";
+  }
+  return flags;
+}
+
+export function numberFlag(flags: Record<string, string>, name: string, fallback: number): number {
+  const value = flags[name];
+  if (value === undefined) return fallback;
+  const parsed = Number(value);
+  if (!Number.isFinite(parsed) || parsed < 0) throw new Error(`--${name} must be a non-negative number, got ${value}`);
+  return parsed;
+}
+
+export function machine() {
+  const list = cpus();
+  return { cores: list.length, cpu: list[0]?.model ?? "unknown", node: process.version };
+}
+
+/** Prints the machine-readable result (one JSON document) and the human summary. */
+export function report(name: string, result: unknown, summary: string[]): void {
+  process.stdout.write(`${JSON.stringify({ bench: name, machine: machine(), ...(result as object) })}\n`);
+  process.stdout.write(`\n== ${name} ==\n${summary.join("\n")}\n\n`);
+}
+
+/** Tiny deterministic PRNG (mulberry32): the same seed gives the same deliveries in every process. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Polls fn until it returns true or the timeout passes (then throws). */
+export async function waitUntil(what: string, fn: () => Promise<boolean>, timeoutMs: number, everyMs = 250): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn()) return;
+    if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeoutMs} ms`);
+    await sleep(everyMs);
+  }
+}

@@ -1,0 +1,77 @@
+// The built server (`node build/index.js`, what `npm start` runs) as a child process on a
+// free port: signed webhooks over real HTTP, /healthz and /metrics.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { randomUUID } from "node:crypto";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { closeDb } from "../../app/db.server";
+import { closeQueues } from "../../jobs/queues";
+import { childProcessEnv, useIntegrationEnv } from "../support/env";
+import { customerPayload, toBody } from "../support/factories";
+import { freePort, inboxRows, spawnChild, waitUntil, type ChildHandle } from "../support/pipeline";
+import { deliveryHeaders, TEST_SHOP } from "../support/webhooks";
+
+let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
+let server: ChildHandle;
+let base: string;
+
+beforeAll(async () => {
+  env = await useIntegrationEnv();
+  if (!existsSync("build/index.js")) execFileSync("npm", ["run", "build"], { stdio: "ignore" });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  server = spawnChild(process.execPath, ["build/index.js"], childProcessEnv({ HOST: "127.0.0.1", PORT: String(port), NODE_ENV: "production" }));
+  await waitUntil(
+    async () => {
+      if (server.child.exitCode !== null) throw new Error(`server exited: ${server.stderr()}`);
+      return fetch(`${base}/healthz`).then((r) => r.status === 200, () => false);
+    },
+    { timeoutMs: 30_000, what: "the server to answer /healthz" },
+  );
+});
+
+afterAll(async () => {
+  server?.child.kill("SIGTERM");
+  const exit = await Promise.race([server?.exited, new Promise((resolve) => setTimeout(() => resolve("timeout"), 15_000))]);
+  if (exit === "timeout") server.killGroup("SIGKILL");
+  await closeQueues();
+  await closeDb();
+  await env?.dropDatabase();
+});
+
+const post = (path: string, body: string, headers: Record<string, string>) => fetch(`${base}${path}`, { method: "POST", body, headers });
+
+describe("HTTP server (build/index.js)", () => {
+  it("accepts a signed webhook with 200 and stores it", async () => {
+    const webhookId = randomUUID();
+    const body = toBody(customerPayload({ id: 9101n, email: "http@example.com" }));
+    const response = await post("/webhooks/customers", body, deliveryHeaders({ topic: "customers/create", body, webhookId }));
+    expect(response.status).toBe(200);
+    expect(await inboxRows({ webhookId })).toEqual([expect.objectContaining({ shop: TEST_SHOP, topic: "customers/create", payload: body })]);
+  });
+
+  it("refuses a bad HMAC with 401 on every webhook route, including compliance", async () => {
+    for (const [path, topic] of [["/webhooks/customers", "customers/create"], ["/webhooks/compliance", "customers/redact"], ["/webhooks/orders", "orders/create"]] as const) {
+      const webhookId = randomUUID();
+      const body = '{"id":1}';
+      const response = await post(path, body, deliveryHeaders({ topic, body, webhookId, secret: "wrong-secret" }));
+      expect(response.status, path).toBe(401);
+      expect(await inboxRows({ webhookId })).toEqual([]);
+    }
+  });
+
+  it("GET /healthz: 200 with the database and Redis checks", async () => {
+    const response = await fetch(`${base}/healthz`);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toMatchObject({ ok: true, checks: { database: { ok: true }, redis: { ok: true } } });
+  });
+
+  it("GET /metrics: Prometheus text with the delivery counters", async () => {
+    const response = await fetch(`${base}/metrics`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toMatch(/^text\/plain/);
+    const text = await response.text();
+    expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="accepted"\} 1$/m);
+    expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="unauthorized"\} 3$/m);
+  });
+});
