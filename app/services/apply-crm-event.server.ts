@@ -130,11 +130,16 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
   }
 }
 
-async function applyOrder(db: Db, shop: string, order: OrderInput): Promise<void> {
-  const customerGid = order.customer?.gid ?? null;
+async function applyOrder(db: Db, shop: string, incoming: OrderInput): Promise<void> {
+  let order = incoming;
   await lockOrder(db, shop, order.legacyId);
   // Then the customer: every change to one customer's orders is serialised.
-  if (order.customer) await upsertCustomer(db, shop, order.customer, { embedded: true });
+  if (order.customer) {
+    const { redacted } = await upsertCustomer(db, shop, order.customer, { embedded: true });
+    // A redacted customer stays erased: a late order event neither re-links it nor restores its email.
+    if (redacted) order = { ...order, customer: null, email: null };
+  }
+  const customerGid = order.customer?.gid ?? null;
   const before = await getOrderHead(db, shop, order.gid);
   const previousCustomer = before?.customer_gid ?? null;
   if (previousCustomer && previousCustomer !== customerGid) await lockCustomer(db, shop, previousCustomer);

@@ -25,11 +25,16 @@ export async function ensureShop(db: Db, shop: string, eventTime?: Date): Promis
  * deleted or redacted. Always leaves the customer row locked until the transaction ends,
  * which serialises every change to one customer's orders and aggregates.
  */
-export async function upsertCustomer(db: Db, shop: string, c: CustomerInput, options: { embedded: boolean }): Promise<void> {
+export async function upsertCustomer(
+  db: Db,
+  shop: string,
+  c: CustomerInput,
+  options: { embedded: boolean },
+): Promise<{ redacted: boolean }> {
   const location = c.defaultAddress ?? c.addresses.find((a) => a.isDefault) ?? c.addresses[0] ?? null;
   // A customer embedded in an order carries only its default address: keep the full list.
   const addresses = options.embedded ? null : JSON.stringify(c.addresses);
-  await db.query(
+  const written = await db.query(
     `INSERT INTO customers (shop, gid, email, first_name, last_name, phone, state, note, verified_email, currency,
                             country_code, province, city, addresses, shopify_created_at, shopify_updated_at, updated_at)
      VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,COALESCE($14::jsonb, '[]'::jsonb),$15,$16, now())
@@ -45,13 +50,21 @@ export async function upsertCustomer(db: Db, shop: string, c: CustomerInput, opt
        updated_at = now()
      WHERE customers.deleted_at IS NULL AND customers.redacted_at IS NULL
        AND (customers.shopify_updated_at IS NULL OR EXCLUDED.shopify_updated_at IS NULL
-            OR customers.shopify_updated_at <= EXCLUDED.shopify_updated_at)`,
+            OR customers.shopify_updated_at <= EXCLUDED.shopify_updated_at)
+     RETURNING 1`,
     [
       shop, c.gid, c.email, c.firstName, c.lastName, c.phone, c.state, c.note, c.verifiedEmail, c.currency,
       location?.countryCode ?? null, location?.province ?? null, location?.city ?? null, addresses,
       c.createdAt, c.updatedAt,
     ],
   );
+  if (written.rowCount) return { redacted: false };
+  // Not written: stale, deleted or redacted. Only the last one changes what callers may store.
+  const { rows } = await db.query<{ redacted: boolean }>(
+    `SELECT redacted_at IS NOT NULL AS redacted FROM customers WHERE shop = $1 AND gid = $2`,
+    [shop, c.gid],
+  );
+  return { redacted: rows[0]?.redacted ?? false };
 }
 
 /**

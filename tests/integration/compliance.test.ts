@@ -168,6 +168,20 @@ describe("customers/redact", () => {
     const row = await customerRow(TEST_SHOP, cgid(r.id));
     expect(row).toMatchObject({ email: null, first_name: null, last_name: null, phone: null });
   });
+
+  it("a late orders/updated for one of the redacted customer's orders neither re-links it nor restores its email", async () => {
+    await deliverAndSettle(
+      "orders/updated",
+      orderPayload({ id: 424201n, customer: r, totalPrice: "50.00", updatedAt: "2026-02-02T00:00:00-05:00", financialStatus: "refunded" }),
+    );
+    const { rows } = await db().query(`SELECT customer_gid, email, financial_status FROM orders WHERE shop = $1 AND gid = $2`, [
+      TEST_SHOP,
+      "gid://shopify/Order/424201",
+    ]);
+    expect(rows[0]).toEqual({ customer_gid: null, email: null, financial_status: "refunded" });
+    const exportText = await allExportsText(TEST_SHOP);
+    for (const pii of piiOfR) expect(mentions(exportText, pii), pii).toBe(false);
+  });
 });
 
 describe("shop/redact", () => {

@@ -239,8 +239,7 @@ async function prepareDatabase(): Promise<void> {
   } finally {
     await admin.end();
   }
-  const env = { ...process.env, DATABASE_URL };
-  env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} ${UNREF_LONG_TIMERS}`.trim();
+  const env: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ""} ${UNREF_LONG_TIMERS}`.trim() };
   await run("npm", ["run", "--silent", "setup"], env, "setup");
   pool = new pg.Pool({ connectionString: DATABASE_URL, max: 3 });
   if ((await appliedMigrations(pool)) < migrationNames().length) {
@@ -354,7 +353,7 @@ async function waitForHealth(origin: string, app: Child): Promise<void> {
 
 // ------------------------------------------------------------------ install
 
-async function install(appOrigin: string): Promise<void> {
+async function install(): Promise<void> {
   // The merchant opens the app in the admin: the twin's admin page redirects to the embedded
   // URL with a fresh session token; the app's first document load performs token exchange.
   const opened = await fetch(`${twin!.url}/store/${STORE_NAME}/apps/${API_KEY}`, { redirect: "manual" });
@@ -582,7 +581,7 @@ async function main() {
   const worker = startChild("worker", ["--import", "tsx", "jobs/worker.ts"], childEnv);
   step(`Started app pid=${app.child.pid} on ${appOrigin}, worker pid=${worker.child.pid}.`);
   await waitForHealth(appOrigin, app);
-  await install(appOrigin);
+  await install();
 
   say(`Admin UI: ${twin!.url}/store/${STORE_NAME}/apps/${API_KEY}`);
   step(`Admin UI ready ${elapsed()} s after start (the link opens the embedded app with a fresh session token; the twin plays the Shopify admin).`);

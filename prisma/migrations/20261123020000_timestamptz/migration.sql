@@ -1,0 +1,57 @@
+-- Times become absolute instants. Values written so far were UTC wall-clock times
+-- (the app runs in UTC), so interpret them as UTC while converting.
+SET TIME ZONE 'UTC';
+
+-- AlterTable
+ALTER TABLE "shops" ALTER COLUMN "installed_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "uninstalled_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "updated_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "webhook_events" ALTER COLUMN "triggered_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "received_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "processed_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "customers" ALTER COLUMN "email_consent_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "shopify_created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "shopify_updated_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "deleted_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "redacted_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "first_order_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "last_order_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "updated_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "customer_tags" ALTER COLUMN "occurred_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "orders" ALTER COLUMN "cancelled_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "shopify_created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "shopify_updated_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "processed_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "closed_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "updated_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "refunds" ALTER COLUMN "refunded_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "products" ALTER COLUMN "shopify_created_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "shopify_updated_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "deleted_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "bulk_operations" ALTER COLUMN "completed_at" SET DATA TYPE TIMESTAMPTZ(3),
+ALTER COLUMN "updated_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "data_exports" ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3);
+
+-- AlterTable
+ALTER TABLE "audit_log" ALTER COLUMN "created_at" SET DATA TYPE TIMESTAMPTZ(3);
+
