@@ -53,7 +53,12 @@ export type Env = z.infer<typeof EnvSchema>;
 let cached: Env | undefined;
 
 export function formatEnvIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `  ${issue.path.join(".")}: ${issue.message}`).join("\n");
+  return error.issues
+    .map((issue) => {
+      const missing = issue.code === "invalid_type" && /received undefined/.test(issue.message);
+      return `  ${issue.path.join(".")}: ${missing ? "is required" : issue.message}`;
+    })
+    .join("\n");
 }
 
 /** Parses the environment once; throws an Error naming every invalid variable. */

@@ -67,7 +67,8 @@ const { values: flags } = parseArgs({
   },
 });
 if (flags.help) {
-  const header = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n").filter((l) => l.startsWith("//"));
+  const lines = readFileSync(fileURLToPath(import.meta.url), "utf8").split("\n");
+  const header = lines.slice(0, lines.findIndex((l) => !l.startsWith("//")));
   process.stdout.write(`${header.map((l) => l.replace(/^\/\/ ?/, "")).join("\n")}\n`);
   process.exit(0);
 }
@@ -329,8 +330,10 @@ function startChild(name: string, args: string[], env: NodeJS.ProcessEnv): Child
     code: undefined,
     exited: new Promise((resolve) => child.once("exit", (code) => resolve(code))),
   };
-  void handle.exited.then((code) => {
+  void handle.exited.then(async (code) => {
     handle.code = code;
+    // Ctrl-C reaches the whole terminal process group: the children may see it first.
+    await sleep(500);
     if (!stopping) {
       say(`${name} exited unexpectedly (exit ${code ?? "by signal"}). Last lines of ${logPath}:\n${tail(logPath)}`);
       void shutdown(`${name} exited`, 1);
@@ -551,7 +554,6 @@ async function main() {
       defaultShop: SHOP,
       apps: [{ apiKey: API_KEY, apiSecret: API_SECRET, scopes: SCOPES.split(","), appUrl: appOrigin }],
       authLifetimes: { sessionTokenSeconds: SESSION_TOKEN_SECONDS },
-      requestLog: null,
     });
     await twin.listen(twinPort, "127.0.0.1");
     twin.shop(SHOP).loadStore(store);
