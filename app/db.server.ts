@@ -15,7 +15,14 @@ declare global {
 
 function create() {
   const env = getEnv();
-  const pool = new pg.Pool({ connectionString: env.DATABASE_URL, max: env.DATABASE_POOL_SIZE });
+  const pool = new pg.Pool({
+    connectionString: env.DATABASE_URL,
+    max: env.DATABASE_POOL_SIZE,
+    // A PostgreSQL that accepts TCP but never answers must fail fast, not hold requests:
+    // webhook acknowledgements have 5 s in all.
+    connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
+    query_timeout: env.DATABASE_QUERY_TIMEOUT_MS,
+  });
   pool.on("error", (error) => logger.warn({ err: error }, "db.pool_error"));
   const prisma = new PrismaClient({ adapter: new PrismaPg(pool) });
   return { pool, prisma };

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   APP_BRIDGE_URL: z.string().optional(),
   // Development and tests only: send the Shopify library's requests for https://{shop}

@@ -36,19 +36,57 @@ export function getWebhookQueue(): Queue<ApplyWebhookJob> {
   return shared.queue;
 }
 
-export async function enqueueApplyWebhook(inboxId: string, replays = 0): Promise<void> {
-  await getWebhookQueue().add("apply", { inboxId }, { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) });
+/** How long a webhook acknowledgement waits for Redis before leaving the row to the sweeper. */
+export const ENQUEUE_TIMEOUT_MS = 1_000;
+
+export class EnqueueTimeoutError extends Error {
+  constructor(timeoutMs: number) {
+    super(`enqueue did not complete within ${timeoutMs} ms (Redis unavailable?)`);
+    this.name = "EnqueueTimeoutError";
+  }
 }
 
-export async function enqueueApplyWebhooks(items: { inboxId: string; replays: number }[]): Promise<void> {
+/**
+ * BullMQ waits for a Redis connection without a limit, and Shopify gives up on a delivery
+ * after 5 s: callers on the acknowledgement path bound the wait. An add that completes
+ * later is harmless (the job id dedupes it; the worker skips processed rows).
+ */
+async function within<T>(work: Promise<T>, timeoutMs: number | undefined): Promise<T> {
+  if (timeoutMs === undefined) return work;
+  work.catch(() => undefined); // a late rejection after the timeout is expected; the sweeper covers it
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new EnqueueTimeoutError(timeoutMs)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export async function enqueueApplyWebhook(inboxId: string, replays = 0, options: { timeoutMs?: number } = {}): Promise<void> {
+  await within(
+    getWebhookQueue().add("apply", { inboxId }, { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) }),
+    options.timeoutMs,
+  );
+}
+
+export async function enqueueApplyWebhooks(
+  items: { inboxId: string; replays: number }[],
+  options: { timeoutMs?: number } = {},
+): Promise<void> {
   if (items.length === 0) return;
-  await getWebhookQueue().addBulk(
+  const adding = getWebhookQueue().addBulk(
     items.map(({ inboxId, replays }) => ({
       name: "apply",
       data: { inboxId },
       opts: { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) },
     })),
   );
+  await within(adding, options.timeoutMs);
 }
 
 export async function closeQueues(): Promise<void> {

@@ -8,7 +8,7 @@ import { getEnv } from "../env.server";
 import { getPool } from "../db.server";
 import { logger } from "../logger.server";
 import { enqueueFailures, webhookAckSeconds, webhookDeliveries } from "../metrics.server";
-import { enqueueApplyWebhooks } from "../../jobs/queues";
+import { ENQUEUE_TIMEOUT_MS, enqueueApplyWebhooks } from "../../jobs/queues";
 import { isShopDomain } from "../shopify/shop-domain";
 
 type Outcome = "accepted" | "duplicate" | "unauthorized" | "bad_request" | "too_large" | "method_not_allowed" | "unavailable";
@@ -131,7 +131,7 @@ function insertManySql(n: number): string {
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = i * COLUMNS;
-    rows.push(`($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}::timestamp(3), $${p + 7})`);
+    rows.push(`($${p + 1}, $${p + 2}, $${p + 3}, $${p + 4}, $${p + 5}, $${p + 6}, $${p + 7})`);
   }
   return `INSERT INTO webhook_events (shop, webhook_id, event_id, topic, api_version, triggered_at, payload)
   VALUES ${rows.join(", ")}
@@ -213,7 +213,8 @@ class InboxWriter {
     let enqueueError: unknown;
     if (created.length > 0) {
       try {
-        await enqueueApplyWebhooks(created.map((inboxId) => ({ inboxId, replays: 0 })));
+        // Bounded: a Redis outage must not hold the acknowledgement (the sweeper re-enqueues).
+        await enqueueApplyWebhooks(created.map((inboxId) => ({ inboxId, replays: 0 })), { timeoutMs: ENQUEUE_TIMEOUT_MS });
       } catch (error) {
         enqueueError = error ?? new Error("enqueue failed");
       }
@@ -250,7 +251,15 @@ async function insertMany(batch: InboxRow[]): Promise<(string | undefined)[]> {
   });
 }
 
-const inbox = new InboxWriter(Number(process.env.CRM_INBOX_IN_FLIGHT ?? 2), 200, 8 * 1024 * 1024);
+// At most 4 inbox batches in flight (half the pool, so /healthz and the admin keep
+// connections), 200 rows or 8 MB per batch.
+let inboxWriter: InboxWriter | undefined;
+const inbox = {
+  submit(row: InboxRow): Promise<Stored> {
+    inboxWriter ??= new InboxWriter(Math.max(1, Math.min(4, Math.floor(getEnv().DATABASE_POOL_SIZE / 2))), 200, 8 * 1024 * 1024);
+    return inboxWriter.submit(row);
+  },
+};
 
 /** The Fetch adapter: the Remix webhook routes (and tests) call this. */
 export async function receiveWebhook(request: Request): Promise<Response> {

@@ -1,11 +1,12 @@
 // Ingress benchmark: acknowledged webhook deliveries per second and ack latency of the
 // real built server (build/index.js: express + Remix + HMAC + PostgreSQL inbox + BullMQ)
 // beside a bare node:http server that only checks the HMAC (the ceiling), in one run.
-//   npm run bench:ingress -- [--runs 3] [--seconds 10] [--connections 50] [--rate 1000]
+//   npm run bench:ingress -- [--runs 3] [--seconds 10] [--connections 50] [--rate 1000] [--no-bare]
 // No worker runs during the measurement: the queue only fills.
 import pg from "pg";
 import { Redis } from "ioredis";
 import {
+  backgroundCores,
   BENCH_REDIS_URL,
   flushBenchRedis,
   freshDatabase,
@@ -29,10 +30,33 @@ const seconds = numberFlag(flags, "seconds", 10);
 const connections = numberFlag(flags, "connections", 50);
 const rate = numberFlag(flags, "rate", 1000);
 const distinct = numberFlag(flags, "distinct", 20_000);
+const skipBare = flags["no-bare"] === "true";
 const BARE_PORT = 39_101;
 const REAL_PORT = 39_102;
 
-type RunResult = { bare: { closed: LoadResult; open: LoadResult }; real: { closed: LoadResult; open: LoadResult; inboxRows: number; queuedJobs: number } };
+type ServerAck = Record<string, number>;
+type RunResult = {
+  /** cores busy with other work just before the run (of 2) */
+  backgroundCores: number;
+  bare: { closed: LoadResult; open: LoadResult };
+  real: { closed: LoadResult; open: LoadResult; inboxRows: number; queuedJobs: number; serverAckOpen: ServerAck };
+};
+
+/** The server's own crm_webhook_ack_seconds histogram (cumulative bucket counts by le). */
+async function serverAckBuckets(port: number): Promise<ServerAck> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const buckets: ServerAck = {};
+  for (const match of text.matchAll(/^crm_webhook_ack_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm)) buckets[match[1]!] = Number(match[2]);
+  return buckets;
+}
+
+/** Share of acknowledgements (measured inside the server) at or under each bound, between two scrapes. */
+function ackShares(before: ServerAck, after: ServerAck): ServerAck {
+  const total = (after["+Inf"] ?? 0) - (before["+Inf"] ?? 0);
+  const shares: ServerAck = {};
+  for (const le of Object.keys(after)) if (le !== "+Inf") shares[`<=${Number(le) * 1000}ms`] = round(((after[le]! - (before[le] ?? 0)) / Math.max(1, total)) * 100, 2);
+  return shares;
+}
 
 function load(port: number, mode: "closed" | "open", prefix: string, seed: number): Promise<LoadResult> {
   const config: LoadgenConfig = {
@@ -49,14 +73,22 @@ function load(port: number, mode: "closed" | "open", prefix: string, seed: numbe
   return runLoadgen(config, (seconds + 90) * 1000);
 }
 
+function emptyResult(mode: "closed" | "open"): LoadResult {
+  const nan = { p50: NaN, p90: NaN, p99: NaN, p999: NaN, max: NaN, mean: NaN };
+  return { mode, connections, rate: null, sent: 0, completed: 0, errors: 0, statuses: {}, elapsedSeconds: 0, ackPerSecond: NaN, latencyMs: nan, loadgenCpuPercent: 0 };
+}
+
 async function oneRun(run: number): Promise<RunResult> {
-  const bare = startBareServer(BARE_PORT);
-  let bareResult: RunResult["bare"];
-  try {
-    await waitForPort(BARE_PORT, bare);
-    bareResult = { closed: await load(BARE_PORT, "closed", `bare-c-${run}`, run), open: await load(BARE_PORT, "open", `bare-o-${run}`, run) };
-  } finally {
-    await bare.stop();
+  const busy = await backgroundCores();
+  let bareResult: RunResult["bare"] = { closed: emptyResult("closed"), open: emptyResult("open") };
+  if (!skipBare) {
+    const bare = startBareServer(BARE_PORT);
+    try {
+      await waitForPort(BARE_PORT, bare);
+      bareResult = { closed: await load(BARE_PORT, "closed", `bare-c-${run}`, run), open: await load(BARE_PORT, "open", `bare-o-${run}`, run) };
+    } finally {
+      await bare.stop();
+    }
   }
 
   const db = await freshDatabase("ingress");
@@ -65,7 +97,9 @@ async function oneRun(run: number): Promise<RunResult> {
   try {
     await waitForPort(REAL_PORT, server);
     const closed = await load(REAL_PORT, "closed", `real-c-${run}`, run);
+    const before = await serverAckBuckets(REAL_PORT);
     const open = await load(REAL_PORT, "open", `real-o-${run}`, run + 100);
+    const serverAckOpen = ackShares(before, await serverAckBuckets(REAL_PORT));
     // Every acknowledged delivery must be in the inbox (and queued) before its 200.
     const client = new pg.Client({ connectionString: db.url });
     await client.connect();
@@ -74,7 +108,7 @@ async function oneRun(run: number): Promise<RunResult> {
     const redis = new Redis(BENCH_REDIS_URL);
     const queuedJobs = await redis.llen("bull:crm-webhooks:wait");
     redis.disconnect();
-    return { bare: bareResult, real: { closed, open, inboxRows: Number(rows[0]!.n), queuedJobs } };
+    return { backgroundCores: busy, bare: bareResult, real: { closed, open, inboxRows: Number(rows[0]!.n), queuedJobs, serverAckOpen } };
   } finally {
     await server.stop();
     await db.drop();
@@ -87,9 +121,10 @@ async function main() {
     const result = await oneRun(run);
     results.push(result);
     process.stderr.write(
-      `run ${run}/${runs}: bare ${result.bare.closed.ackPerSecond}/s, real ${result.real.closed.ackPerSecond}/s ` +
+      `run ${run}/${runs} (background load ${result.backgroundCores} cores): bare ${result.bare.closed.ackPerSecond}/s, real ${result.real.closed.ackPerSecond}/s ` +
         `(p50 ${result.real.closed.latencyMs.p50} ms, p99 ${result.real.closed.latencyMs.p99} ms); ` +
-        `open ${rate}/s: real p99 ${result.real.open.latencyMs.p99} ms, bare p99 ${result.bare.open.latencyMs.p99} ms\n`,
+        `open ${rate}/s: real p99 ${result.real.open.latencyMs.p99} ms, bare p99 ${result.bare.open.latencyMs.p99} ms; ` +
+        `server-side acks <=10 ms ${result.real.serverAckOpen["<=10ms"]}%, <=25 ms ${result.real.serverAckOpen["<=25ms"]}%\n`,
     );
   }
   await finishBench();

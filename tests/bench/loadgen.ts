@@ -18,7 +18,15 @@ const config = JSON.parse(process.argv[2] ?? "{}") as LoadgenConfig;
 
 type Prepared = { head: Buffer; body: Buffer; webhookId: string | null };
 
-const topicPath = (topic: string) => `/webhooks/${topic.split(/[/.]/)[0]}`;
+/** The subscription URI for a topic, as in shopify.app.toml. */
+function topicPath(topic: string): string {
+  const resource = topic.split(/[/.]/)[0]!;
+  if (resource === "orders" || resource === "refunds") return "/webhooks/orders";
+  if (resource === "products") return "/webhooks/products";
+  if (resource === "app" || resource === "bulk_operations") return "/webhooks/app";
+  if (topic === "customers/data_request" || topic === "customers/redact" || topic === "shop/redact") return "/webhooks/compliance";
+  return "/webhooks/customers";
+}
 
 function prepare(topic: string, body: string, webhookId: string | null): Prepared {
   const bytes = Buffer.from(body);

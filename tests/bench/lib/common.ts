@@ -3,6 +3,7 @@
 // real server / worker / load generator, statistics and result printing.
 // All load goes to 127.0.0.1; every wait is bounded.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { once } from "node:events";
 import { cpus } from "node:os";
 import { createConnection } from "node:net";
@@ -16,7 +17,8 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "
 export const ADMIN_DATABASE_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
 export const BENCH_REDIS_URL = process.env.BENCH_REDIS_URL ?? "redis://127.0.0.1:6379/14";
 export const BENCH_SECRET = TEST_API_SECRET;
-const TEMPLATE = "crm_bench_template";
+// One template per bench process, so two bench processes never drop each other's.
+const TEMPLATE = `crm_bench_template_${process.pid}`;
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_DATABASE_URL);
@@ -55,7 +57,7 @@ async function ensureTemplate(): Promise<void> {
 /** A fresh migrated database `crm_bench_<suffix>` (dropped first if left over). */
 export async function freshDatabase(suffix: string): Promise<{ name: string; url: string; drop: () => Promise<void> }> {
   await ensureTemplate();
-  const name = `crm_bench_${suffix}`;
+  const name = `crm_bench_${suffix}_${process.pid}`;
   await admin(async (c) => {
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
@@ -150,6 +152,10 @@ export function appEnv(databaseUrlValue: string, extra: Record<string, string> =
     SHOPIFY_APP_URL: TEST_APP_URL,
     HOST: "127.0.0.1",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
+    // Optional settings of the app, passed through when set (to compare configurations).
+    ...Object.fromEntries(
+      ["WORKER_CONCURRENCY", "DATABASE_POOL_SIZE", "SWEEP_INTERVAL_MS", "WEBHOOK_MAX_BODY_BYTES"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+    ),
     ...extra,
   };
 }
@@ -344,4 +350,94 @@ export async function waitUntil(what: string, fn: () => Promise<boolean>, timeou
     if (Date.now() > deadline) throw new Error(`${what}: not done after ${timeoutMs} ms`);
     await sleep(everyMs);
   }
+}
+
+/** CPU time (user + system, ms) a process has used, from /proc; 0 if it is gone. */
+export function cpuMsOf(pid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ = 100 on Linux
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU accounting for a set of processes: the PostgreSQL backends serving one database
+ * (found through pg_stat_activity), named child processes and Redis. Reports CPU-ms per
+ * unit of work, which stays meaningful when other work shares the machine.
+ */
+export class CpuMeter {
+  private start = new Map<number, number>();
+  private seen = new Map<number, string>();
+  private startedAt = 0;
+
+  constructor(
+    private readonly admin: pg.Client,
+    private readonly database: string,
+    private readonly processes: Record<string, number | undefined>,
+  ) {}
+
+  private async backends(): Promise<number[]> {
+    const { rows } = await this.admin.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()`, [this.database]);
+    return rows.map((r) => r.pid);
+  }
+
+  private redisPid(): number | undefined {
+    try {
+      return Number(execFileSync("pidof", ["redis-server"]).toString().trim().split(" ")[0]) || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async begin(): Promise<void> {
+    this.startedAt = performance.now();
+    for (const [name, pid] of Object.entries(this.processes)) if (pid) this.track(pid, name);
+    const redis = this.redisPid();
+    if (redis) this.track(redis, "redis");
+    for (const pid of await this.backends()) this.track(pid, "postgres");
+  }
+
+  private track(pid: number, name: string) {
+    if (this.seen.has(pid)) return;
+    this.seen.set(pid, name);
+    this.start.set(pid, cpuMsOf(pid));
+  }
+
+  /** Call now and then during the run: backends that appear later are counted from their start. */
+  async poll(): Promise<void> {
+    for (const pid of await this.backends()) if (!this.seen.has(pid)) {
+      this.seen.set(pid, "postgres");
+      this.start.set(pid, 0);
+    }
+  }
+
+  async end(): Promise<{ seconds: number; cpuMs: Record<string, number>; cores: Record<string, number> }> {
+    await this.poll();
+    const seconds = (performance.now() - this.startedAt) / 1000;
+    const cpuMs: Record<string, number> = {};
+    for (const [pid, name] of this.seen) cpuMs[name] = (cpuMs[name] ?? 0) + Math.max(0, cpuMsOf(pid) - this.start.get(pid)!);
+    const cores = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / 1000 / seconds, 2)]));
+    return { seconds: round(seconds, 2), cpuMs, cores };
+  }
+}
+
+function cpuTotals(): { busy: number; total: number } {
+  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+  const total = fields.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+/**
+ * How busy the machine is before a bench starts (cores in use by other work, sampled for
+ * `ms`). The benches print it: on a shared 2-core machine it explains slow runs.
+ */
+export async function backgroundCores(ms = 2_000): Promise<number> {
+  const a = cpuTotals();
+  await sleep(ms);
+  const b = cpuTotals();
+  return round(((b.busy - a.busy) / Math.max(1, b.total - a.total)) * cpus().length, 2);
 }
