@@ -26,29 +26,20 @@ type InboxRow = {
  */
 export async function processInboxEvent(inboxId: string): Promise<ProcessOutcome> {
   return withTransaction(async (db) => {
-    const { rows } = await db.query<InboxRow>(
-      `SELECT id, shop, topic, payload, status, triggered_at, received_at FROM webhook_events WHERE id = $1 FOR UPDATE`,
-      [inboxId],
-    );
+    const { rows } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT id, shop, topic, payload, status, triggered_at, received_at FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [inboxId] });
     const row = rows[0];
     if (!row) return { outcome: "skipped", reason: "not found" };
     if (row.status === "processed" || row.status === "ignored") return { outcome: "skipped", reason: "already done" };
 
     const mapped = mapWebhook(row.topic, row.payload);
     if (!mapped.ok) {
-      await db.query(
-        `UPDATE webhook_events SET status = 'ignored', last_error = $2, attempts = attempts + 1, processed_at = now() WHERE id = $1`,
-        [inboxId, mapped.reason],
-      );
+      await db.query({ name: "crm-mark-ignored", text: `UPDATE webhook_events SET status = 'ignored', last_error = $2, attempts = attempts + 1, processed_at = now() WHERE id = $1`, values: [inboxId, mapped.reason] });
       return { outcome: "ignored", topic: row.topic, shop: row.shop, reason: mapped.reason };
     }
     const eventTime = row.triggered_at ?? row.received_at;
     await ensureShop(db, row.shop, eventTime);
     await applyCrmEvent(db, mapped.event, { shop: row.shop, inboxId, eventTime });
-    await db.query(
-      `UPDATE webhook_events SET status = 'processed', last_error = NULL, attempts = attempts + 1, processed_at = now() WHERE id = $1`,
-      [inboxId],
-    );
+    await db.query({ name: "crm-mark-processed", text: `UPDATE webhook_events SET status = 'processed', last_error = NULL, attempts = attempts + 1, processed_at = now() WHERE id = $1`, values: [inboxId] });
     return { outcome: "processed", topic: row.topic, shop: row.shop, receivedAt: row.received_at };
   });
 }
