@@ -1,11 +1,9 @@
 // The mandatory compliance topics and app/uninstalled, end to end through the ingress
 // and the worker: what is stored, what is erased (everywhere), what is kept, and that
 // one shop's erasure never touches another shop.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, getPool } from "../../app/db.server";
+import { describe, expect, it } from "vitest";
+import { getPool } from "../../app/db.server";
 import { buildCustomerExport, exportAllCustomers } from "../../app/services/customer-export.server";
-import { closeQueues } from "../../jobs/queues";
-import { useIntegrationEnv } from "../support/env";
 import {
   customerPayload,
   customerRedactPayload,
@@ -19,23 +17,10 @@ import {
   tagsPayload,
   type CustomerSpec,
 } from "../support/factories";
-import { customerRow, deliverAndSettle, inboxRows, startInProcessWorker } from "../support/pipeline";
+import { customerRow, deliverAndSettle, inboxRows, setUpPipelineHarness } from "../support/pipeline";
 import { TEST_SHOP } from "../support/webhooks";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-
-beforeAll(async () => {
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
+setUpPipelineHarness();
 
 const cgid = (id: bigint) => `gid://shopify/Customer/${id}`;
 const db = () => getPool();

@@ -2,11 +2,9 @@
 // cancellations, test orders, deleted customers, tags and email consent.
 // Each step is delivered and fully applied before the next, so the arrival order at the
 // worker is the order written here.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, getPool } from "../../app/db.server";
+import { describe, expect, it } from "vitest";
+import { getPool } from "../../app/db.server";
 import { buildCustomerExport, exportAllCustomers } from "../../app/services/customer-export.server";
-import { closeQueues } from "../../jobs/queues";
-import { useIntegrationEnv } from "../support/env";
 import {
   customerDeletePayload,
   customerPayload,
@@ -16,23 +14,10 @@ import {
   tagsPayload,
   type CustomerSpec,
 } from "../support/factories";
-import { customerRow, deliverAndSettle, orderRow, startInProcessWorker } from "../support/pipeline";
+import { customerRow, deliverAndSettle, orderRow, setUpPipelineHarness } from "../support/pipeline";
 import { TEST_SHOP } from "../support/webhooks";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-
-beforeAll(async () => {
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
+setUpPipelineHarness();
 
 /** 2026-01-<day> at <hour>:00 in the shop's offset (-05:00), as Shopify writes it. */
 const t = (day: number, hour = 10) => `2026-01-${String(day).padStart(2, "0")}T${String(hour).padStart(2, "0")}:00:00-05:00`;

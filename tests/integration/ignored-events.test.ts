@@ -1,30 +1,15 @@
 // Authentic deliveries the CRM cannot use (unknown topic, wrong shape) are acknowledged,
 // kept, marked 'ignored' with the reason, never retried, and break nothing else.
 import { randomUUID } from "node:crypto";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb } from "../../app/db.server";
+import { describe, expect, it } from "vitest";
 import { getEventStats } from "../../app/services/operations.server";
 import { processInboxEvent } from "../../app/services/process-inbox-event.server";
-import { closeQueues, getWebhookQueue } from "../../jobs/queues";
-import { useIntegrationEnv } from "../support/env";
+import { getWebhookQueue } from "../../jobs/queues";
 import { customerPayload, orderPayload, toBody } from "../support/factories";
-import { customerRow, deliver, inboxRows, startInProcessWorker, waitForInboxSettled } from "../support/pipeline";
+import { customerRow, deliver, inboxRows, waitForInboxSettled, setUpPipelineHarness } from "../support/pipeline";
 import { TEST_SHOP } from "../support/webhooks";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-
-beforeAll(async () => {
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-});
-
-afterAll(async () => {
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
+setUpPipelineHarness();
 
 const order = orderPayload({ id: 3001n, customer: { id: 301n }, totalPrice: "10.00" });
 const { admin_graphql_api_id: _dropped, ...orderWithoutGid } = order;

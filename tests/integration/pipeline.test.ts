@@ -1,26 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { receiveWebhook } from "../../app/services/webhook-ingress.server";
-import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
-import { useIntegrationEnv } from "../support/env";
+import { getPool } from "../../app/db.server";
 import { customerPayload, orderPayload, refundPayload, toBody } from "../support/factories";
 import { TEST_SHOP, webhookRequest } from "../support/webhooks";
-import { customerRow, startInProcessWorker, waitForInboxSettled } from "../support/pipeline";
+import { customerRow, waitForInboxSettled, setUpPipelineHarness } from "../support/pipeline";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-
-beforeAll(async () => {
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-});
-
-afterAll(async () => {
-  await worker.close();
-  await closeQueues();
-  await closeDb();
-  await env.dropDatabase();
-});
+setUpPipelineHarness();
 
 const send = async (topic: string, payload: unknown, extra: Partial<Parameters<typeof webhookRequest>[0]> = {}) =>
   receiveWebhook(webhookRequest({ topic, body: toBody(payload), ...extra }));

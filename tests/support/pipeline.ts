@@ -1,3 +1,7 @@
+import { afterAll, beforeAll } from "vitest";
+import { useIntegrationEnv } from "./env";
+import { closeQueues } from "../../jobs/queues";
+import { closeDb } from "../../app/db.server";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
 import { Worker } from "bullmq";
@@ -171,4 +175,23 @@ export async function startRedisServer(port: number): Promise<ChildHandle> {
     { timeoutMs: 10_000, what: `redis-server on ${port}` },
   );
   return handle;
+}
+
+/**
+ * The usual integration-test harness: a fresh database and Redis index, the real worker
+ * processor in this process, and everything closed and dropped after the file.
+ */
+export function setUpPipelineHarness() {
+  let env: Awaited<ReturnType<typeof useIntegrationEnv>> | undefined;
+  let worker: ReturnType<typeof startInProcessWorker> | undefined;
+  beforeAll(async () => {
+    env = await useIntegrationEnv();
+    worker = startInProcessWorker();
+  });
+  afterAll(async () => {
+    await worker?.close();
+    await closeQueues();
+    await closeDb();
+    await env?.dropDatabase();
+  });
 }
