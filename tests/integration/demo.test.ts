@@ -37,7 +37,7 @@ beforeAll(async () => {
   env = await useIntegrationEnv(); // for its Redis database lease; the demo makes its own database
   demo = spawn(
     process.execPath,
-    ["--import", "tsx", "tests/twin/demo.ts", "--customers", String(CUSTOMERS), "--seed", String(SEED), "--port", "0", "--twin-port", "0", "--live-rate", "5", "--log-dir", logDir],
+    ["--import", "tsx", "tests/twin/demo.ts", "--customers", String(CUSTOMERS), "--repeat-factor", "1", "--seed", String(SEED), "--port", "0", "--twin-port", "0", "--live-rate", "5", "--log-dir", logDir],
     {
       cwd: REPO_ROOT,
       env: childProcessEnv({ DATABASE_URL: databaseUrl(demoDb), REDIS_URL: env.REDIS_URL, LOG_LEVEL: "warn", NODE_OPTIONS: `--import ${EGRESS_GUARD}` }),

@@ -17,6 +17,7 @@
 // Options (flags, or environment):
 //   --customers N   DEMO_CUSTOMERS   store size, 10..1,000,000 (default 2,000)
 //   --seed S        DEMO_SEED        generator seed (default 1)
+//   --repeat-factor F DEMO_REPEAT_FACTOR repeat buying, 1..20 (default 5: about 10,000 orders for 2,000 customers)
 //   --port P        DEMO_PORT        app port (default 3457; 0 = any free port)
 //   --twin-port P   DEMO_TWIN_PORT   twin port (default 3458; 0 = any free port)
 //   --live-rate R   DEMO_LIVE_RATE   live store events per second after the history (default 0.5; 0 = none)
@@ -56,6 +57,7 @@ const REDIS_LEASE_PREFIX = "crm-test:redis-db-lease:"; // tests/support/env.ts: 
 const { values: flags } = parseArgs({
   options: {
     customers: { type: "string" },
+    "repeat-factor": { type: "string" },
     seed: { type: "string" },
     port: { type: "string" },
     "twin-port": { type: "string" },
@@ -87,6 +89,7 @@ function fail(message: string): never {
 }
 
 const CUSTOMERS = numberOption(flags.customers, "DEMO_CUSTOMERS", 2000, (n) => Number.isInteger(n) && n >= 10 && n <= 1_000_000, "customers");
+const REPEAT_FACTOR = numberOption(flags["repeat-factor"], "DEMO_REPEAT_FACTOR", 5, (n) => n >= 1 && n <= 20, "repeat-factor");
 const SEED = numberOption(flags.seed, "DEMO_SEED", 1, (n) => Number.isInteger(n) && n >= 0, "seed");
 const APP_PORT = numberOption(flags.port, "DEMO_PORT", 3457, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "port");
 const TWIN_PORT = numberOption(flags["twin-port"], "DEMO_TWIN_PORT", 3458, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "twin-port");
@@ -451,7 +454,7 @@ class LiveStore {
   ) {
     this.nextOrder = historyOrders;
     this.nextCustomer = store.customerCount;
-    this.larger = store.customerCount < 1_000_000 ? generateStore({ seed: store.seed, customers: Math.min(1_000_000, store.customerCount + 100_000), shopDomain: store.shopDomain }) : undefined;
+    this.larger = store.customerCount < 1_000_000 ? generateStore({ seed: store.seed, customers: Math.min(1_000_000, store.customerCount + 100_000), shopDomain: store.shopDomain, repeatFactor: store.repeatFactor }) : undefined;
   }
 
   private pickCustomer(): GenCustomer {
@@ -548,7 +551,7 @@ async function main() {
   const appOrigin = `http://127.0.0.1:${appPort}`;
 
   // Independent preparation in parallel: database, Redis, build, twin with its store.
-  const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP });
+  const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP, repeatFactor: REPEAT_FACTOR });
   const twinReady = (async () => {
     twin = new AdminTwin({
       defaultShop: SHOP,

@@ -28,6 +28,23 @@ describe("store generator", () => {
     expect(JSON.stringify(take(c.customers(), 20), replacer)).not.toBe(JSON.stringify(take(a.customers(), 20), replacer));
   });
 
+  it("repeatFactor scales repeat buying: more orders per customer, one-off buyers and customers unchanged, still deterministic", () => {
+    const count = (store: SyntheticStore) => {
+      let n = 0;
+      for (const _order of store.orders()) n++;
+      return n;
+    };
+    const base = generateStore({ seed: 3, customers: 400 });
+    const scaled = generateStore({ seed: 3, customers: 400, repeatFactor: 5 });
+    const baseOrders = count(base);
+    const scaledOrders = count(scaled);
+    expect(scaledOrders / 400).toBeGreaterThan(4);
+    expect(baseOrders / 400).toBeLessThan(2.5);
+    expect(count(generateStore({ seed: 3, customers: 400, repeatFactor: 5 }))).toBe(scaledOrders);
+    expect([...scaled.customers()].map((c) => c.id)).toEqual([...base.customers()].map((c) => c.id));
+    expect(() => generateStore({ seed: 3, customers: 400, repeatFactor: 0.5 })).toThrow(RangeError);
+  });
+
   it("has exactly the requested number of customers, from 10 to 1,000,000, generated lazily", () => {
     expect([...generateStore({ seed: 1, customers: 10 }).customers()]).toHaveLength(10);
     expect(() => generateStore({ seed: 1, customers: 9 })).toThrow(RangeError);
