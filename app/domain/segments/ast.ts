@@ -1,0 +1,71 @@
+// Immutable AST for segment queries, discriminated by `kind` (the Kysely habit).
+// Every node carries the position where it starts in the query text.
+
+import type { ComparisonOperator, Position, RelativeUnit } from "./lexer";
+
+export type NumberLiteral = { readonly kind: "number"; readonly value: number; readonly raw: string; readonly position: Position };
+export type StringLiteral = { readonly kind: "string"; readonly value: string; readonly position: Position };
+export type BooleanLiteral = { readonly kind: "boolean"; readonly value: boolean; readonly position: Position };
+/** An absolute calendar date, YYYY-MM-DD as written (validity is checked by check.ts). */
+export type DateLiteral = { readonly kind: "date"; readonly value: string; readonly position: Position };
+/** A date relative to `now`: -90d, +30d, today, yesterday, 30_days_ago. */
+export type RelativeDateLiteral = {
+  readonly kind: "relativeDate";
+  readonly amount: number;
+  readonly unit: RelativeUnit;
+  readonly raw: string;
+  readonly position: Position;
+};
+export type Literal = NumberLiteral | StringLiteral | BooleanLiteral | DateLiteral | RelativeDateLiteral;
+
+export type Attribute = { readonly kind: "attribute"; readonly name: string; readonly position: Position };
+export type Argument = { readonly kind: "argument"; readonly name: string; readonly value: Literal; readonly position: Position };
+/** products_purchased(product_type: 'Shoes', date: -90d); used as `call = true` or `call = false`. */
+export type FunctionCall = {
+  readonly kind: "functionCall";
+  readonly name: string;
+  readonly args: readonly Argument[];
+  readonly position: Position;
+};
+export type Operand = Attribute | FunctionCall;
+
+export type Comparison = {
+  readonly kind: "comparison";
+  readonly left: Operand;
+  readonly operator: ComparisonOperator;
+  readonly right: Literal;
+  readonly position: Position;
+  /** Where the operator is written. */
+  readonly operatorPosition: Position;
+};
+export type Between = {
+  readonly kind: "between";
+  readonly left: Operand;
+  readonly low: Literal;
+  readonly high: Literal;
+  readonly position: Position;
+  readonly operatorPosition: Position;
+};
+/** `x IS NULL`, or `x IS NOT NULL` when negated. */
+export type IsNull = { readonly kind: "isNull"; readonly left: Operand; readonly negated: boolean; readonly position: Position; readonly operatorPosition: Position };
+/** `tags CONTAINS 'vip'`, or `tags NOT CONTAINS 'vip'` when negated. */
+export type Contains = {
+  readonly kind: "contains";
+  readonly left: Operand;
+  readonly value: Literal;
+  readonly negated: boolean;
+  readonly position: Position;
+  readonly operatorPosition: Position;
+};
+export type And = { readonly kind: "and"; readonly left: Condition; readonly right: Condition; readonly position: Position };
+export type Or = { readonly kind: "or"; readonly left: Condition; readonly right: Condition; readonly position: Position };
+export type Not = { readonly kind: "not"; readonly operand: Condition; readonly position: Position };
+
+export type Predicate = Comparison | Between | IsNull | Contains;
+export type Condition = Predicate | And | Or | Not;
+export type SegmentNode = Condition | Operand | Argument | Literal;
+
+/** Builds a node and freezes it, so a tree can be shared without defensive copies. */
+export function node<T extends SegmentNode>(value: T): T {
+  return Object.freeze(value);
+}
