@@ -43,8 +43,9 @@ type ShopifyApi = ReturnType<typeof shopifyApi>;
 let api: ShopifyApi | undefined;
 
 /**
- * The underlying @shopify/shopify-api instance with the same credentials. The webhook
- * ingress uses its `webhooks.validate` (the check authenticate.webhook runs).
+ * The underlying @shopify/shopify-api instance with the same credentials. Its
+ * `webhooks.validate` is the oracle the ingress's own check is tested against
+ * (tests/unit/verify-webhook.test.ts).
  */
 export function getShopifyApi(): ShopifyApi {
   if (!api) {

@@ -67,13 +67,6 @@ async function within<T>(work: Promise<T>, timeoutMs: number | undefined): Promi
   }
 }
 
-export async function enqueueApplyWebhook(inboxId: string, replays = 0, options: { timeoutMs?: number } = {}): Promise<void> {
-  await within(
-    getWebhookQueue().add("apply", { inboxId }, { ...applyJobOptions, jobId: applyWebhookJobId(inboxId, replays) }),
-    options.timeoutMs,
-  );
-}
-
 export async function enqueueApplyWebhooks(
   items: { inboxId: string; replays: number }[],
   options: { timeoutMs?: number } = {},

@@ -113,7 +113,7 @@ export async function upsertRefund(db: Db, shop: string, r: RefundInput): Promis
     ] });
 }
 
-/** Sets the order's refunded total from its refund rows; returns its customer. */
+/** Sets the order's refunded total from its refund rows. */
 export async function refreshOrderRefunds(db: Db, shop: string, orderLegacyId: string): Promise<void> {
   await db.query({ name: "crm-refresh-order-refunds", text: `UPDATE orders SET refunded_minor = COALESCE((SELECT SUM(amount_minor) FROM refunds
                                                    WHERE shop = $1 AND order_legacy_id = $2), 0)

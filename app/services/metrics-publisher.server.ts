@@ -1,7 +1,7 @@
 // Shares a process's metrics with the web process's GET /metrics through Redis.
 import { hostname } from "node:os";
 import { logger } from "../logger.server";
-import { registry, mergeSnapshots, type MetricsSnapshot } from "../metrics.server";
+import { registry, type MetricsSnapshot } from "../metrics.server";
 import { createRedis } from "../redis.server";
 
 const PREFIX = "crm:metrics:";
@@ -38,4 +38,3 @@ export async function readPublishedSnapshots(redis: ReturnType<typeof createRedi
   return values.filter((v): v is string => typeof v === "string").map((v) => JSON.parse(v) as MetricsSnapshot);
 }
 
-export { mergeSnapshots };

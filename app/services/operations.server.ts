@@ -1,9 +1,9 @@
 // Health, metrics and pipeline statistics for operators.
 import { getPool } from "../db.server";
-import { inboxEvents, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
+import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
 import { createRedis } from "../redis.server";
 import { getWebhookQueue } from "../../jobs/queues";
-import { mergeSnapshots, readPublishedSnapshots } from "./metrics-publisher.server";
+import { readPublishedSnapshots } from "./metrics-publisher.server";
 
 let redis: ReturnType<typeof createRedis> | undefined;
 function sharedRedis() {

@@ -7,7 +7,6 @@ import { Kind, parse, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
 import { twinSchema } from "../twin/admin-graphql";
 import { parseGid } from "../twin/admin-resolvers";
-import type { Customer, ShopState } from "../twin/admin-state";
 import { staticErrors, variableErrors } from "../twin/graphql-errors";
 import { loadRealSchema } from "../twin/schema-subset";
 import {
@@ -22,7 +21,7 @@ import {
   type Exchange,
   type Json,
 } from "./conformance";
-import { REPLAY_SHOP, compareReplay, invalidIdsIn, projectDocument, replayTwin, seedReferences } from "./replay";
+import { REPLAY_SHOP, compareReplay, invalidIdsIn, projectDocument, replayTwin, seedCustomer, seedReferences } from "./replay";
 
 const VALIDATION_CODES = new Set([
   "undefinedField",
@@ -75,32 +74,6 @@ function operationOf(query: string): { doc: ReturnType<typeof parse>; op: Operat
   return { doc, op: doc.definitions.find((d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION)! };
 }
 
-function seedCustomer(shop: ShopState, id: string, fields: Partial<Customer>): Customer {
-  const c: Customer = {
-    id,
-    firstName: null,
-    lastName: null,
-    email: null,
-    phone: null,
-    note: null,
-    tags: [],
-    state: "DISABLED",
-    verifiedEmail: true,
-    taxExempt: false,
-    taxExemptions: [],
-    locale: "en",
-    multipassIdentifier: null,
-    createdAt: shop.nowIso(),
-    updatedAt: shop.nowIso(),
-    emailMarketing: { state: "NOT_SUBSCRIBED", optInLevel: "SINGLE_OPT_IN", updatedAt: null },
-    smsMarketing: { state: "NOT_SUBSCRIBED", optInLevel: "SINGLE_OPT_IN", updatedAt: null },
-    addresses: [],
-    defaultAddressId: null,
-    ...fields,
-  };
-  shop.putCustomer(c);
-  return c;
-}
 
 describe.skipIf(!SHARED_PRESENT)(`conformance replay${SHARED_PRESENT ? "" : ` (skipped: ${SKIP_REASON})`}`, () => {
   it("reproduces every captured validation failure with graphql-ruby's messages, paths, locations and codes", () => {

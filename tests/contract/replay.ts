@@ -3,7 +3,7 @@
 import { Kind, parse, print, visit, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { AdminTwin } from "../twin/admin-graphql";
 import { parseGid } from "../twin/admin-resolvers";
-import type { ShopState } from "../twin/admin-state";
+import type { Customer, ShopState } from "../twin/admin-state";
 import { diff, type Exchange, type Json } from "./conformance";
 
 export const REPLAY_SHOP = "replay.myshopify.com";
@@ -57,31 +57,44 @@ export function gidsIn(value: unknown, out: { type: string; id: string }[] = [])
   return out;
 }
 
+/** Puts a customer with Shopify's defaults for a new record (overridden by `fields`) into the shop. */
+export function seedCustomer(shop: ShopState, id: string, fields: Partial<Customer>): Customer {
+  const c: Customer = {
+    id,
+    firstName: null,
+    lastName: null,
+    email: null,
+    phone: null,
+    note: null,
+    tags: [],
+    state: "DISABLED",
+    verifiedEmail: true,
+    taxExempt: false,
+    taxExemptions: [],
+    locale: "en",
+    multipassIdentifier: null,
+    createdAt: shop.nowIso(),
+    updatedAt: shop.nowIso(),
+    emailMarketing: { state: "NOT_SUBSCRIBED", optInLevel: "SINGLE_OPT_IN", updatedAt: null },
+    smsMarketing: { state: "NOT_SUBSCRIBED", optInLevel: "SINGLE_OPT_IN", updatedAt: null },
+    addresses: [],
+    defaultAddressId: null,
+    ...fields,
+  };
+  shop.putCustomer(c);
+  return c;
+}
+
 /** Makes referenced resources exist, except those the capture reports as invalid. */
 export function seedReferences(shop: ShopState, variables: unknown, invalidIds: ReadonlySet<string>) {
   for (const g of gidsIn(variables)) {
     if (invalidIds.has(g.id)) continue;
     if (g.type === "Customer" && !shop.customers.has(g.id))
-      shop.putCustomer({
-        id: g.id,
+      seedCustomer(shop, g.id, {
         firstName: "Replay",
         lastName: "Customer",
         email: `replay-${g.id}@example.com`,
-        phone: null,
-        note: null,
-        tags: [],
-        state: "DISABLED",
-        verifiedEmail: true,
-        taxExempt: false,
-        taxExemptions: [],
-        locale: "en",
-        multipassIdentifier: null,
-        createdAt: shop.nowIso(),
-        updatedAt: shop.nowIso(),
-        emailMarketing: { state: "NOT_SUBSCRIBED", optInLevel: "SINGLE_OPT_IN", updatedAt: null },
         smsMarketing: { state: "NOT_SUBSCRIBED", optInLevel: null, updatedAt: null },
-        addresses: [],
-        defaultAddressId: null,
       });
     else if (g.type === "Product" && !shop.products.has(g.id))
       shop.putProduct({
