@@ -26,10 +26,20 @@ const EnvSchema = z.object({
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   WEBHOOK_MAX_BODY_BYTES: z.coerce.number().int().min(1024).default(2 * 1024 * 1024),
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  // Waiting inbox rows a job applies together with its own, in one transaction (1 = one by one).
+  WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  // How often the worker re-evaluates time-relative segments (and RFM groups); jobs/segment-refresh.ts.
+  SEGMENT_REFRESH_INTERVAL_MS: z.coerce.number().int().min(1_000).default(600_000),
+  // Tag sync (jobs/tag-sync-writer.ts): writes of one action at or above this count go to
+  // Shopify as one bulk mutation (staged JSONL upload) instead of one call per customer.
+  TAG_SYNC_BULK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
+  // How often the worker looks for shops with tag writes due, and reconciles synced segments.
+  TAG_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   APP_BRIDGE_URL: z.string().optional(),
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin

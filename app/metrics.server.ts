@@ -29,7 +29,7 @@ export const enqueueFailures = new Counter({
 
 export const eventProcessingSeconds = new Histogram({
   name: "crm_event_processing_seconds",
-  help: "Time to apply one webhook event to the CRM model, by topic",
+  help: "Time to apply a webhook event to the CRM model (its whole batch: events waiting together are applied in one transaction), by topic",
   labelNames: ["topic"] as const,
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],

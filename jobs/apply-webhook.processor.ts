@@ -1,4 +1,6 @@
-// BullMQ processor for the webhook queue. Says how it fails: a malformed or unknown
+// BullMQ processor for the webhook queue. Each job is for one inbox row; the row is applied
+// together with the other rows waiting at that moment (processInboxBatch), so under load
+// most jobs find their row already done. Says how it fails: a malformed or unknown
 // event is not an error (the inbox row is marked ignored and kept); a transient
 // fault throws and BullMQ retries with backoff; the last failed attempt dead-letters
 // the inbox row with its reason, for `crm events replay`.
@@ -6,10 +8,17 @@ import { UnrecoverableError, type Job } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { eventLagSeconds, eventProcessingSeconds, eventsApplied } from "../app/metrics.server";
-import { processInboxEvent, recordInboxFailure } from "../app/services/process-inbox-event.server";
+import { getEnv } from "../app/env.server";
+import { processInboxBatch, recordInboxFailure } from "../app/services/process-inbox-event.server";
 import type { ApplyWebhookJob } from "./queues";
 
 const JobData = z.object({ inboxId: z.string().regex(/^\d+$/) });
+
+/** The replay count a job id carries (`wh-<id>` or `wh-<id>-r<replays>`, see applyWebhookJobId). */
+function replaysOf(jobId: string | undefined): number {
+  const match = /-r(\d+)$/.exec(jobId ?? "");
+  return match ? Number(match[1]) : 0;
+}
 
 export async function applyWebhookProcessor(job: Job<ApplyWebhookJob>): Promise<string> {
   const parsed = JobData.safeParse(job.data);
@@ -18,18 +27,22 @@ export async function applyWebhookProcessor(job: Job<ApplyWebhookJob>): Promise<
   const log = logger.child({ jobId: job.id, inboxId });
   const started = performance.now();
   try {
-    const result = await processInboxEvent(inboxId);
+    const result = await processInboxBatch(inboxId, { maxBatch: getEnv().WORKER_BATCH_SIZE, replays: replaysOf(job.id) });
     const seconds = (performance.now() - started) / 1000;
-    if (result.outcome === "processed") {
-      eventProcessingSeconds.observe({ topic: result.topic }, seconds);
-      eventLagSeconds.observe(Math.max(0, (Date.now() - result.receivedAt.getTime()) / 1000));
-      eventsApplied.inc({ outcome: "processed", topic: result.topic });
-      log.debug({ shop: result.shop, topic: result.topic }, "event.applied");
-    } else if (result.outcome === "ignored") {
-      eventsApplied.inc({ outcome: "ignored", topic: result.topic });
-      log.warn({ shop: result.shop, topic: result.topic, reason: result.reason }, "event.ignored");
+    if (result.batchError) log.warn({ err: result.batchError }, "event.batch_failed_applied_alone");
+    const now = Date.now();
+    for (const event of result.events) {
+      if (event.outcome === "processed") {
+        eventProcessingSeconds.observe({ topic: event.topic }, seconds);
+        eventLagSeconds.observe(Math.max(0, (now - event.receivedAt.getTime()) / 1000));
+        eventsApplied.inc({ outcome: "processed", topic: event.topic });
+      } else {
+        eventsApplied.inc({ outcome: "ignored", topic: event.topic });
+        log.warn({ inboxId: event.inboxId, shop: event.shop, topic: event.topic, reason: event.reason }, "event.ignored");
+      }
     }
-    return result.outcome;
+    if (result.events.length > 0) log.debug({ events: result.events.length, seconds }, "events.applied");
+    return result.own.outcome;
   } catch (error) {
     const attempts = job.opts.attempts ?? 1;
     const final = job.attemptsMade + 1 >= attempts;

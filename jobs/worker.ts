@@ -10,6 +10,8 @@ import { startMetricsPublisher } from "../app/services/metrics-publisher.server"
 import { startInboxSweeper } from "./inbox-sweeper";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
 import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
+import { startSegmentRefresh } from "./segment-refresh";
+import { startTagSyncWriter } from "./tag-sync-writer";
 import { ZodError } from "zod";
 
 async function main() {
@@ -30,6 +32,8 @@ async function main() {
   worker.on("error", (error) => logger.warn({ err: error.message }, "worker.error"));
   const sweeper = startInboxSweeper({ intervalMs: env.SWEEP_INTERVAL_MS });
   const publisher = startMetricsPublisher();
+  const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
+  const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -41,6 +45,8 @@ async function main() {
     publisher.stop();
     // Lets active jobs finish; a job cut off by a hard kill is retried (its transaction rolled back).
     await worker.close();
+    await segmentRefresh.close();
+    await tagSync.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

@@ -9,6 +9,18 @@ import { getEventStats } from "../services/operations.server";
 import { replayEvents } from "../services/event-replay.server";
 import { isShopDomain } from "../shopify/shop-domain";
 import { closeQueues } from "../../jobs/queues";
+import { formatSegmentErrors } from "../services/segments/definition";
+import {
+  SegmentServiceError,
+  createSegment,
+  getSegment,
+  listSegments,
+  previewAll,
+  recomputeSegment,
+  refreshRelativeSegments,
+} from "../services/segments/segments.server";
+import { LoyaltyError } from "../services/loyalty/errors";
+import { getBalance, ledger } from "../services/loyalty/balance.server";
 
 class UsageError extends Error {}
 
@@ -19,6 +31,13 @@ commands:
   customers export --shop <domain>                                 every customer's export, one JSON per line
   events stats --shop <domain>                                     inbox counts by outcome
   events replay --shop <domain> --status dead                      re-run dead-lettered events
+  segments preview --shop <domain> --query '<text>'                 count and ids of the customers matching a segment query
+  segments list --shop <domain>                                    segments with members and the change over 7 days
+  segments create --shop <domain> --name <name> --query '<text>' [--tag <tag>]
+                                                                   define a segment (a tag turns on tag sync)
+  segments recompute --shop <domain> [--segment <id or name>]      recompute one segment, or RFM and every segment
+  loyalty balance --shop <domain> --customer <gid or numeric id>   points balance, pending points and tier
+  loyalty ledger --shop <domain> --customer <gid or numeric id>    the customer's points ledger, one JSON row per line
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -40,6 +59,10 @@ async function run(argv: string[]): Promise<void> {
       shop: { type: "string" },
       customer: { type: "string" },
       status: { type: "string" },
+      query: { type: "string" },
+      name: { type: "string" },
+      tag: { type: "string" },
+      segment: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -70,6 +93,39 @@ async function run(argv: string[]): Promise<void> {
       write(await replayEvents({ shop: shop(), status }));
       return;
     }
+    case "segments preview": {
+      const query = values.query ?? "";
+      if (query.trim() === "") throw new UsageError("--query must be a segment query, e.g. --query 'amount_spent > 100'");
+      const result = await previewAll(shop(), query);
+      if (!result.ok) throw new UsageError(formatSegmentErrors(query, result.errors));
+      write({ count: result.customerIds.length, customerIds: result.customerIds });
+      return;
+    }
+    case "segments list":
+      write(await listSegments(shop()));
+      return;
+    case "segments create": {
+      if (values.name === undefined || values.query === undefined) throw new UsageError("segments create needs --name and --query");
+      write(await createSegment({ shop: shop(), name: values.name, query: values.query, tag: values.tag ?? null }));
+      return;
+    }
+    case "segments recompute": {
+      const domain = shop();
+      if (values.segment === undefined) {
+        write(await refreshRelativeSegments({ shop: domain, all: true }));
+        return;
+      }
+      const segment = await getSegment(domain, values.segment);
+      if (!segment) throw new UsageError(`segment "${values.segment}" not found in ${domain}`);
+      write(await recomputeSegment(domain, segment.id, "refresh"));
+      return;
+    }
+    case "loyalty balance":
+      write(await getBalance(shop(), customerOption.parse(values.customer ?? "")));
+      return;
+    case "loyalty ledger":
+      for (const row of await ledger(shop(), customerOption.parse(values.customer ?? ""))) write(row);
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -86,7 +142,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

@@ -26,6 +26,7 @@ export default function App() {
           Home
         </Link>
         <Link to="/app/customers">Customers</Link>
+        <Link to="/app/segments">Segments</Link>
         <Link to="/app/pipeline">Pipeline</Link>
       </NavMenu>
       <Outlet />

@@ -47,7 +47,7 @@ export async function upsertCustomer(
        verified_email = COALESCE(EXCLUDED.verified_email, customers.verified_email),
        currency = COALESCE(EXCLUDED.currency, customers.currency),
        country_code = EXCLUDED.country_code, province = EXCLUDED.province, city = EXCLUDED.city,
-       addresses = COALESCE($14::jsonb, customers.addresses),
+       addresses = COALESCE($14::jsonb, customers.addresses, '[]'::jsonb),
        shopify_created_at = COALESCE(EXCLUDED.shopify_created_at, customers.shopify_created_at),
        shopify_updated_at = COALESCE(EXCLUDED.shopify_updated_at, customers.shopify_updated_at),
        updated_at = now()

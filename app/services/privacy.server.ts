@@ -70,7 +70,14 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
 export async function purgeShop(db: Db, input: { shop: string; inboxId: string }) {
   const { shop } = input;
   const counts: Record<string, number> = {};
-  for (const table of ["line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log"]) {
+  // Children before parents; every table the app keeps per shop (tests/integration/privacy
+  // checks that none is left out).
+  const tables = [
+    "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
+    "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
+    "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
+  ];
+  for (const table of tables) {
     const result = await db.query(`DELETE FROM ${table} WHERE shop = $1`, [shop]);
     counts[table] = result.rowCount ?? 0;
   }

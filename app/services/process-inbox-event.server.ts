@@ -1,8 +1,10 @@
-// The worker's unit of work: one inbox row, applied in one transaction, exactly once.
+// The worker's unit of work: an inbox row, applied in one transaction, exactly once;
+// together with the other rows waiting at that moment (a batch), when there are some.
 import { getPool, withTransaction } from "../db.server";
 import { mapWebhook } from "../shopify/webhook-payloads";
-import { applyCrmEvent } from "./apply-crm-event.server";
+import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
 import { ensureShop } from "./crm-store.server";
+import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
 export type ProcessOutcome =
   | { outcome: "processed"; topic: string; shop: string; receivedAt: Date }
@@ -17,7 +19,72 @@ type InboxRow = {
   status: string;
   triggered_at: Date | null;
   received_at: Date;
+  replays: number;
 };
+
+export type BatchEventOutcome =
+  | { inboxId: string; outcome: "processed"; topic: string; shop: string; receivedAt: Date }
+  | { inboxId: string; outcome: "ignored"; topic: string; shop: string; reason: string };
+
+export type BatchOutcome = {
+  /** What happened to the row the job was for. */
+  own: ProcessOutcome;
+  /** Every row this transaction applied or ignored, the job's own included. */
+  events: BatchEventOutcome[];
+  /** Customers the batch may have changed, per shop. */
+  customers: Map<string, Set<string>>;
+  /** Set when the batch failed as a whole and the row was applied alone instead. */
+  batchError?: unknown;
+  /** The rows this transaction applied or ignored. */
+  applied: { id: string; replays: number }[];
+};
+
+const INBOX_COLUMNS = "id, shop, topic, payload, status, triggered_at, received_at, replays";
+
+/**
+ * Rows this process applied in batches, by id and replay count: their own jobs then skip
+ * without a database round trip. A replay raises the count (and gets a new job), so a
+ * replayed row is never mistaken for done. Bounded; forgetting only costs a read.
+ */
+const recentlyApplied = new Set<string>();
+const RECENTLY_APPLIED_LIMIT = 50_000;
+const appliedKey = (inboxId: string, replays: number) => `${inboxId}:${replays}`;
+
+function rememberApplied(rows: readonly { id: string; replays: number }[]): void {
+  for (const row of rows) recentlyApplied.add(appliedKey(row.id, row.replays));
+  if (recentlyApplied.size > RECENTLY_APPLIED_LIMIT) {
+    let excess = recentlyApplied.size - RECENTLY_APPLIED_LIMIT;
+    for (const key of recentlyApplied) {
+      if (excess-- <= 0) break;
+      recentlyApplied.delete(key);
+    }
+  }
+}
+
+/**
+ * Applies the job's own inbox row together with up to `maxBatch - 1` other rows that are
+ * waiting (`received`, oldest first, skipping rows another transaction holds), in one
+ * transaction with set-based statements. Under load most jobs then find their row already
+ * done and cost one read. If the batch fails as a whole (a poison row, a deadlock), it
+ * rolls back and the own row is applied alone, so one bad event never holds up others:
+ * the rows taken along are back to `received` for their own jobs.
+ */
+export async function processInboxBatch(inboxId: string, { maxBatch, replays = 0 }: { maxBatch: number; replays?: number }): Promise<BatchOutcome> {
+  if (recentlyApplied.has(appliedKey(inboxId, replays))) return skipped("already done");
+  const { rows: peek } = await getPool().query<{ status: string }>({ name: "crm-peek-inbox-row", text: `SELECT status FROM webhook_events WHERE id = $1`, values: [inboxId] });
+  if (!peek[0]) return skipped("not found");
+  if (peek[0].status === "processed" || peek[0].status === "ignored") return skipped("already done");
+  if (maxBatch <= 1) return applyInboxRows(inboxId, 1);
+  const claimed = { others: 0 };
+  try {
+    const outcome = await applyInboxRows(inboxId, maxBatch, claimed);
+    rememberApplied(outcome.applied);
+    return outcome;
+  } catch (batchError) {
+    if (claimed.others === 0) throw batchError; // it was alone: the failure is its own
+    return { ...(await applyInboxRows(inboxId, 1)), batchError };
+  }
+}
 
 /**
  * Locks the inbox row, skips it if it was already handled (duplicate job, replay of a
@@ -25,22 +92,81 @@ type InboxRow = {
  * a crash anywhere leaves the row as it was, to be retried.
  */
 export async function processInboxEvent(inboxId: string): Promise<ProcessOutcome> {
-  return withTransaction(async (db) => {
-    const { rows } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT id, shop, topic, payload, status, triggered_at, received_at FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [inboxId] });
-    const row = rows[0];
-    if (!row) return { outcome: "skipped", reason: "not found" };
-    if (row.status === "processed" || row.status === "ignored") return { outcome: "skipped", reason: "already done" };
+  return (await applyInboxRows(inboxId, 1)).own;
+}
 
-    const mapped = mapWebhook(row.topic, row.payload);
-    if (!mapped.ok) {
-      await db.query({ name: "crm-mark-ignored", text: `UPDATE webhook_events SET status = 'ignored', last_error = $2, attempts = attempts + 1, processed_at = now() WHERE id = $1`, values: [inboxId, mapped.reason] });
-      return { outcome: "ignored", topic: row.topic, shop: row.shop, reason: mapped.reason };
+function skipped(reason: "already done" | "not found"): BatchOutcome {
+  return { own: { outcome: "skipped", reason }, events: [], customers: new Map(), applied: [] };
+}
+
+async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { others: 0 }): Promise<BatchOutcome> {
+  return withTransaction(async (db) => {
+    const { rows: own } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [inboxId] });
+    const row = own[0];
+    if (!row) return skipped("not found");
+    if (row.status === "processed" || row.status === "ignored") return skipped("already done");
+    const others =
+      maxBatch <= 1
+        ? []
+        : (
+            await db.query<InboxRow>({
+              name: "crm-claim-waiting-inbox-rows",
+              text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE status = 'received' AND id <> $1
+                      ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+              values: [inboxId, maxBatch - 1],
+            })
+          ).rows;
+    claimed.others = others.length;
+    const batch = [row, ...others].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    const events: BatchEventOutcome[] = [];
+    const customers = new Map<string, Set<string>>();
+    const byShop = new Map<string, { row: InboxRow; item: BatchEvent }[]>();
+    const ignored: { id: string; reason: string }[] = [];
+    for (const r of batch) {
+      const mapped = mapWebhook(r.topic, r.payload);
+      if (!mapped.ok) {
+        ignored.push({ id: r.id, reason: mapped.reason });
+        events.push({ inboxId: r.id, outcome: "ignored", topic: r.topic, shop: r.shop, reason: mapped.reason });
+        continue;
+      }
+      const list = byShop.get(r.shop) ?? [];
+      list.push({ row: r, item: { inboxId: r.id, event: mapped.event, eventTime: r.triggered_at ?? r.received_at } });
+      byShop.set(r.shop, list);
     }
-    const eventTime = row.triggered_at ?? row.received_at;
-    await ensureShop(db, row.shop, eventTime);
-    await applyCrmEvent(db, mapped.event, { shop: row.shop, inboxId, eventTime });
-    await db.query({ name: "crm-mark-processed", text: `UPDATE webhook_events SET status = 'processed', last_error = NULL, attempts = attempts + 1, processed_at = now() WHERE id = $1`, values: [inboxId] });
-    return { outcome: "processed", topic: row.topic, shop: row.shop, receivedAt: row.received_at };
+    for (const shop of [...byShop.keys()].sort()) {
+      const items = byShop.get(shop)!;
+      const firstEventTime = items.reduce((min, { item }) => (item.eventTime < min ? item.eventTime : min), items[0]!.item.eventTime);
+      await ensureShop(db, shop, firstEventTime);
+      const applied = await applyCrmBatch(db, shop, items.map(({ item }) => item));
+      customers.set(shop, applied.customers);
+      // What follows from the new state, in the same transaction: segment membership (its
+      // entries and exits name the job's own inbox row). One indexed read for a shop without segments.
+      const touched = [...applied.customers].sort();
+      await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id });
+      for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });
+    }
+    const processedIds = events.filter((e) => e.outcome === "processed").map((e) => e.inboxId);
+    if (processedIds.length > 0) {
+      await db.query({
+        name: "crm-mark-processed",
+        text: `UPDATE webhook_events SET status = 'processed', last_error = NULL, attempts = attempts + 1, processed_at = now() WHERE id = ANY($1::bigint[])`,
+        values: [processedIds],
+      });
+    }
+    if (ignored.length > 0) {
+      await db.query({
+        name: "crm-mark-ignored",
+        text: `UPDATE webhook_events w SET status = 'ignored', last_error = x.reason, attempts = attempts + 1, processed_at = now()
+                 FROM jsonb_to_recordset($1::jsonb) AS x(id bigint, reason text) WHERE w.id = x.id`,
+        values: [JSON.stringify(ignored)],
+      });
+    }
+    const mine = events.find((e) => e.inboxId === row.id)!;
+    const ownOutcome: ProcessOutcome =
+      mine.outcome === "processed"
+        ? { outcome: "processed", topic: mine.topic, shop: mine.shop, receivedAt: mine.receivedAt }
+        : { outcome: "ignored", topic: mine.topic, shop: mine.shop, reason: mine.reason };
+    return { own: ownOutcome, events, customers, applied: batch.map((r) => ({ id: r.id, replays: r.replays })) };
   });
 }
 

@@ -3,7 +3,7 @@
 import { isSafeNumber, parse } from "lossless-json";
 import { z } from "zod";
 import type { AddressInput, CrmEvent, CustomerInput, LineItemInput, OrderInput, RefundInput } from "../domain/crm-events";
-import { toMinorUnits } from "../domain/money";
+import { formatMinorUnits, toMinorUnits } from "../domain/money";
 
 /** JSON.parse, except integers beyond 2^53 stay exact as strings. */
 export function parseWebhookBody(raw: string): unknown {
@@ -97,7 +97,120 @@ const splitTags = (tags: string | null | undefined) =>
     .map((tag) => tag.trim())
     .filter((tag) => tag.length > 0);
 
-function refundSchemaFor(shopCurrency: string | null) {
+// ---------------------------------------------------------------- refunds
+//
+// What a refund is worth to the CRM: the money returned to the buyer, in the shop's
+// currency (docs/decisions/013-refund-amounts.md). Shopify's own figure
+// (Refund.totalRefundedSet) is the sum of the refund's transactions, but REST payloads give
+// transactions only in the presentment currency (`amount` + `currency`). The shop-money
+// side comes from the refund's breakdown:
+//   refund_line_items subtotal_set + total_tax_set, plus total_duties_set,
+//   minus order_adjustments amount_set + tax_amount_set (negative for a shipping refund,
+//     positive when less than the calculated amount was returned, negative when more, e.g.
+//     a refund of an amount with no line items),
+//   plus refund_shipping_lines only when no shipping_refund adjustment already counts them.
+// So: transactions in the shop currency are taken as they are; transactions in another
+// currency are converted at the refund's own rate (breakdown shop money / breakdown
+// presentment money, which is exact when the two agree). A refund with no successful refund
+// transaction returned no money and counts 0. Transactions in a foreign currency with no
+// shop-money breakdown to convert them cannot be expressed in the shop currency: refused.
+
+const moneyBag = z
+  .object({
+    shop_money: z.object({ amount, currency_code: z.string() }),
+    presentment_money: z.object({ amount, currency_code: z.string() }).nullish(),
+  })
+  .nullish();
+type MoneyBag = z.infer<typeof moneyBag>;
+
+/** One signed component of a refund's breakdown. */
+type RefundPart = { sign: 1n | -1n; bag: MoneyBag; fallback?: z.infer<typeof amount> | null };
+
+type RefundContext = { shopCurrency: string | null; presentmentCurrency: string | null };
+
+const upper = (code: string | null | undefined) => (code ? code.toUpperCase() : null);
+
+const isZeroAmount = (value: z.infer<typeof amount>) => /^[+-]?0*(\.0*)?$/.test(String(value).trim());
+
+/** a * b / c rounded half away from zero, in integers (c != 0). */
+function mulDivRound(a: bigint, b: bigint, c: bigint): bigint {
+  const product = a * b;
+  const negative = product < 0n !== c < 0n && product !== 0n;
+  const n = product < 0n ? -product : product;
+  const d = c < 0n ? -c : c;
+  const q = (2n * n + d) / (2n * d);
+  return negative ? -q : q;
+}
+
+/**
+ * The refund's value in the shop currency (see the comment above), or why it has none.
+ * `transactions` are the successful refund transactions.
+ */
+function refundedShopMoney({
+  parts,
+  transactions,
+  context,
+}: {
+  parts: RefundPart[];
+  transactions: { amount: z.infer<typeof amount>; currency: string | null }[];
+  context: RefundContext;
+}): { ok: true; amountMinor: bigint; currency: string | null } | { ok: false; reason: string } {
+  // A zero amount says nothing about currency (fixtures and some payloads default it to USD).
+  const currenciesOf = (monies: { amount: z.infer<typeof amount>; currency_code: string }[]) => {
+    const nonZero = [...new Set(monies.filter((m) => !isZeroAmount(m.amount)).map((m) => m.currency_code.toUpperCase()))];
+    return nonZero.length > 0 ? nonZero : [...new Set(monies.map((m) => m.currency_code.toUpperCase()))].slice(0, 1);
+  };
+  const setCurrencies = currenciesOf(parts.flatMap((p) => (p.bag ? [p.bag.shop_money] : [])));
+  if (setCurrencies.length > 1) return { ok: false, reason: `shop money in several currencies (${setCurrencies.join(", ")})` };
+  const orderCurrency = upper(context.shopCurrency);
+  if (orderCurrency && setCurrencies[0] && setCurrencies[0] !== orderCurrency && parts.some((p) => p.bag && !isZeroAmount(p.bag.shop_money.amount)))
+    return { ok: false, reason: `shop money in ${setCurrencies[0]}, but the order's currency is ${orderCurrency}` };
+
+  const txCurrencies = [...new Set(transactions.flatMap((t) => (t.currency ? [t.currency.toUpperCase()] : [])))];
+  if (txCurrencies.length > 1) return { ok: false, reason: `refund transactions in several currencies (${txCurrencies.join(", ")})` };
+  const presentmentSetCurrency = currenciesOf(parts.flatMap((p) => (p.bag?.presentment_money ? [p.bag.presentment_money] : [])))[0] ?? null;
+  const shopCurrency = orderCurrency ?? setCurrencies[0] ?? null;
+  // Shopify's own samples leave a transaction's currency null: it is then the refund's
+  // presentment currency, which is the shop currency unless the payload says otherwise.
+  const txCurrency = txCurrencies[0] ?? presentmentSetCurrency ?? upper(context.presentmentCurrency) ?? shopCurrency;
+  if (transactions.length === 0) return { ok: true, amountMinor: 0n, currency: shopCurrency ?? txCurrency };
+  if (!txCurrency) return { ok: false, reason: "no currency in the refund (transactions, money sets) or its order" };
+  const txMinor = transactions.reduce((sum, t) => sum + toMinorUnits(t.amount, txCurrency), 0n);
+  // Transactions in the shop currency (a single-currency shop) are the shop money itself.
+  if (shopCurrency === null || shopCurrency === txCurrency) return { ok: true, amountMinor: txMinor, currency: txCurrency };
+
+  // Multi-currency: convert at the refund's own rate, from its breakdown.
+  const breakdownShop = parts.reduce((sum, p) => sum + p.sign * toMinorUnits(p.bag ? p.bag.shop_money.amount : p.fallback!, shopCurrency), 0n);
+  let breakdownPresentment: bigint | null = 0n;
+  for (const p of parts) {
+    const money = p.bag?.presentment_money;
+    if (!money) {
+      breakdownPresentment = null;
+      break;
+    }
+    if (money.currency_code.toUpperCase() !== txCurrency && !isZeroAmount(money.amount))
+      return { ok: false, reason: `presentment money in ${money.currency_code}, refund transactions in ${txCurrency}` };
+    breakdownPresentment += p.sign * toMinorUnits(money.amount, txCurrency);
+  }
+  // (When the breakdown's presentment money equals the transactions, this is the breakdown's shop money exactly.)
+  if (breakdownPresentment !== null && breakdownPresentment !== 0n)
+    return { ok: true, amountMinor: mulDivRound(txMinor, breakdownShop, breakdownPresentment), currency: shopCurrency };
+  if (breakdownPresentment === null && breakdownShop !== 0n) return { ok: true, amountMinor: breakdownShop, currency: shopCurrency };
+  return {
+    ok: false,
+    reason:
+      `${formatMinorUnits(txMinor, txCurrency)} ${txCurrency} refunded, but no shop-money amounts (refund_line_items, order_adjustments, ` +
+      `refund_shipping_lines, duties) give its value in the shop currency ${shopCurrency}`,
+  };
+}
+
+const listOf = <T extends z.ZodType>(item: T) =>
+  z
+    .array(item)
+    .nullish()
+    .transform((v) => v ?? []);
+
+function refundSchemaFor(context: RefundContext) {
   return z
     .object({
       admin_graphql_api_id: gid("Refund"),
@@ -106,44 +219,64 @@ function refundSchemaFor(shopCurrency: string | null) {
       note: optionalText,
       created_at: timestamp,
       processed_at: optionalTimestamp,
-      refund_line_items: z
-        .array(
-          z.object({
-            line_item_id: numericId,
-            quantity: z.number().int(),
-            subtotal_set: moneySet,
-            subtotal: amount.nullish(),
-            total_tax_set: moneySet,
-            total_tax: amount.nullish(),
-          }),
-        )
-        .default([]),
-      transactions: z
-        .array(z.object({ kind: z.string(), status: z.string(), amount, currency: optionalText }))
-        .default([]),
-      total_duties_set: moneySet,
+      refund_line_items: listOf(
+        z.object({
+          line_item_id: numericId,
+          quantity: z.number().int(),
+          subtotal_set: moneyBag,
+          subtotal: amount.nullish(),
+          total_tax_set: moneyBag,
+          total_tax: amount.nullish(),
+        }),
+      ),
+      order_adjustments: listOf(
+        z.object({ kind: optionalText, amount: amount.nullish(), amount_set: moneyBag, tax_amount: amount.nullish(), tax_amount_set: moneyBag }),
+      ),
+      refund_shipping_lines: listOf(z.object({ subtotal_amount_set: moneyBag, tax_amount_set: moneyBag })),
+      transactions: listOf(z.object({ kind: z.string(), status: z.string(), amount, currency: optionalText })),
+      total_duties_set: moneyBag,
     })
-    .transform((r): RefundInput => {
-      // The money returned to the buyer: successful refund transactions.
-      const refunded = r.transactions.filter((t) => t.kind === "refund" && t.status === "success");
-      // Transactions may carry no currency (Shopify's own sample has null): fall back to the
-      // order's currency, then to the refund's shop-money sets, before assuming USD.
-      const setCurrency =
-        r.refund_line_items.map((line) => line.subtotal_set?.shop_money.currency_code).find(Boolean) ??
-        r.total_duties_set?.shop_money.currency_code;
-      const currency = refunded.find((t) => t.currency)?.currency ?? shopCurrency ?? setCurrency ?? "USD";
+    .transform((r, ctx): RefundInput => {
+      // Shipping refunds are order adjustments in REST payloads; refund_shipping_lines count
+      // only when no shipping_refund adjustment does (never both).
+      const shippingInAdjustments = r.order_adjustments.some((a) => a.kind === "shipping_refund");
+      const all: RefundPart[] = [
+        ...r.refund_line_items.flatMap((l): RefundPart[] => [
+          { sign: 1n, bag: l.subtotal_set, fallback: l.subtotal },
+          { sign: 1n, bag: l.total_tax_set, fallback: l.total_tax },
+        ]),
+        { sign: 1n, bag: r.total_duties_set } satisfies RefundPart,
+        ...r.order_adjustments.flatMap((a): RefundPart[] => [
+          { sign: -1n, bag: a.amount_set, fallback: a.amount },
+          { sign: -1n, bag: a.tax_amount_set, fallback: a.tax_amount },
+        ]),
+        ...(shippingInAdjustments
+          ? []
+          : r.refund_shipping_lines.flatMap((s): RefundPart[] => [
+              { sign: 1n, bag: s.subtotal_amount_set },
+              { sign: 1n, bag: s.tax_amount_set },
+            ])),
+      ];
+      const parts = all.filter((p) => p.bag || (p.fallback !== null && p.fallback !== undefined));
+      const transactions = r.transactions.filter((t) => t.kind === "refund" && t.status === "success");
+      const value = refundedShopMoney({ parts, transactions, context });
+      if (!value.ok) {
+        ctx.addIssue({ code: "custom", message: `refund ${r.admin_graphql_api_id}: ${value.reason}` });
+        return z.NEVER;
+      }
+      const { currency } = value;
       return {
         gid: r.admin_graphql_api_id,
         legacyId: r.id,
         orderLegacyId: r.order_id,
-        amountMinor: refunded.reduce((sum, t) => sum + toMinorUnits(t.amount, currency), 0n),
+        amountMinor: value.amountMinor,
         currency,
         note: r.note,
         lines: r.refund_line_items.map((line) => ({
           lineItemGid: gidFor("LineItem", line.line_item_id),
           quantity: line.quantity,
-          subtotalMinor: moneyOf(line.subtotal_set, line.subtotal, currency),
-          totalTaxMinor: moneyOf(line.total_tax_set, line.total_tax, currency),
+          subtotalMinor: currency ? moneyOf(line.subtotal_set, line.subtotal, currency) : 0n,
+          totalTaxMinor: currency ? moneyOf(line.total_tax_set, line.total_tax, currency) : 0n,
         })),
         refundedAt: r.processed_at ?? r.created_at,
       };
@@ -200,7 +333,7 @@ const orderSchema = z
   })
   .transform((o): OrderInput => {
     const currency = o.currency;
-    const refundSchema = refundSchemaFor(currency);
+    const refundSchema = refundSchemaFor({ shopCurrency: currency, presentmentCurrency: o.presentment_currency });
     return {
       gid: o.admin_graphql_api_id,
       legacyId: legacyIdOf(o.admin_graphql_api_id),
@@ -264,7 +397,7 @@ const ORDER_TOPICS = ["orders/create", "orders/updated", "orders/paid", "orders/
 
 const mappers: Record<string, Mapper> = {
   ...Object.fromEntries(ORDER_TOPICS.map((topic) => [topic, (p: unknown): CrmEvent => ({ kind: "order", order: orderSchema.parse(p) })])),
-  "refunds/create": (p) => ({ kind: "refund", refund: refundSchemaFor(null).parse(p) }),
+  "refunds/create": (p) => ({ kind: "refund", refund: refundSchemaFor({ shopCurrency: null, presentmentCurrency: null }).parse(p) }),
   "customers/create": (p) => ({ kind: "customer", customer: customerSchema.parse(p) }),
   "customers/update": (p) => ({ kind: "customer", customer: customerSchema.parse(p) }),
   "customers/delete": (p) => ({

@@ -1,15 +1,20 @@
 // `npm run demo` end to end, small: the demo process (tests/twin/demo.ts) on a database it
 // creates and migrates itself, with a 50-customer store. It must print `Admin UI:`, apply
 // the whole history (every generated customer in the demo database), keep sending live
-// traffic, serve the Customers list in headless Chromium through the printed URL, and stop
-// every process it started on SIGTERM. Nothing may leave the machine: the demo and its
-// children run with the egress guard, the browser aborts non-loopback requests.
+// traffic, and serve the admin through the printed URL in headless Chromium: the Customers
+// list, a search, the Customer page of the generated customer whose timeline says the most
+// (refunds and cancellations, picked from the generator's deterministic output) checked
+// order by order against the store, and the Pipeline page checked against the database.
+// Then SIGTERM must stop every process it started. Nothing may leave the machine: the demo
+// and its children run with the egress guard, the browser aborts non-loopback requests.
+// Screenshots go to tests/e2e/screenshots/ (ignored by git).
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
@@ -17,12 +22,14 @@ import { ADMIN_DATABASE_URL, databaseUrl } from "../support/database";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { REPO_ROOT } from "../support/admin-app-server";
 import { launchGuardedBrowser, watchPage, type GuardedBrowser } from "../support/browser";
+import { expectedMetrics, expectedOrder, pickTimelineCustomer, timelineBlocks, type LiveOrder } from "../support/generated-store";
 import { generateStore } from "../twin/store-generator";
 
 const CUSTOMERS = 50;
 const SEED = 7;
 const SHOP = "crm-demo.myshopify.com";
 const EGRESS_GUARD = path.join(REPO_ROOT, "tests/support/admin-egress-guard.mjs");
+const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
 
 let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
 const demoDb = `crm_demo_test_${randomBytes(4).toString("hex")}`;
@@ -102,6 +109,45 @@ async function waitForOutput(pattern: RegExp, timeoutMs: number): Promise<RegExp
 
 const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0]!.n);
 
+/** The customer's orders that are not in the generated history: live orders the demo placed since. */
+async function liveOrdersOf(customerGid: string, historyNames: string[]): Promise<LiveOrder[]> {
+  const { rows } = await db.query<{ name: string; total: string; created: Date }>(
+    `SELECT name, total_price_minor AS total, shopify_created_at AS created FROM orders
+      WHERE shop = $1 AND customer_gid = $2 AND NOT (name = ANY($3)) ORDER BY name`,
+    [SHOP, customerGid, historyNames],
+  );
+  return rows.map((r) => ({ name: r.name, totalCents: Number(r.total), createdAt: r.created }));
+}
+
+type InboxFigures = { total: number; processed: number; received: number; failed: number; dead: number; ignored: number; lastHourApplied: number };
+
+/** The figures the Pipeline page shows, straight from the demo database. */
+async function inboxFigures(): Promise<InboxFigures> {
+  const { rows } = await db.query<Record<keyof InboxFigures, string>>(
+    `SELECT count(*) AS total,
+            count(*) FILTER (WHERE status = 'processed') AS processed,
+            count(*) FILTER (WHERE status = 'received') AS received,
+            count(*) FILTER (WHERE status = 'failed') AS failed,
+            count(*) FILTER (WHERE status = 'dead') AS dead,
+            count(*) FILTER (WHERE status = 'ignored') AS ignored,
+            count(*) FILTER (WHERE status = 'processed' AND processed_at IS NOT NULL AND received_at >= now() - interval '1 hour') AS "lastHourApplied"
+       FROM webhook_events WHERE shop = $1`,
+    [SHOP],
+  );
+  return Object.fromEntries(Object.entries(rows[0]!).map(([k, v]) => [k, Number(v)])) as InboxFigures;
+}
+
+const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
+
+/** The number after `label` in the page text (labels and figures are separate lines). */
+function figure(text: string, pattern: RegExp): number {
+  const m = pattern.exec(text);
+  if (!m) throw new Error(`${pattern} not found in the page:\n${text}`);
+  return Number(m[1]!.replace(/,/g, ""));
+}
+
+const escapeRe = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+
 function egressLines(): string[] {
   const logs = readdirSync(logDir).map((f) => readFileSync(path.join(logDir, f), "utf8"));
   return [output, ...logs].flatMap((text) => text.split("\n").filter((l) => l.startsWith("EGRESS-BLOCKED")));
@@ -141,25 +187,115 @@ describe("npm run demo", () => {
     const standIn = await fetch(`${appOrigin}/dev/app-bridge.js`);
     expect(standIn.status).toBe(200);
     guarded = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
+    mkdirSync(SCREENSHOTS, { recursive: true });
     const page = await guarded.context.newPage();
     const problems = watchPage(page);
-    const response = await page.goto(adminUrl);
-    expect(response?.status()).toBe(200);
-    expect(page.url().startsWith(`${appOrigin}/app/customers?`)).toBe(true);
-    await page.getByRole("heading", { name: "Customers", level: 1 }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === 25, undefined, { timeout: 15_000 });
-    const listed = Number(/([\d,]+) customers/.exec(await page.locator("body").innerText())![1]!.replace(/,/g, ""));
-    expect(listed).toBeGreaterThanOrEqual(CUSTOMERS);
-    // A generated customer, found through the app's search (client-side navigation with the session token).
-    const someone = store.customer(3);
-    await page.getByPlaceholder("Search by name or email").fill(someone.email);
-    await page.getByPlaceholder("Search by name or email").press("Enter");
-    await page.waitForFunction(() => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === 1, undefined, { timeout: 15_000 });
-    expect(await page.locator(".Polaris-IndexTable__TableRow td").first().innerText()).toBe(`${someone.firstName} ${someone.lastName}`);
-    expect(problems.pageErrors).toEqual([]);
-    expect(problems.consoleErrors).toEqual([]);
-    expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
-    expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
+    try {
+      const response = await page.goto(adminUrl);
+      expect(response?.status()).toBe(200);
+      expect(page.url().startsWith(`${appOrigin}/app/customers?`)).toBe(true);
+      await page.getByRole("heading", { name: "Customers", level: 1 }).waitFor();
+      await page.waitForFunction(() => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === 25, undefined, { timeout: 15_000 });
+      const listed = Number(/([\d,]+) customers/.exec(await page.locator("body").innerText())![1]!.replace(/,/g, ""));
+      expect(listed).toBeGreaterThanOrEqual(CUSTOMERS);
+      await shot(page, "demo-01-customers.png");
+
+      // The generated customer whose timeline says the most, found through the app's search
+      // (client-side navigation with the session token) and opened from the list.
+      const chosen = pickTimelineCustomer(store);
+      const person = store.customer(chosen.index);
+      const personName = `${person.firstName} ${person.lastName}`;
+      expect(chosen.orders.some((o) => o.refunds.length > 0) || chosen.orders.some((o) => o.cancel)).toBe(true);
+      await page.getByPlaceholder("Search by name or email").fill(person.email);
+      await page.getByPlaceholder("Search by name or email").press("Enter");
+      await page.waitForFunction(() => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === 1, undefined, { timeout: 15_000 });
+      expect(await page.locator(".Polaris-IndexTable__TableRow td").first().innerText()).toBe(personName);
+      await shot(page, "demo-02-customers-search.png");
+      await page.getByRole("link", { name: personName }).click();
+      await page.waitForURL((url) => url.pathname === `/app/customers/${person.id}`);
+
+      // The Customer page against the store: every generated order, newest first, with its
+      // total, item count, statuses, refunds and cancellation; the metrics from the same
+      // orders. Live traffic may place new orders for this customer meanwhile: read the
+      // page between two identical reads of those (and reload when they differ).
+      const gid = `gid://shopify/Customer/${person.id}`;
+      const historyNames = chosen.orders.map((o) => o.name);
+      let live: LiveOrder[] = [];
+      let text = "";
+      for (let attempt = 0; ; attempt++) {
+        const before = await liveOrdersOf(gid, historyNames);
+        if (attempt > 0) await page.reload();
+        await page.getByRole("heading", { name: personName, level: 1 }).waitFor();
+        await page.getByText("Order timeline").waitFor();
+        text = await page.locator("body").innerText();
+        live = await liveOrdersOf(gid, historyNames);
+        if (JSON.stringify(before) === JSON.stringify(live)) break;
+        if (attempt === 5) throw new Error(`live orders for ${gid} kept changing while the page loaded`);
+      }
+      await shot(page, "demo-03-customer.png");
+      const timeline = text.slice(text.indexOf("Order timeline"), text.lastIndexOf("\nProfile\n") > 0 ? text.lastIndexOf("\nProfile\n") : undefined);
+      const { names, blocks } = timelineBlocks(timeline);
+      const expectedNames = [...chosen.orders].sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt)).map((o) => o.name);
+      expect(names.filter((n) => historyNames.includes(n)), "generated orders, newest first").toEqual(expectedNames);
+      expect(names.filter((n) => !historyNames.includes(n)).sort(), "the other orders are the live ones").toEqual(live.map((o) => o.name).sort());
+      for (const order of chosen.orders) {
+        const want = expectedOrder(order);
+        const block = blocks.get(want.name)!;
+        const lines = block.split("\n");
+        expect(lines, `${want.name} date and items`).toContain(`${want.createdAt} · ${want.items}`);
+        expect(lines, `${want.name} total`).toContain(want.total);
+        for (const badge of want.badges) expect(lines, `${want.name} badge ${badge}`).toContain(badge);
+        expect(lines.filter((l) => l.startsWith("Refund on")), `${want.name} refunds`).toEqual(want.refunds.map((r) => r.line));
+        for (const r of want.refunds) expect(lines, `${want.name} refund amount`).toContain(r.amount);
+        expect(lines.filter((l) => l.startsWith("Cancelled on")), `${want.name} cancellation`).toEqual(want.cancellation ? [want.cancellation] : []);
+        if (!want.badges.includes("Cancelled")) expect(lines, `${want.name} is not cancelled`).not.toContain("Cancelled");
+      }
+      const metrics = expectedMetrics(chosen.orders, live);
+      expect(text).toMatch(new RegExp(`Orders\\s+${metrics.orders}\\s+Total spent\\s+${escapeRe(metrics.totalSpent)}\\s+Refunded\\s+${escapeRe(metrics.refunded)}\\s+Average order value\\s+${escapeRe(metrics.averageOrderValue)}`));
+      expect(text).toMatch(new RegExp(`First order\\s+${escapeRe(metrics.firstOrder)}\\s+Last order\\s+${escapeRe(metrics.lastOrder)}`));
+      expect(text).toContain(person.email);
+
+      // The Pipeline page, through the app's navigation, against the database. Live traffic
+      // keeps the counts moving: each shown figure must lie between the database's figures
+      // just before and just after the page loaded (counts that only grow), and the page's
+      // figures must add up.
+      const before = await inboxFigures();
+      await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).click();
+      await page.waitForURL(/\/app\/pipeline$/);
+      await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
+      await page.getByText("Deliveries by outcome").waitFor();
+      const pipeline = await page.locator("body").innerText();
+      const after = await inboxFigures();
+      await shot(page, "demo-04-pipeline.png");
+      const shown = {
+        total: figure(pipeline, /([\d,]+) received/),
+        processed: figure(pipeline, /Applied\s+([\d,]+)/),
+        received: figure(pipeline, /Waiting\s+([\d,]+)/),
+        failed: figure(pipeline, /Retrying\s+([\d,]+)/),
+        dead: figure(pipeline, /Dead-lettered\s+([\d,]+)/),
+        ignored: figure(pipeline, /Ignored\s+([\d,]+)/),
+        pending: figure(pipeline, /([\d,]+) events? waiting or retrying/),
+        lastHourApplied: figure(pipeline, /received to applied, ([\d,]+) events?/),
+      };
+      const within = (name: string, value: number, low: number, high: number) => expect(value >= low && value <= high, `${name}: page ${value}, database ${low}..${high}`).toBe(true);
+      within("deliveries received", shown.total, before.total, after.total);
+      within("applied", shown.processed, before.processed, after.processed);
+      within("applied in the last hour", shown.lastHourApplied, before.lastHourApplied, after.lastHourApplied);
+      within("ignored", shown.ignored, before.ignored, after.ignored);
+      expect(shown.total, "the outcomes add up to the deliveries").toBe(shown.processed + shown.received + shown.failed + shown.dead + shown.ignored);
+      expect(shown.pending).toBe(shown.received + shown.failed);
+      within("waiting or retrying", shown.pending, 0, after.total - before.processed - before.dead - before.ignored);
+      expect([shown.dead, before.dead, after.dead], "dead letters").toEqual([0, 0, 0]);
+      await page.getByText("No dead letters").waitFor();
+
+      expect(problems.pageErrors).toEqual([]);
+      expect(problems.consoleErrors).toEqual([]);
+      expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
+      expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
+    } catch (error) {
+      await shot(page, "demo-failure.png").catch(() => undefined);
+      throw new Error(`${(error as Error).message}\n--- page problems: ${JSON.stringify(problems)}\n--- demo output:\n${output.slice(-4000)}`, { cause: error });
+    }
     await guarded.close();
     guarded = undefined;
 

@@ -15,7 +15,10 @@ const EGRESS_GUARD = path.join(REPO_ROOT, "tests/support/admin-egress-guard.mjs"
 /** CI builds before testing; a bare `vitest run` on a fresh clone builds here. */
 export function ensureAppBuild(): void {
   if (existsSync(BUILD_ENTRY)) return;
-  const result = spawnSync("npm", ["run", "build"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
+  // Vitest sets NODE_ENV=test, under which the Remix compiler emits development JSX (jsxDEV)
+  // that the production server cannot run: build as `npm run build` does from a shell.
+  const env: NodeJS.ProcessEnv = { ...process.env, NODE_ENV: "production" };
+  const result = spawnSync("npm", ["run", "build"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"], encoding: "utf8" });
   if (result.status !== 0) throw new Error(`npm run build failed:\n${result.stdout}\n${result.stderr}`);
 }
 

@@ -137,6 +137,13 @@ export function spawnChild(command: string, args: string[], env: NodeJS.ProcessE
 
 export const TSX = "node_modules/.bin/tsx";
 
+/**
+ * How a long-running process (the worker) is started: Node with the tsx loader in-process.
+ * Not the `tsx` CLI: it relays SIGTERM to its child and, when a busy child does not
+ * acknowledge within 30 ms, SIGKILLs it and exits 143, which defeats graceful shutdown.
+ */
+export const NODE_TSX: [string, string[]] = [process.execPath, ["--import", "tsx"]];
+
 /** `crm <args>` as an operator runs it; resolves with its exit code and output. */
 export async function runCli(args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const handle = spawnChild(TSX, ["app/cli/crm.ts", ...args], env);

@@ -5,7 +5,7 @@
 //   2. builds the app if build/index.js is missing or older than the sources;
 //   3. starts the twin (in this process) with a generated store, then the app
 //      (`node build/index.js`, SHOPIFY_TWIN_URL, APP_BRIDGE_URL) and the worker
-//      (`tsx jobs/worker.ts`) as child processes;
+//      (`node --import tsx jobs/worker.ts`) as child processes;
 //   4. installs the app on the demo shop through the real auth flow: opens the embedded
 //      app URL with a session token, and the app performs token exchange with the twin;
 //   5. prints `Admin UI: <url>`: a twin page (the twin plays the Shopify admin) that mints

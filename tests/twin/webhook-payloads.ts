@@ -282,6 +282,33 @@ function lineItemPayload(o: GenOrder, l: GenOrder["lines"][number], current: num
   };
 }
 
+/**
+ * The order adjustments Shopify attaches to a refund (REST): a shipping refund is a negative
+ * `shipping_refund` adjustment; returning less than the refunded lines' subtotal (the
+ * generator refunds lines at list price, the buyer paid the discounted price) is a positive
+ * `refund_discrepancy`. With them, lines - adjustments = the refund transactions, as in a
+ * real payload (the app's mapper relies on it for multi-currency shops).
+ */
+function refundAdjustments(o: GenOrder, r: GenRefund) {
+  const lines = r.lines.reduce((sum, l) => sum + l.subtotalCents, 0);
+  const discrepancy = lines + r.shippingCents - r.amountCents;
+  const adjustment = (id: bigint, amountCents: number, kind: string, reason: string) => ({
+    id,
+    order_id: o.id,
+    refund_id: r.id,
+    amount: cents(amountCents),
+    amount_set: money(cents(amountCents), o.currency),
+    tax_amount: "0.00",
+    tax_amount_set: money("0.00", o.currency),
+    kind,
+    reason,
+  });
+  return [
+    ...(r.shippingCents > 0 ? [adjustment(r.transactionId + 1n, -r.shippingCents, "shipping_refund", "Shipping refund")] : []),
+    ...(discrepancy !== 0 ? [adjustment(r.transactionId + 2n, discrepancy, "refund_discrepancy", "Refund discrepancy")] : []),
+  ];
+}
+
 export function refundWebhookPayload(o: GenOrder, r: GenRefund) {
   const base = refundPayload({
     id: r.id,
@@ -304,6 +331,7 @@ export function refundWebhookPayload(o: GenOrder, r: GenRefund) {
       };
     }),
     refund_shipping_lines: [],
+    order_adjustments: refundAdjustments(o, r),
     transactions: [
       {
         id: r.transactionId,

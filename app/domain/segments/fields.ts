@@ -1,5 +1,7 @@
 // The catalogue of segment attributes and functions. Adding an attribute is one entry
-// in FIELDS; its type decides which operators and values it accepts.
+// in FIELDS; its type decides which operators and values it accepts, and its binding says
+// where both back ends find its value: an SQL expression over the customers row (sql.ts)
+// and an accessor on an in-memory customer (evaluate.ts).
 
 export type FieldType =
   | { readonly kind: "number"; readonly min?: number; readonly max?: number }
@@ -20,6 +22,89 @@ export type FieldDefinition = {
   readonly operators: readonly FieldOperator[];
   readonly description: string;
 };
+
+/** A line item of a SegmentOrder, with what products_purchased matches on. */
+export type SegmentLineItem = {
+  /** Product gid ("gid://shopify/Product/1"), null for custom items. */
+  readonly productId: string | null;
+  readonly productType: string | null;
+  readonly productTags: readonly string[];
+  readonly quantity: number;
+};
+
+export type SegmentOrder = {
+  readonly createdAt: Date;
+  readonly cancelled: boolean;
+  readonly test: boolean;
+  readonly totalPriceMinor: bigint;
+  readonly refundedMinor: bigint;
+  readonly lineItems: readonly SegmentLineItem[];
+};
+
+/**
+ * What the segment attributes need to know about one customer, in memory. The aggregates
+ * are the stored ones (app/domain/customers/aggregates.ts); `orders` feed the functions.
+ */
+export type SegmentCustomer = {
+  readonly gid: string;
+  readonly email: string | null;
+  readonly tags: readonly string[];
+  /** ISO country codes of the default address and every stored address. */
+  readonly countryCodes: readonly string[];
+  /** Email marketing consent state as Shopify reports it ("subscribed", ...); null if never reported. */
+  readonly emailMarketingState: string | null;
+  readonly rfmGroup: string | null;
+  /** When the customer was created in Shopify. */
+  readonly createdAt: Date | null;
+  readonly ordersCount: number;
+  readonly totalSpentMinor: bigint;
+  readonly refundedMinor: bigint;
+  readonly aovMinor: bigint;
+  readonly firstOrderAt: Date | null;
+  readonly lastOrderAt: Date | null;
+  readonly orders: readonly SegmentOrder[];
+};
+
+/** SQL text of an expression over the customers row, given the row's alias. */
+export type SqlOf = (alias: string) => string;
+
+/**
+ * Where an attribute's value lives. Every SQL expression must be non-NULL whenever
+ * `present` holds (or always, when there is no `present`): the compiler relies on it to
+ * keep every predicate two-valued.
+ */
+export type FieldBinding =
+  /** An integer (counts): compared exactly with decimal literals. */
+  | { readonly kind: "integer"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => bigint | null }
+  /** Money in minor units of the shop currency; literals are major units. */
+  | { readonly kind: "money"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => bigint | null }
+  /** numerator / denominator of two integer expressions; absent when the denominator is 0. */
+  | {
+      readonly kind: "ratio";
+      readonly numerator: SqlOf;
+      readonly denominator: SqlOf;
+      readonly value: (c: SegmentCustomer) => { readonly numerator: bigint; readonly denominator: bigint } | null;
+    }
+  /** A timestamptz, compared with calendar days in the shop's time zone. */
+  | { readonly kind: "instant"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => Date | null }
+  /** A yes/no value. */
+  | { readonly kind: "boolean"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => boolean | null }
+  /**
+   * Text compared case-insensitively (strings and enums). `storedLowerCase`: the column only
+   * ever holds lower case, so SQL compares it as is (an index on it applies).
+   */
+  | {
+      readonly kind: "text";
+      readonly sql: SqlOf;
+      readonly present?: SqlOf;
+      readonly storedLowerCase?: boolean;
+      readonly value: (c: SegmentCustomer) => string | null;
+    }
+  /** A list of texts; `contains` is a non-NULL SQL condition: the list holds the (lower-case) parameter, ignoring case. */
+  | { readonly kind: "textList"; readonly contains: (alias: string, parameter: string) => string; readonly value: (c: SegmentCustomer) => readonly string[] };
+
+/** A catalogue attribute both back ends can evaluate. */
+export type SegmentField = FieldDefinition & { readonly binding: FieldBinding };
 
 /** Parameter types of segment functions. */
 export type ParameterType = "string" | "number" | "date";
@@ -51,24 +136,136 @@ export const RFM_GROUPS = [
   "prospects",
 ] as const;
 
-export const FIELDS: readonly FieldDefinition[] = [
-  { name: "amount_spent", type: { kind: "money" }, operators: ORDERED, description: "Total amount the customer has spent, in the shop currency." },
-  { name: "number_of_orders", type: { kind: "number", min: 0 }, operators: ORDERED, description: "Number of orders the customer has placed." },
-  { name: "average_order_value", type: { kind: "money" }, operators: ORDERED, description: "Amount spent divided by number of orders." },
-  { name: "first_order_date", type: { kind: "date" }, operators: ORDERED, description: "Date of the customer's first order." },
-  { name: "last_order_date", type: { kind: "date" }, operators: ORDERED, description: "Date of the customer's most recent order." },
-  { name: "customer_added_date", type: { kind: "date" }, operators: ORDERED, description: "Date the customer record was created." },
-  { name: "customer_tags", type: { kind: "stringList" }, operators: ["CONTAINS"], description: "Tags on the customer." },
-  { name: "customer_email_domain", type: { kind: "string" }, operators: EQUALITY, description: "Domain of the customer's email address, e.g. 'gmail.com'." },
-  { name: "customer_countries", type: { kind: "stringList" }, operators: ["CONTAINS"], description: "Countries of the customer's addresses (ISO codes)." },
+const column =
+  (name: string): SqlOf =>
+  (a) =>
+    `${a}.${name}`;
+const notNull =
+  (name: string): SqlOf =>
+  (a) =>
+    `${a}.${name} IS NOT NULL`;
+
+/** The domain of an email address: what follows its last `@`. */
+export function emailDomain(email: string | null): string | null {
+  if (email === null) return null;
+  const at = email.lastIndexOf("@");
+  return at < 0 ? null : email.slice(at + 1);
+}
+
+export const FIELDS: readonly SegmentField[] = [
+  {
+    name: "amount_spent",
+    type: { kind: "money" },
+    operators: ORDERED,
+    description: "Total amount the customer has spent, in the shop currency (orders neither cancelled nor test, less refunds).",
+    binding: { kind: "money", sql: column("total_spent_minor"), value: (c) => c.totalSpentMinor },
+  },
+  {
+    name: "number_of_orders",
+    type: { kind: "number", min: 0 },
+    operators: ORDERED,
+    description: "Number of orders the customer has placed (neither cancelled nor test).",
+    binding: { kind: "integer", sql: column("orders_count"), value: (c) => BigInt(c.ordersCount) },
+  },
+  {
+    name: "average_order_value",
+    type: { kind: "money" },
+    operators: ORDERED,
+    description: "Amount spent divided by number of orders; no value for a customer without orders.",
+    binding: {
+      kind: "money",
+      sql: column("aov_minor"),
+      present: (a) => `${a}.orders_count > 0`,
+      value: (c) => (c.ordersCount > 0 ? c.aovMinor : null),
+    },
+  },
+  {
+    name: "first_order_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Date of the customer's first order.",
+    binding: { kind: "instant", sql: column("first_order_at"), present: notNull("first_order_at"), value: (c) => c.firstOrderAt },
+  },
+  {
+    name: "last_order_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Date of the customer's most recent order.",
+    binding: { kind: "instant", sql: column("last_order_at"), present: notNull("last_order_at"), value: (c) => c.lastOrderAt },
+  },
+  {
+    name: "customer_added_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Date the customer was created in Shopify.",
+    binding: { kind: "instant", sql: column("shopify_created_at"), present: notNull("shopify_created_at"), value: (c) => c.createdAt },
+  },
+  {
+    name: "customer_tags",
+    type: { kind: "stringList" },
+    operators: ["CONTAINS"],
+    description: "Tags on the customer (matched ignoring case).",
+    binding: {
+      kind: "textList",
+      // segment_lower_tags() and its GIN index: prisma/migrations/20261123030000_customer_rfm.
+      contains: (a, p) => `segment_lower_tags(${a}.tags) @> ARRAY[${p}]`,
+      value: (c) => c.tags,
+    },
+  },
+  {
+    name: "customer_email_domain",
+    type: { kind: "string" },
+    operators: EQUALITY,
+    description: "Domain of the customer's email address, e.g. 'gmail.com' (matched ignoring case).",
+    binding: {
+      kind: "text",
+      sql: (a) => `split_part(${a}.email, '@', -1)`,
+      present: (a) => `(${a}.email IS NOT NULL AND strpos(${a}.email, '@') > 0)`,
+      value: (c) => emailDomain(c.email),
+    },
+  },
+  {
+    name: "customer_countries",
+    type: { kind: "stringList" },
+    operators: ["CONTAINS"],
+    description: "Countries of the customer's addresses, as ISO codes such as 'DE' (matched ignoring case).",
+    binding: {
+      kind: "textList",
+      contains: (a, p) =>
+        `(COALESCE(lower(${a}.country_code) = ${p}, false) OR EXISTS (SELECT 1 FROM jsonb_array_elements(CASE WHEN jsonb_typeof(${a}.addresses) = 'array' THEN ${a}.addresses ELSE '[]'::jsonb END) AS segment_address(address) WHERE lower(segment_address.address->>'countryCode') = ${p}))`,
+      value: (c) => c.countryCodes,
+    },
+  },
   {
     name: "email_subscription_status",
     type: { kind: "enum", values: EMAIL_SUBSCRIPTION_STATUSES },
     operators: EQUALITY,
-    description: "Email marketing consent state, as Shopify reports it.",
+    description: "Email marketing consent state, as Shopify reports it; no value until Shopify has reported one.",
+    binding: { kind: "text", sql: column("email_marketing_state"), present: notNull("email_marketing_state"), value: (c) => c.emailMarketingState },
   },
-  { name: "rfm_group", type: { kind: "enum", values: RFM_GROUPS }, operators: EQUALITY, description: "Recency-frequency-monetary group of the customer." },
-  { name: "refund_rate", type: { kind: "number", min: 0, max: 1 }, operators: ORDERED, description: "Share of ordered value refunded, from 0 to 1." },
+  {
+    name: "rfm_group",
+    type: { kind: "enum", values: RFM_GROUPS },
+    operators: EQUALITY,
+    description: "Recency-frequency-monetary group of the customer (see docs/segments.md); no value until first computed.",
+    // Written only by the RFM recompute, in the lower-case spelling of RFM_GROUPS.
+    binding: { kind: "text", sql: column("rfm_group"), present: notNull("rfm_group"), storedLowerCase: true, value: (c) => c.rfmGroup },
+  },
+  {
+    name: "refund_rate",
+    type: { kind: "number", min: 0, max: 1 },
+    operators: ORDERED,
+    description: "Share of ordered value refunded, from 0 to 1 (refunded / total price of orders neither cancelled nor test); no value without ordered value.",
+    binding: {
+      kind: "ratio",
+      numerator: column("refunded_minor"),
+      denominator: (a) => `(${a}.total_spent_minor + ${a}.refunded_minor)`,
+      value: (c) => {
+        const denominator = c.totalSpentMinor + c.refundedMinor;
+        return denominator > 0n ? { numerator: c.refundedMinor, denominator } : null;
+      },
+    },
+  },
 ];
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [

@@ -1,0 +1,89 @@
+// Parses and checks a segment query and says what its membership depends on. Pure (no I/O,
+// no clock): the service stores only queries that pass, and uses the flags to decide which
+// segments the scheduled refresh re-evaluates.
+import type { Condition, Literal, Operand } from "../../domain/segments/ast";
+import { checkSegment } from "../../domain/segments/check";
+import type { SegmentError } from "../../domain/segments/lexer";
+import { parseSegment } from "../../domain/segments/parser";
+
+/** Longest query text accepted (the editor's queries are a few hundred characters). */
+export const MAX_QUERY_LENGTH = 10_000;
+
+export type SegmentDefinition = {
+  ast: Condition;
+  /** Uses a time-relative value (-90d, today, 30_days_ago, ...): membership changes as time passes. */
+  relativeTime: boolean;
+  /** Uses `rfm_group`, which the refresh job recomputes for the whole shop. */
+  usesRfm: boolean;
+  /** Uses product data (`products_purchased`), which can change without a customer event. */
+  usesProducts: boolean;
+};
+
+export type DefinitionResult = ({ ok: true } & SegmentDefinition) | { ok: false; errors: readonly SegmentError[] };
+
+/** Membership can drift without an event on the customer: the scheduled refresh re-evaluates it. */
+export const needsScheduledRefresh = (d: SegmentDefinition) => d.relativeTime || d.usesRfm || d.usesProducts;
+
+export function analyzeSegmentQuery(text: string): DefinitionResult {
+  if (typeof text !== "string") return { ok: false, errors: [{ message: "segment query must be text at 1:1", line: 1, column: 1, offset: 0 }] };
+  if (text.length > MAX_QUERY_LENGTH) {
+    return { ok: false, errors: [{ message: `segment query is longer than ${MAX_QUERY_LENGTH} characters at 1:1`, line: 1, column: 1, offset: 0 }] };
+  }
+  const parsed = parseSegment(text);
+  if (!parsed.ok) return { ok: false, errors: [parsed.error] };
+  const errors = checkSegment({ ast: parsed.ast });
+  if (errors.length > 0) return { ok: false, errors };
+  const flags = { relativeTime: false, usesRfm: false, usesProducts: false };
+  const literal = (value: Literal) => {
+    if (value.kind === "relativeDate") flags.relativeTime = true;
+  };
+  const operand = (value: Operand) => {
+    if (value.kind === "attribute") {
+      if (value.name === "rfm_group") flags.usesRfm = true;
+      return;
+    }
+    if (value.name === "products_purchased") flags.usesProducts = true;
+    for (const arg of value.args) literal(arg.value);
+  };
+  const visit = (condition: Condition): void => {
+    switch (condition.kind) {
+      case "and":
+      case "or":
+        visit(condition.left);
+        visit(condition.right);
+        return;
+      case "not":
+        visit(condition.operand);
+        return;
+      case "comparison":
+        operand(condition.left);
+        literal(condition.right);
+        return;
+      case "between":
+        operand(condition.left);
+        literal(condition.low);
+        literal(condition.high);
+        return;
+      case "contains":
+        operand(condition.left);
+        literal(condition.value);
+        return;
+      case "isNull":
+        operand(condition.left);
+        return;
+    }
+  };
+  visit(parsed.ast);
+  return { ok: true, ast: parsed.ast, ...flags };
+}
+
+/** "message" lines for an operator or an API response, each naming its line:column. */
+export function formatSegmentErrors(text: string, errors: readonly SegmentError[]): string {
+  const lines = errors.map((e) => e.message);
+  const first = errors[0];
+  const sourceLine = first ? text.split("\n")[first.line - 1] : undefined;
+  if (first && sourceLine !== undefined && sourceLine.length <= 200) {
+    lines.push(`  ${sourceLine}`, `  ${" ".repeat(Math.max(0, first.column - 1))}^`);
+  }
+  return lines.join("\n");
+}

@@ -1,0 +1,284 @@
+// The Shopify Admin API adapter: the only module that sends Admin GraphQL requests. A shop
+// is reached by its domain through its stored offline session, with the library's client
+// (`unauthenticated.admin(shop)` from shopify-app-remix: it loads the session from the
+// Session table and refreshes an expiring offline token; docs/decisions, "Shopify Admin
+// adapter"). Every answer exposes extensions.cost (throttleStatus) so callers can pace
+// themselves; every failure is a ShopifyAdminError with a kind that says what to do next.
+//
+// Typed operations: tagsAdd / tagsRemove, customer tags (nodes), stagedUploadsCreate +
+// upload, bulkOperationRunMutation, bulkOperation(id) and the bulk result file. Later
+// operations (discount codes, metafields) go through `request` with a document from
+// app/shopify/admin-documents.ts.
+import {
+  GraphqlQueryError,
+  HttpMaxRetriesError,
+  HttpRequestError,
+  HttpResponseError,
+  HttpThrottlingError,
+} from "@shopify/shopify-api";
+import { SessionNotFoundError } from "@shopify/shopify-app-remix/server";
+import { unauthenticated } from "../shopify.server";
+import {
+  BULK_OPERATION,
+  BULK_OPERATION_RUN_MUTATION,
+  CUSTOMER_TAGS,
+  STAGED_UPLOADS_CREATE,
+  TAGS_ADD,
+  TAGS_REMOVE,
+} from "./admin-documents";
+import type { ThrottleStatus } from "./cost-pacer";
+
+export type { ThrottleStatus } from "./cost-pacer";
+
+export type QueryCost = {
+  requestedQueryCost: number;
+  actualQueryCost: number | null;
+  throttleStatus: ThrottleStatus;
+};
+
+export type AdminResult<T> = { data: T; cost: QueryCost | null };
+export type UserError = { field: string[] | null; message: string; code?: string | null };
+
+/**
+ * What a failure means for the caller:
+ * - throttled: the cost bucket could not cover the request (GraphQL THROTTLED or HTTP 429): pace and retry;
+ * - transient: network failure, timeout, HTTP 5xx, Shopify's INTERNAL_SERVER_ERROR: retry with backoff;
+ * - invalid_token: HTTP 401 or a refused token refresh (uninstalled, revoked): stop for this shop;
+ * - no_session: no offline session stored for the shop: stop for this shop;
+ * - forbidden: HTTP 402/403/423 or ACCESS_DENIED (missing scope, frozen or locked shop): stop for this shop;
+ * - not_found: the resource does not exist (RESOURCE_NOT_FOUND, "invalid id"): permanent for that resource;
+ * - bad_request: any other refusal (invalid document, MAX_COST_EXCEEDED, HTTP 4xx): permanent, a bug.
+ * userErrors are not thrown: each operation returns them (they belong to its input).
+ */
+export type AdminErrorKind = "throttled" | "transient" | "invalid_token" | "no_session" | "forbidden" | "not_found" | "bad_request";
+
+export class ShopifyAdminError extends Error {
+  constructor(
+    readonly kind: AdminErrorKind,
+    message: string,
+    readonly details: {
+      shop: string;
+      status?: number;
+      codes?: string[];
+      cost?: QueryCost | null;
+      /** Milliseconds to wait (HTTP 429 Retry-After). */
+      retryAfterMs?: number;
+      cause?: unknown;
+    },
+  ) {
+    super(message, { cause: details.cause });
+    this.name = "ShopifyAdminError";
+  }
+
+  /** Whether the whole shop is unusable for now (not just this request). */
+  get haltsShop(): boolean {
+    return this.kind === "invalid_token" || this.kind === "no_session" || this.kind === "forbidden";
+  }
+}
+
+type GraphqlFn = (document: string, options?: { variables?: Record<string, unknown>; signal?: AbortSignal }) => Promise<Response>;
+
+export type StagedUploadTarget = { url: string | null; resourceUrl: string | null; parameters: { name: string; value: string }[] };
+export type BulkOperationStatus = "CREATED" | "RUNNING" | "COMPLETED" | "CANCELING" | "CANCELED" | "FAILED" | "EXPIRED";
+export type BulkOperationInfo = {
+  id: string;
+  type: "QUERY" | "MUTATION";
+  status: BulkOperationStatus;
+  errorCode: string | null;
+  objectCount: string;
+  rootObjectCount: string;
+  fileSize: string | null;
+  url: string | null;
+  partialDataUrl: string | null;
+  createdAt: string;
+  completedAt: string | null;
+};
+type TagsPayload = { node: { id: string } | null; userErrors: UserError[] };
+
+const REQUEST_TIMEOUT_MS = 30_000;
+const UPLOAD_TIMEOUT_MS = 120_000;
+
+/** Admin API access for one shop. Obtain one per unit of work (getShopifyAdmin); never keep it for hours. */
+export class ShopifyAdmin {
+  constructor(
+    readonly shop: string,
+    private readonly graphql: GraphqlFn,
+  ) {}
+
+  /** Any Admin GraphQL document (from admin-documents.ts). Throws ShopifyAdminError. */
+  async request<T>(document: string, variables: Record<string, unknown> = {}): Promise<AdminResult<T>> {
+    let response: Response;
+    try {
+      response = await this.graphql(document, { variables, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error) {
+      throw classifyAdminError(this.shop, error);
+    }
+    const body = (await response.json()) as { data?: T; extensions?: { cost?: QueryCost } };
+    if (body.data === undefined || body.data === null) throw new ShopifyAdminError("transient", "Shopify answered without data", { shop: this.shop });
+    return { data: body.data, cost: body.extensions?.cost ?? null };
+  }
+
+  async tagsAdd(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {
+    const r = await this.request<{ tagsAdd: TagsPayload }>(TAGS_ADD, { id, tags });
+    return { data: r.data.tagsAdd, cost: r.cost };
+  }
+
+  async tagsRemove(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {
+    const r = await this.request<{ tagsRemove: TagsPayload }>(TAGS_REMOVE, { id, tags });
+    return { data: r.data.tagsRemove, cost: r.cost };
+  }
+
+  /** Current tags of up to 250 customers; unknown ids are left out. */
+  async customerTags(ids: string[]): Promise<AdminResult<Map<string, string[]>>> {
+    if (ids.length > 250) throw new RangeError("customerTags takes at most 250 ids (Shopify's input array limit)");
+    const r = await this.request<{ nodes: ({ id?: string; tags?: string[] } | null)[] }>(CUSTOMER_TAGS, { ids });
+    const out = new Map<string, string[]>();
+    for (const n of r.data.nodes) if (n?.id && n.tags) out.set(n.id, n.tags);
+    return { data: out, cost: r.cost };
+  }
+
+  async stagedUploadsCreate(
+    input: { resource: "BULK_MUTATION_VARIABLES"; filename: string; mimeType: string; httpMethod: "POST" | "PUT"; fileSize?: string }[],
+  ): Promise<AdminResult<{ stagedTargets: StagedUploadTarget[] | null; userErrors: UserError[] }>> {
+    const r = await this.request<{ stagedUploadsCreate: { stagedTargets: StagedUploadTarget[] | null; userErrors: UserError[] } }>(STAGED_UPLOADS_CREATE, { input });
+    return { data: r.data.stagedUploadsCreate, cost: r.cost };
+  }
+
+  /**
+   * Uploads a file to a staged target created with httpMethod POST: a multipart form with
+   * every parameter first and the file last (PLATFORM.md 3.6). Returns the stagedUploadPath
+   * (the value of the parameter named `key`).
+   */
+  async uploadStaged(target: StagedUploadTarget, file: { filename: string; mimeType: string; body: string }): Promise<string> {
+    if (!target.url) throw new ShopifyAdminError("bad_request", "the staged upload target has no url", { shop: this.shop });
+    const key = target.parameters.find((p) => p.name === "key")?.value;
+    if (!key) throw new ShopifyAdminError("bad_request", "the staged upload target has no `key` parameter", { shop: this.shop });
+    const form = new FormData();
+    for (const p of target.parameters) form.append(p.name, p.value);
+    form.append("file", new Blob([file.body], { type: file.mimeType }), file.filename);
+    let response: Response;
+    try {
+      response = await fetch(target.url, { method: "POST", body: form, signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) });
+    } catch (error) {
+      throw new ShopifyAdminError("transient", `staged upload failed: ${(error as Error).message}`, { shop: this.shop, cause: error });
+    }
+    await response.arrayBuffer().catch(() => undefined);
+    if (response.status >= 500 || response.status === 429)
+      throw new ShopifyAdminError("transient", `staged upload answered HTTP ${response.status}`, { shop: this.shop, status: response.status });
+    if (!response.ok) throw new ShopifyAdminError("bad_request", `staged upload answered HTTP ${response.status}`, { shop: this.shop, status: response.status });
+    return key;
+  }
+
+  async bulkOperationRunMutation(args: {
+    mutation: string;
+    stagedUploadPath: string;
+    clientIdentifier?: string;
+  }): Promise<AdminResult<{ bulkOperation: { id: string; status: BulkOperationStatus } | null; userErrors: UserError[] }>> {
+    const r = await this.request<{ bulkOperationRunMutation: { bulkOperation: { id: string; status: BulkOperationStatus } | null; userErrors: UserError[] } }>(
+      BULK_OPERATION_RUN_MUTATION,
+      { mutation: args.mutation, stagedUploadPath: args.stagedUploadPath, clientIdentifier: args.clientIdentifier ?? null },
+    );
+    return { data: r.data.bulkOperationRunMutation, cost: r.cost };
+  }
+
+  async bulkOperation(id: string): Promise<AdminResult<BulkOperationInfo | null>> {
+    const r = await this.request<{ bulkOperation: BulkOperationInfo | null }>(BULK_OPERATION, { id });
+    return { data: r.data.bulkOperation, cost: r.cost };
+  }
+
+  /** The lines of a bulk operation's result file (url or partialDataUrl), streamed. */
+  async *bulkResultLines(url: string): AsyncGenerator<string> {
+    let response: Response;
+    try {
+      response = await fetch(url, { signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) });
+    } catch (error) {
+      throw new ShopifyAdminError("transient", `bulk result download failed: ${(error as Error).message}`, { shop: this.shop, cause: error });
+    }
+    if (!response.ok || !response.body) {
+      await response.arrayBuffer().catch(() => undefined);
+      throw new ShopifyAdminError(response.status >= 500 ? "transient" : "bad_request", `bulk result download answered HTTP ${response.status}`, {
+        shop: this.shop,
+        status: response.status,
+      });
+    }
+    let rest = "";
+    const decoder = new TextDecoder();
+    const reader = response.body.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      rest += decoder.decode(value, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        const line = rest.slice(0, nl);
+        rest = rest.slice(nl + 1);
+        if (line.trim()) yield line;
+      }
+    }
+    rest += decoder.decode();
+    if (rest.trim()) yield rest;
+  }
+}
+
+/** Admin access for a shop through its stored offline session (refreshing an expiring token). */
+export async function getShopifyAdmin(shop: string): Promise<ShopifyAdmin> {
+  try {
+    const { admin } = await unauthenticated.admin(shop);
+    return new ShopifyAdmin(shop, admin.graphql as GraphqlFn);
+  } catch (error) {
+    throw classifyAdminError(shop, error);
+  }
+}
+
+function costOf(body: unknown): QueryCost | null {
+  const cost = (body as { extensions?: { cost?: QueryCost } } | undefined)?.extensions?.cost;
+  return cost && typeof cost.requestedQueryCost === "number" ? cost : null;
+}
+
+/** Maps what the Shopify library throws to a ShopifyAdminError. */
+export function classifyAdminError(shop: string, error: unknown): ShopifyAdminError {
+  if (error instanceof ShopifyAdminError) return error;
+  if (error instanceof SessionNotFoundError) return new ShopifyAdminError("no_session", `no offline session for ${shop}`, { shop, cause: error });
+  if (error instanceof GraphqlQueryError) {
+    const body = error.body as { errors?: { graphQLErrors?: { message?: string; extensions?: { code?: string } }[] } } | undefined;
+    const list = body?.errors?.graphQLErrors ?? [];
+    const codes = list.map((e) => e.extensions?.code ?? "").filter(Boolean);
+    const message = list.map((e) => e.message).filter(Boolean).join("; ") || error.message;
+    const details = { shop, codes, cost: costOf(error.body), cause: error };
+    if (codes.includes("THROTTLED")) return new ShopifyAdminError("throttled", "Throttled", details);
+    if (codes.includes("ACCESS_DENIED")) return new ShopifyAdminError("forbidden", message, details);
+    if (codes.includes("RESOURCE_NOT_FOUND") || /^invalid id$/i.test(message)) return new ShopifyAdminError("not_found", message, details);
+    if (codes.includes("INTERNAL_SERVER_ERROR") || codes.includes("SERVICE_UNAVAILABLE") || codes.includes("TIMEOUT"))
+      return new ShopifyAdminError("transient", message, details);
+    return new ShopifyAdminError("bad_request", message, details);
+  }
+  if (error instanceof HttpThrottlingError) {
+    const retryAfter = error.response.retryAfter;
+    return new ShopifyAdminError("throttled", "HTTP 429", {
+      shop,
+      status: 429,
+      retryAfterMs: typeof retryAfter === "number" && Number.isFinite(retryAfter) ? retryAfter * 1000 : 1_000,
+      cause: error,
+    });
+  }
+  if (error instanceof HttpResponseError) {
+    const status = error.response.code;
+    const details = { shop, status, cause: error };
+    if (status === 401) return new ShopifyAdminError("invalid_token", `HTTP 401 from Shopify for ${shop}`, details);
+    if (status === 402 || status === 403 || status === 423) return new ShopifyAdminError("forbidden", `HTTP ${status} from Shopify for ${shop}`, details);
+    if (status >= 500 || status === 408) return new ShopifyAdminError("transient", `HTTP ${status} from Shopify`, details);
+    // A refused token refresh comes back from the token endpoint as 400 invalid_grant.
+    if (status === 400 && /invalid_(grant|subject_token)/.test(JSON.stringify(error.response.body ?? ""))) {
+      return new ShopifyAdminError("invalid_token", `token refresh refused for ${shop}`, details);
+    }
+    return new ShopifyAdminError("bad_request", `HTTP ${status} from Shopify`, details);
+  }
+  if (error instanceof HttpRequestError || error instanceof HttpMaxRetriesError) {
+    return new ShopifyAdminError("transient", error.message, { shop, cause: error });
+  }
+  const name = (error as { name?: string } | null)?.name;
+  if (name === "TimeoutError" || name === "AbortError" || error instanceof TypeError) {
+    return new ShopifyAdminError("transient", (error as Error).message, { shop, cause: error });
+  }
+  return new ShopifyAdminError("transient", error instanceof Error ? error.message : String(error), { shop, cause: error });
+}

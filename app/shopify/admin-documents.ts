@@ -1,0 +1,67 @@
+// The Admin GraphQL documents the app sends (pure strings, no I/O). Each starts with the
+// `#graphql` marker and has no interpolation, so tests/contract/admin-documents.test.ts
+// finds every such document under app/ and jobs/ and validates it against the real Admin
+// schema (../shared/shopify/admin-2026-07.graphql). Add new operations (discount codes for
+// loyalty, ...) here the same way.
+
+/** Adds tags (incremental, idempotent: adding a present tag changes nothing). Cost 10. */
+export const TAGS_ADD = `#graphql
+mutation TagsAdd($id: ID!, $tags: [String!]!) {
+  tagsAdd(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}`;
+
+/** Removes tags (idempotent: removing an absent tag changes nothing). Cost 10. */
+export const TAGS_REMOVE = `#graphql
+mutation TagsRemove($id: ID!, $tags: [String!]!) {
+  tagsRemove(id: $id, tags: $tags) {
+    node { id }
+    userErrors { field message }
+  }
+}`;
+
+/** Current tags of up to 250 customers (crash recovery checks what already happened). */
+export const CUSTOMER_TAGS = `#graphql
+query CustomerTags($ids: [ID!]!) {
+  nodes(ids: $ids) {
+    ... on Customer { id tags }
+  }
+}`;
+
+/** A staged upload target for a bulk mutation's JSONL variables file. */
+export const STAGED_UPLOADS_CREATE = `#graphql
+mutation StagedUploadsCreate($input: [StagedUploadInput!]!) {
+  stagedUploadsCreate(input: $input) {
+    stagedTargets { url resourceUrl parameters { name value } }
+    userErrors { field message }
+  }
+}`;
+
+/** Runs one mutation per line of an uploaded JSONL file (not subject to the cost bucket). */
+export const BULK_OPERATION_RUN_MUTATION = `#graphql
+mutation BulkOperationRunMutation($mutation: String!, $stagedUploadPath: String!, $clientIdentifier: String) {
+  bulkOperationRunMutation(mutation: $mutation, stagedUploadPath: $stagedUploadPath, clientIdentifier: $clientIdentifier) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}`;
+
+/** A bulk operation's progress and result files. */
+export const BULK_OPERATION = `#graphql
+query BulkOperation($id: ID!) {
+  bulkOperation(id: $id) {
+    id
+    type
+    status
+    errorCode
+    objectCount
+    rootObjectCount
+    fileSize
+    url
+    partialDataUrl
+    createdAt
+    completedAt
+  }
+}`;
