@@ -210,7 +210,25 @@ const listOf = <T extends z.ZodType>(item: T) =>
     .nullish()
     .transform((v) => v ?? []);
 
+/**
+ * The refund schema for an order's currencies, built once per currency pair: building a zod
+ * schema costs more than parsing a small refund with it, and an order payload needs one.
+ */
+const refundSchemas = new Map<string, ReturnType<typeof buildRefundSchema>>();
+const REFUND_SCHEMA_CACHE_LIMIT = 256;
+
 function refundSchemaFor(context: RefundContext) {
+  const key = `${context.shopCurrency ?? ""}|${context.presentmentCurrency ?? ""}`;
+  let schema = refundSchemas.get(key);
+  if (!schema) {
+    if (refundSchemas.size >= REFUND_SCHEMA_CACHE_LIMIT) refundSchemas.clear();
+    schema = buildRefundSchema(context);
+    refundSchemas.set(key, schema);
+  }
+  return schema;
+}
+
+function buildRefundSchema(context: RefundContext) {
   return z
     .object({
       admin_graphql_api_id: gid("Refund"),
