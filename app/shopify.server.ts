@@ -68,6 +68,10 @@ export function getShopifyApi(): ShopifyApi {
 
 export const authenticate = {
   admin: (request: Request) => getShopify().authenticate.admin(request),
+  /** Storefront requests through the app proxy (PLATFORM.md 5.3): see app/shopify/app-proxy.server.ts. */
+  public: {
+    appProxy: (request: Request) => getShopify().authenticate.public.appProxy(request),
+  },
 };
 export const unauthenticated = {
   admin: (shop: string) => getShopify().unauthenticated.admin(shop),

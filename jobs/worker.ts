@@ -10,6 +10,7 @@ import { startMetricsPublisher } from "../app/services/metrics-publisher.server"
 import { startInboxSweeper } from "./inbox-sweeper";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
 import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
+import { startLoyaltyMaintenance } from "./loyalty-maintenance";
 import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";
 import { ZodError } from "zod";
@@ -34,6 +35,7 @@ async function main() {
   const publisher = startMetricsPublisher();
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
+  const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -47,6 +49,7 @@ async function main() {
     await worker.close();
     await segmentRefresh.close();
     await tagSync.close();
+    await loyaltyMaintenance.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

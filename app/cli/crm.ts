@@ -21,6 +21,7 @@ import {
 } from "../services/segments/segments.server";
 import { LoyaltyError } from "../services/loyalty/errors";
 import { getBalance, ledger } from "../services/loyalty/balance.server";
+import { redeemReward } from "../services/loyalty/rewards.server";
 
 class UsageError extends Error {}
 
@@ -38,6 +39,8 @@ commands:
   segments recompute --shop <domain> [--segment <id or name>]      recompute one segment, or RFM and every segment
   loyalty balance --shop <domain> --customer <gid or numeric id>   points balance, pending points and tier
   loyalty ledger --shop <domain> --customer <gid or numeric id>    the customer's points ledger, one JSON row per line
+  loyalty redeem --shop <domain> --customer <gid or numeric id> --reward <reward id> [--request-key <key>]
+                                                                   spend points on a reward: prints the redemption (its code)
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -63,6 +66,8 @@ async function run(argv: string[]): Promise<void> {
       name: { type: "string" },
       tag: { type: "string" },
       segment: { type: "string" },
+      reward: { type: "string" },
+      "request-key": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -126,6 +131,13 @@ async function run(argv: string[]): Promise<void> {
     case "loyalty ledger":
       for (const row of await ledger(shop(), customerOption.parse(values.customer ?? ""))) write(row);
       return;
+    case "loyalty redeem": {
+      const domain = shop();
+      const customerGid = customerOption.parse(values.customer ?? "");
+      if (!values.reward?.trim()) throw new UsageError("--reward must be the id of a reward in the program");
+      write(await redeemReward({ shop: domain, customerGid, rewardId: values.reward, requestKey: values["request-key"] }));
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -1,27 +1,66 @@
-// /app/customers/:id (numeric legacy id): profile, metrics and order timeline.
-import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
-import { isRouteErrorResponse, useLoaderData, useRouteError } from "@remix-run/react";
-import { Badge, Page } from "@shopify/polaris";
+// /app/customers/:id (numeric legacy id): profile, metrics, the loyalty card (balance,
+// pending, tier, ledger, staff adjustments) and the order timeline.
+import { useEffect } from "react";
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import { json } from "@remix-run/node";
+import { isRouteErrorResponse, useActionData, useLoaderData, useLocation, useRouteError, type ShouldRevalidateFunction } from "@remix-run/react";
+import { Badge, BlockStack, Layout, Page } from "@shopify/polaris";
+import { useAppBridge } from "@shopify/app-bridge-react";
 import { z } from "zod";
 import { authenticate } from "../shopify.server";
 import { getCustomerDetail } from "../services/admin-customers.server";
-import { CustomerPage } from "../components/customer-detail";
+import { adjustCustomerPoints, getCustomerLoyalty } from "../services/admin-loyalty.server";
+import { CustomerMetrics, CustomerProfile, OrderTimeline } from "../components/customer-detail";
+import { CustomerLoyaltyCard } from "../components/loyalty/customer-loyalty-card";
+import { pointsLabel } from "../components/loyalty/format";
+import type { AdjustmentFormResult } from "../components/loyalty/view-models";
 import { NotFoundPage } from "../components/not-found-page";
 
 const ParamsSchema = z.object({ id: z.string().regex(/^\d{1,20}$/) });
+const SearchSchema = z.object({ ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined) });
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = ParamsSchema.safeParse(params);
   const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id }) : null;
   if (!customer) throw new Response("Customer not found", { status: 404 });
-  return { customer };
+  const { ledgerBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore });
+  return { customer, loyalty };
+};
+
+export const action = async ({ request, params }: ActionFunctionArgs) => {
+  const { session, sessionToken } = await authenticate.admin(request);
+  const parsed = ParamsSchema.safeParse(params);
+  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id }) : null;
+  if (!customer) throw new Response("Customer not found", { status: 404 });
+  const form = Object.fromEntries(await request.formData());
+  if (form.intent !== "adjust-points") {
+    return json<AdjustmentFormResult>({ intent: "adjust-points", ok: false, errors: { form: "Unknown request." } }, { status: 400 });
+  }
+  const actor = sessionToken?.sub ? `shopify-user:${sessionToken.sub}` : "merchant";
+  const { status, result } = await adjustCustomerPoints({ shop: session.shop, customerGid: customer.gid, fields: form, actor });
+  return json<AdjustmentFormResult>(result, { status });
+};
+
+// A refused adjustment keeps the page as it is (the typed points and reason, the form's key); anything else reloads it.
+export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defaultShouldRevalidate }) => {
+  const result = actionResult as AdjustmentFormResult | undefined;
+  if (result && result.intent === "adjust-points" && !result.ok) return false;
+  return defaultShouldRevalidate;
 };
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.customer.name} · Customers` : "Customer not found" }];
 
 export default function CustomerRoute() {
-  const { customer } = useLoaderData<typeof loader>();
+  const { customer, loyalty } = useLoaderData<typeof loader>();
+  const result = useActionData<typeof action>();
+  const location = useLocation();
+  const shopify = useAppBridge();
+  useEffect(() => {
+    if (result?.ok) shopify.toast.show(`Points adjusted: ${result.points > 0 ? "+" : ""}${result.points}. Balance ${pointsLabel(result.balance)}.`);
+  }, [result, shopify]);
+  const olderUrl = loyalty?.ledger.olderCursor ? `${location.pathname}?${new URLSearchParams({ ledgerBefore: loyalty.ledger.olderCursor })}` : null;
   return (
     <Page
       title={customer.name}
@@ -29,7 +68,18 @@ export default function CustomerRoute() {
       titleMetadata={customer.redacted ? <Badge>Redacted</Badge> : customer.accountState ? <Badge>{customer.accountState}</Badge> : undefined}
       backAction={{ content: "Customers", url: "/app/customers" }}
     >
-      <CustomerPage customer={customer} />
+      <Layout>
+        <Layout.Section>
+          <BlockStack gap="400">
+            <CustomerMetrics customer={customer} />
+            {loyalty ? <CustomerLoyaltyCard loyalty={loyalty} result={result} olderUrl={olderUrl} newestUrl={location.pathname} /> : null}
+            <OrderTimeline orders={customer.orders} />
+          </BlockStack>
+        </Layout.Section>
+        <Layout.Section variant="oneThird">
+          <CustomerProfile customer={customer} />
+        </Layout.Section>
+      </Layout>
     </Page>
   );
 }

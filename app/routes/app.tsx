@@ -27,6 +27,7 @@ export default function App() {
         </Link>
         <Link to="/app/customers">Customers</Link>
         <Link to="/app/segments">Segments</Link>
+        <Link to="/app/loyalty">Loyalty</Link>
         <Link to="/app/pipeline">Pipeline</Link>
       </NavMenu>
       <Outlet />

@@ -9,6 +9,10 @@ import { displayDateTime, displayDuration } from "./admin-format.server";
 
 export const DEAD_LETTERS_SHOWN = 50;
 
+function pendingSummary(count: number, age: number | null): PipelineOverview["pending"] {
+  return { count, oldestAge: count > 0 && age !== null ? displayDuration(age) : null };
+}
+
 export async function getPipelineOverview({ shop, now = new Date() }: { shop: string; now?: Date }): Promise<PipelineOverview> {
   const pool = getPool();
   const [counts, pending, lag, dead] = await Promise.all([
@@ -16,8 +20,8 @@ export async function getPipelineOverview({ shop, now = new Date() }: { shop: st
       `SELECT status::text AS status, count(*)::int AS count FROM webhook_events WHERE shop = $1 GROUP BY status`,
       [shop],
     ),
-    pool.query<{ count: number; age: number | null }>(
-      `SELECT count(*)::int AS count, EXTRACT(EPOCH FROM $2::timestamptz - min(received_at))::float8 AS age
+    pool.query<{ age: number | null }>(
+      `SELECT EXTRACT(EPOCH FROM $2::timestamptz - min(received_at))::float8 AS age
          FROM webhook_events WHERE shop = $1 AND status IN ('received', 'failed')`,
       [shop, now],
     ),
@@ -44,7 +48,9 @@ export async function getPipelineOverview({ shop, now = new Date() }: { shop: st
   return {
     counts: byStatus,
     total: Object.values(byStatus).reduce((sum, n) => sum + n, 0),
-    pending: { count: pendingRow?.count ?? 0, oldestAge: pendingRow?.count ? displayDuration(pendingRow.age) : null },
+    // Counted from the same snapshot as the outcomes, so the page always adds up while
+    // deliveries keep arriving; the oldest age comes from its own query.
+    pending: pendingSummary(byStatus.received + byStatus.failed, pendingRow?.age ?? null),
     applyLag: {
       samples: lagRow?.samples ?? 0,
       average: lagRow?.samples ? displayDuration(lagRow.avg) : null,

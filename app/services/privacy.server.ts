@@ -74,7 +74,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
   // checks that none is left out).
   const tables = [
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
-    "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
+    "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
   ];
   for (const table of tables) {

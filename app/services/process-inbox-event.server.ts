@@ -1,9 +1,11 @@
 // The worker's unit of work: an inbox row, applied in one transaction, exactly once;
 // together with the other rows waiting at that moment (a batch), when there are some.
 import { getPool, withTransaction } from "../db.server";
+import { loyaltyOrderGids } from "../domain/loyalty/batch";
 import { mapWebhook } from "../shopify/webhook-payloads";
 import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
 import { ensureShop } from "./crm-store.server";
+import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply-orders.server";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
 export type ProcessOutcome =
@@ -140,9 +142,25 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       const applied = await applyCrmBatch(db, shop, items.map(({ item }) => item));
       customers.set(shop, applied.customers);
       // What follows from the new state, in the same transaction: segment membership (its
-      // entries and exits name the job's own inbox row). One indexed read for a shop without segments.
+      // entries and exits name the job's own inbox row), then loyalty, which reads that
+      // membership (segment earn multipliers). One indexed read each for a shop without segments
+      // or without a loyalty program.
       const touched = [...applied.customers].sort();
       await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id });
+      // Loyalty at the wall clock (the functions' default `now`), not the event's time: the
+      // ledger is append-only, so a reversal must be taken from the wallet as it is now (points
+      // may have been spent since the refund happened) and can never be dated before entries
+      // already written; pending vs available, tiers and their windows are likewise "as of now".
+      // What the event's own time decides (the program version an order earns under, the
+      // dates of entries) comes from the stored order and refund times, not from this clock.
+      await applyLoyaltyForOrders(db, shop, loyaltyOrderGids(items.map(({ item }) => item.event)));
+      // Signup bonus: every customer the batch touched, not only rows it created. Whether a
+      // customer qualifies is decided by its Shopify created_at (a program with a signup bonus
+      // in force then) and the per-customer key makes it once, so an update that happens to be
+      // the first event stored for a new customer (customers/create lost or late) still gives
+      // it, and customers created before the program never get it. Cheap: one read when the
+      // program has no signup bonus.
+      await applyLoyaltyForCustomers(db, shop, touched);
       for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });
     }
     const processedIds = events.filter((e) => e.outcome === "processed").map((e) => e.inboxId);

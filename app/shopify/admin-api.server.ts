@@ -6,8 +6,9 @@
 // themselves; every failure is a ShopifyAdminError with a kind that says what to do next.
 //
 // Typed operations: tagsAdd / tagsRemove, customer tags (nodes), stagedUploadsCreate +
-// upload, bulkOperationRunMutation, bulkOperation(id) and the bulk result file. Later
-// operations (discount codes, metafields) go through `request` with a document from
+// upload, bulkOperationRunMutation, bulkOperation(id) and the bulk result file, discount
+// codes (discountCodeBasicCreate, discountCodeFreeShippingCreate, codeDiscountNodeByCode).
+// Later operations (metafields) go through `request` with a document from
 // app/shopify/admin-documents.ts.
 import {
   GraphqlQueryError,
@@ -21,7 +22,10 @@ import { unauthenticated } from "../shopify.server";
 import {
   BULK_OPERATION,
   BULK_OPERATION_RUN_MUTATION,
+  CODE_DISCOUNT_NODE_BY_CODE,
   CUSTOMER_TAGS,
+  DISCOUNT_CODE_BASIC_CREATE,
+  DISCOUNT_CODE_FREE_SHIPPING_CREATE,
   STAGED_UPLOADS_CREATE,
   TAGS_ADD,
   TAGS_REMOVE,
@@ -94,6 +98,13 @@ export type BulkOperationInfo = {
   completedAt: string | null;
 };
 type TagsPayload = { node: { id: string } | null; userErrors: UserError[] };
+
+/** A code discount as the loyalty rewards read it back. */
+export type CodeDiscountInfo = { id: string; title: string | null; startsAt: string | null; endsAt: string | null };
+export type DiscountCreatePayload = { codeDiscountNode: CodeDiscountInfo | null; userErrors: UserError[] };
+type CodeDiscountNodeRow = { id: string; codeDiscount: { title?: string | null; startsAt?: string | null; endsAt?: string | null } | null };
+const toCodeDiscountInfo = (n: CodeDiscountNodeRow | null): CodeDiscountInfo | null =>
+  n ? { id: n.id, title: n.codeDiscount?.title ?? null, startsAt: n.codeDiscount?.startsAt ?? null, endsAt: n.codeDiscount?.endsAt ?? null } : null;
 
 const REQUEST_TIMEOUT_MS = 30_000;
 const UPLOAD_TIMEOUT_MS = 120_000;
@@ -184,6 +195,32 @@ export class ShopifyAdmin {
   async bulkOperation(id: string): Promise<AdminResult<BulkOperationInfo | null>> {
     const r = await this.request<{ bulkOperation: BulkOperationInfo | null }>(BULK_OPERATION, { id });
     return { data: r.data.bulkOperation, cost: r.cost };
+  }
+
+  /** Creates an amount-off or percentage-off code discount (input: DiscountCodeBasicInput). userErrors are returned, not thrown. */
+  async discountCodeBasicCreate(input: Record<string, unknown>): Promise<AdminResult<DiscountCreatePayload>> {
+    const r = await this.request<{ discountCodeBasicCreate: { codeDiscountNode: CodeDiscountNodeRow | null; userErrors: UserError[] } }>(DISCOUNT_CODE_BASIC_CREATE, {
+      basicCodeDiscount: input,
+    });
+    return { data: { codeDiscountNode: toCodeDiscountInfo(r.data.discountCodeBasicCreate.codeDiscountNode), userErrors: r.data.discountCodeBasicCreate.userErrors }, cost: r.cost };
+  }
+
+  /** Creates a free shipping code discount (input: DiscountCodeFreeShippingInput). userErrors are returned, not thrown. */
+  async discountCodeFreeShippingCreate(input: Record<string, unknown>): Promise<AdminResult<DiscountCreatePayload>> {
+    const r = await this.request<{ discountCodeFreeShippingCreate: { codeDiscountNode: CodeDiscountNodeRow | null; userErrors: UserError[] } }>(
+      DISCOUNT_CODE_FREE_SHIPPING_CREATE,
+      { freeShippingCodeDiscount: input },
+    );
+    return {
+      data: { codeDiscountNode: toCodeDiscountInfo(r.data.discountCodeFreeShippingCreate.codeDiscountNode), userErrors: r.data.discountCodeFreeShippingCreate.userErrors },
+      cost: r.cost,
+    };
+  }
+
+  /** The code discount that owns `code` (case-insensitive, as Shopify matches codes), or null. */
+  async codeDiscountNodeByCode(code: string): Promise<AdminResult<CodeDiscountInfo | null>> {
+    const r = await this.request<{ codeDiscountNodeByCode: CodeDiscountNodeRow | null }>(CODE_DISCOUNT_NODE_BY_CODE, { code });
+    return { data: toCodeDiscountInfo(r.data.codeDiscountNodeByCode), cost: r.cost };
   }
 
   /** The lines of a bulk operation's result file (url or partialDataUrl), streamed. */

@@ -65,3 +65,41 @@ query BulkOperation($id: ID!) {
     completedAt
   }
 }`;
+
+// ---------------------------------------------------------------- discount codes (loyalty rewards)
+
+/** A single-use amount-off or percentage-off code for one customer (a loyalty reward). Cost 10 + selection. */
+export const DISCOUNT_CODE_BASIC_CREATE = `#graphql
+mutation LoyaltyDiscountCodeBasicCreate($basicCodeDiscount: DiscountCodeBasicInput!) {
+  discountCodeBasicCreate(basicCodeDiscount: $basicCodeDiscount) {
+    codeDiscountNode {
+      id
+      codeDiscount { ... on DiscountCodeBasic { title startsAt endsAt } }
+    }
+    userErrors { field message code }
+  }
+}`;
+
+/** A single-use free shipping code for one customer (a loyalty reward). */
+export const DISCOUNT_CODE_FREE_SHIPPING_CREATE = `#graphql
+mutation LoyaltyDiscountCodeFreeShippingCreate($freeShippingCodeDiscount: DiscountCodeFreeShippingInput!) {
+  discountCodeFreeShippingCreate(freeShippingCodeDiscount: $freeShippingCodeDiscount) {
+    codeDiscountNode {
+      id
+      codeDiscount { ... on DiscountCodeFreeShipping { title startsAt endsAt } }
+    }
+    userErrors { field message code }
+  }
+}`;
+
+/** The code discount a code belongs to, if any (a retried or recovered redemption checks whether its code exists). */
+export const CODE_DISCOUNT_NODE_BY_CODE = `#graphql
+query LoyaltyCodeDiscountNodeByCode($code: String!) {
+  codeDiscountNodeByCode(code: $code) {
+    id
+    codeDiscount {
+      ... on DiscountCodeBasic { title startsAt endsAt }
+      ... on DiscountCodeFreeShipping { title startsAt endsAt }
+    }
+  }
+}`;

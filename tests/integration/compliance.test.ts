@@ -4,6 +4,10 @@
 import { describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { buildCustomerExport, exportAllCustomers } from "../../app/services/customer-export.server";
+import { adjustPoints } from "../../app/services/loyalty/adjust.server";
+import { saveProgram } from "../../app/services/loyalty/program.server";
+import { reconcileSegmentTagSync } from "../../app/services/tag-sync/reconcile.server";
+import { createSegment, listSegments } from "../../app/services/segments/segments.server";
 import {
   customerPayload,
   customerRedactPayload,
@@ -171,11 +175,17 @@ describe("customers/redact", () => {
 
 describe("shop/redact", () => {
   const other = "other-tenant.myshopify.com";
-  const tables = ["customers", "orders", "line_items", "refunds", "customer_tags", "products", "data_exports", "audit_log", "webhook_events", "bulk_operations"] as const;
+  /** Every table with a `shop` column: a table added later cannot be forgotten by the purge. */
+  async function shopTables(): Promise<string[]> {
+    const { rows } = await db().query<{ table_name: string }>(
+      `SELECT table_name FROM information_schema.columns WHERE table_schema = 'public' AND column_name = 'shop' AND table_name <> 'Session' ORDER BY table_name`,
+    );
+    return rows.map((r) => r.table_name);
+  }
 
   async function countsFor(shop: string) {
     const counts: Record<string, number> = {};
-    for (const table of tables) counts[table] = (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE shop = $1`, [shop])).rows[0]!.n;
+    for (const table of await shopTables()) counts[table] = (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}" WHERE shop = $1`, [shop])).rows[0]!.n;
     counts.sessions = (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM "Session" WHERE shop = $1`, [shop])).rows[0]!.n;
     counts.shops = (await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM shops WHERE domain = $1`, [shop])).rows[0]!.n;
     return counts;
@@ -183,6 +193,9 @@ describe("shop/redact", () => {
 
   async function populate(shop: string, base: bigint) {
     const c: CustomerSpec = { id: base, email: `buyer${base}@example.com` };
+    // Segments and loyalty too: membership history, a program, ledger entries, a redemption.
+    await createSegment({ shop, name: "Buyers", query: "number_of_orders >= 1", tag: "crm:buyers", tagSyncEnabled: true });
+    await saveProgram({ shop, settings: { earn: { pointsPerUnit: 1 }, pendingDays: 0 }, actor: "owner@example.com" });
     await deliverAndSettle("customers/create", customerPayload(c), { shop });
     await deliverAndSettle("orders/create", orderPayload({ id: base * 10n, customer: c, totalPrice: "20.00" }), { shop });
     await deliverAndSettle("refunds/create", refundPayload({ orderId: base * 10n, amount: "1.00" }), { shop });
@@ -191,14 +204,27 @@ describe("shop/redact", () => {
     await deliverAndSettle("bulk_operations/finish", { admin_graphql_api_id: `gid://shopify/BulkOperation/${base}`, completed_at: null, created_at: null, error_code: null, status: "completed", type: "query" }, { shop });
     await deliverAndSettle("customers/data_request", dataRequestPayload({ shop, customerId: base }), { shop });
     await insertSession(shop, `offline_${shop}`);
+    await adjustPoints({ shop, customerGid: cgid(base), points: 5, reason: "welcome", actor: "owner@example.com" });
+    const [segment] = await listSegments(shop);
+    await reconcileSegmentTagSync(shop, segment!.id);
+    await db().query(
+      `INSERT INTO loyalty_redemptions (shop, customer_gid, reward_id, reward, points, starts_at, expires_at, request_key)
+       VALUES ($1, $2, 'r1', '{}'::jsonb, 10, now(), now() + interval '30 days', 'k1')`,
+      [shop, cgid(base)],
+    );
   }
 
   it("deletes every row of that shop and none of another shop's", async () => {
     await populate(TEST_SHOP, 5101n);
     await populate(other, 5101n); // the same Shopify ids in another shop
     const otherBefore = await countsFor(other);
-    expect(Object.values(otherBefore).every((n) => n > 0)).toBe(true);
-    expect(Object.values(await countsFor(TEST_SHOP)).every((n) => n > 0)).toBe(true);
+    // Populated: every table the pipeline, segments and loyalty write for a shop.
+    const populated = ["customers", "orders", "line_items", "refunds", "customer_tags", "products", "data_exports", "audit_log", "webhook_events", "bulk_operations",
+      "segments", "segment_members", "segment_membership_changes", "segment_shop_versions", "tag_writes", "loyalty_programs", "loyalty_program_versions", "loyalty_ledger", "loyalty_redemptions", "sessions", "shops"];
+    for (const shop of [other, TEST_SHOP]) {
+      const counts = await countsFor(shop);
+      expect(populated.filter((t) => !(counts[t]! > 0)), `tables left empty for ${shop}`).toEqual([]);
+    }
 
     await deliverAndSettle("shop/redact", shopRedactPayload(TEST_SHOP));
 

@@ -176,7 +176,7 @@ describe("Admin GraphQL twin", () => {
     expect(ok.body.data.discountCodeBasicCreate.codeDiscountNode.codeDiscount).toMatchObject({
       __typename: "DiscountCodeBasic",
       status: "ACTIVE",
-      summary: "15% off entire order • One use per customer",
+      summary: "15% off one-time purchase products • One use per customer",
       codes: { nodes: [{ code: "WB-7Q2K9X" }] },
       context: { __typename: "DiscountCustomers" },
     });

@@ -44,6 +44,7 @@ import {
 } from "graphql";
 import { fieldResolver, typeResolver, type TwinContext } from "./admin-resolvers";
 import { TwinAuth, parseTokenBody, type AuthLifetimes, type TwinApp } from "./auth";
+import { StorefrontAppProxy, type ProxiedApp } from "./app-proxy";
 import { ShopState } from "./admin-state";
 import { BulkRunner } from "./bulk-operations";
 import { inputSizeErrors, locationOf, rubySyntaxError, staticErrors, variableErrors, type ShopifyError } from "./graphql-errors";
@@ -73,6 +74,8 @@ export type AdminTwinOptions = {
   apps?: TwinApp[];
   /** Token lifetimes (default: Shopify's). */
   authLifetimes?: Partial<AuthLifetimes>;
+  /** The app behind the storefront's app proxy (app-proxy.ts); also settable later with `storefront.setApp`. */
+  appProxy?: ProxiedApp;
 };
 
 export const THROTTLED_DOC = "https://shopify.dev/api/usage/rate-limits";
@@ -106,6 +109,8 @@ export class AdminTwin {
   private bucketConfig: BucketOptions;
   readonly bulk: BulkRunner;
   readonly auth: TwinAuth;
+  /** The storefront: app proxy, customer sign-in, pages, extension assets (app-proxy.ts). */
+  readonly storefront: StorefrontAppProxy;
   private server: Server | undefined;
   url = "";
   requestCount = 0;
@@ -115,6 +120,7 @@ export class AdminTwin {
     this.bucketConfig = options.bucket ?? { maximumAvailable: 2000, restoreRate: 100 };
     this.bulk = new BulkRunner(this, { delayMs: options.bulkDelayMs ?? 20, onFinish: options.onBulkOperationFinish });
     this.auth = new TwinAuth(options.apps ?? [], options.authLifetimes ?? {}, () => this.now());
+    this.storefront = new StorefrontAppProxy(() => this.now(), options.appProxy);
   }
 
   now(): number {
@@ -349,6 +355,7 @@ export class AdminTwin {
     if (adminPage && req.method === "GET") return this.openApp(res, adminPage[1]!, decodeURIComponent(adminPage[2]!), adminPage[3] ?? "", url.searchParams);
 
     const m = /^(?:\/([^/]+\.myshopify\.com))?\/admin\/api\/([^/]+)\/graphql\.json$/.exec(url.pathname);
+    if (!m && (await this.storefront.handle(req, res, url, (pathShop) => this.shopFor(req, pathShop)))) return;
     if (!m) return send(404, { errors: "Not Found" });
     const version = m[2]!;
     if (!/^(\d{4}-\d{2}|unstable)$/.test(version)) return send(404, { errors: "Not Found" });

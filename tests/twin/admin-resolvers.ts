@@ -446,19 +446,20 @@ const usd = (cents: number) => `$${(cents / 100).toFixed(2)}`;
 
 function discountSummary(d: Discount, shop: ShopState): string {
   const parts: string[] = [];
+  // Which purchases a code applies to, as the summary words it (the capture shop sells
+  // subscriptions): "one-time purchase products", "subscription products" or "all products".
+  const purchases = (oneTime: boolean, subscription: boolean) =>
+    subscription && !oneTime ? "subscription products" : oneTime && !subscription ? "one-time purchase products" : "all products";
   if (d.kind === "DiscountCodeFreeShipping") {
-    parts.push(
-      d.appliesOnSubscription && !d.appliesOnOneTimePurchase
-        ? "Free shipping on subscription products"
-        : d.appliesOnOneTimePurchase && !d.appliesOnSubscription
-          ? "Free shipping on one-time purchase products"
-          : "Free shipping on all products",
-    );
+    parts.push(`Free shipping on ${purchases(d.appliesOnOneTimePurchase, d.appliesOnSubscription)}`);
   } else if (d.customerGets) {
     const v = d.customerGets.value;
     const what = "percentage" in v ? `${Math.round(v.percentage * 10000) / 100}% off` : `${usd(centsOf(v.amount))} off`;
     const items = d.customerGets.items;
-    let target = "entire order";
+    // A code discount on all items names the purchases it applies to, not "entire order"
+    // (discount-code-basic-lifecycle, discount-upstream-fixed-amount-activate, discount-redeem-code-bulk;
+    // "entire order" is the automatic discounts' wording, discount-activate-deactivate-noop-idempotence).
+    let target = purchases(d.customerGets.appliesOnOneTimePurchase, d.customerGets.appliesOnSubscription);
     if ("products" in items) {
       const titles = items.products.map((id) => shop.products.get(id)?.title).filter((x): x is string => !!x);
       const n = items.products.length + items.variants.length;
@@ -1105,7 +1106,9 @@ function discountCreate(ctx: TwinContext, kind: Discount["kind"], input: Discoun
     appliesOncePerCustomer: input.appliesOncePerCustomer ?? false,
     appliesOnOneTimePurchase: input.appliesOnOneTimePurchase ?? input.customerGets?.appliesOnOneTimePurchase ?? true,
     appliesOnSubscription: input.appliesOnSubscription ?? input.customerGets?.appliesOnSubscription ?? false,
-    recurringCycleLimit: input.recurringCycleLimit ?? (kind === "DiscountCodeFreeShipping" ? 1 : null),
+    // 1 when not given, for amount/percentage codes as for free shipping (discount-upstream-fixed-amount-activate,
+    // discount-activate-deactivate-noop-idempotence, discount-free-shipping-lifecycle).
+    recurringCycleLimit: input.recurringCycleLimit ?? 1,
     combinesWith: {
       orderDiscounts: input.combinesWith?.orderDiscounts ?? false,
       productDiscounts: input.combinesWith?.productDiscounts ?? false,

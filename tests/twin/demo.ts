@@ -40,6 +40,7 @@ import { customerFromGen, orderFromGen } from "./admin-state";
 import { generateStore, iso, type GenCustomer, type GenOrder, type SyntheticStore } from "./store-generator";
 import { storeWebhooks, webhooksFor, type WebhookMessage } from "./webhook-payloads";
 import { WebhookSender, type DeliveryResult } from "./webhook-sender";
+import { renderThemeAppBlock, storefrontPage } from "./theme-app-block";
 
 const started = performance.now();
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -589,6 +590,11 @@ async function main() {
   await install();
 
   say(`Admin UI: ${twin!.url}/store/${STORE_NAME}/apps/${API_KEY}`);
+  // The storefront: the loyalty block on a page, its /apps/crm calls signed by the twin's app proxy.
+  twin!.storefront.setApp({ apiSecret: API_SECRET, appUrl: appOrigin });
+  const loyaltyBlock = await renderThemeAppBlock({ extension: "loyalty", block: "loyalty-balance" });
+  twin!.storefront.setPage(SHOP, "/pages/rewards", storefrontPage({ title: "Rewards", block: loyaltyBlock }));
+  say(`Storefront (signed in as the first customer): ${twin!.url}/account/login?customer_id=${store.customer(0).id}&return_to=/pages/rewards`);
   step(`Admin UI ready ${elapsed()} s after start (the link opens the embedded app with a fresh session token; the twin plays the Shopify admin).`);
 
   // History, then live traffic.

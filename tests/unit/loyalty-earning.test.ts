@@ -23,6 +23,7 @@ describe("program settings", () => {
         segmentMultipliers: [],
         tiers: null,
         negativeBalance: "pending_first",
+        rewards: [],
       },
     });
   });

@@ -78,6 +78,70 @@ export const TiersSchema = z
     });
   });
 
+// ---------------------------------------------------------------- rewards (redemption)
+
+export const REWARD_KINDS = ["fixed_amount", "percentage", "free_shipping"] as const;
+export type RewardKind = (typeof REWARD_KINDS)[number];
+
+/** Money in the shop currency as a decimal string ("5", "5.00", "12.50"): at most 3 decimal places, more than 0. */
+const MONEY_TEXT = /^\d{1,9}(?:\.\d{1,3})?$/;
+const money = (field: string) =>
+  z
+    .string({ error: `${field} must be an amount as a decimal string, such as "5.00"` })
+    .trim()
+    .superRefine((text, ctx) => {
+      if (!MONEY_TEXT.test(text)) ctx.addIssue({ code: "custom", message: `${field} must be an amount as a decimal string, such as "5.00" (at most 3 decimal places)` });
+      else if (Number(text) <= 0) ctx.addIssue({ code: "custom", message: `${field} must be more than 0` });
+    });
+
+const rewardCommon = {
+  /** Stable id (kept when the reward is renamed or repriced): redemptions refer to it. */
+  id: z
+    .string({ error: "id is required" })
+    .trim()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "id must be 1-64 letters, digits, - or _ (starting with a letter or digit)"),
+  name: z.string({ error: "name is required" }).trim().min(1, "name is required").max(100, "name has at most 100 characters"),
+  /** Points the customer spends for one code. */
+  pointsCost: z
+    .number({ error: "pointsCost must be a number of points" })
+    .int("pointsCost must be a whole number of points")
+    .min(1, "pointsCost must be at least 1 point")
+    .max(10_000_000, "pointsCost is at most 10,000,000 points"),
+  /** The order subtotal the code needs (shop currency), or null for none. */
+  minimumOrder: money("minimumOrder").nullable().default(null),
+  /** Days the issued code stays valid. */
+  validityDays: z
+    .number({ error: "validityDays must be a number of days" })
+    .int("validityDays must be a whole number of days")
+    .min(1, "validityDays must be at least 1 day")
+    .max(365, "validityDays is at most 365 days")
+    .default(30),
+};
+
+export const RewardSchema = z.discriminatedUnion(
+  "kind",
+  [
+    z.object({ ...rewardCommon, kind: z.literal("fixed_amount"), /** Amount off the order, shop currency. */ value: money("value") }).strict(),
+    z
+      .object({
+        ...rewardCommon,
+        kind: z.literal("percentage"),
+        /** Percent off the order, 1-100 (at most 2 decimal places). */
+        value: z
+          .number({ error: "value must be a percentage from 1 to 100" })
+          .min(1, "value must be a percentage from 1 to 100")
+          .max(100, "value must be a percentage from 1 to 100")
+          .refine((v) => Math.abs(v * 100 - Math.round(v * 100)) < 1e-6, "value has at most 2 decimal places"),
+      })
+      .strict(),
+    z.object({ ...rewardCommon, kind: z.literal("free_shipping"), value: z.null({ error: "value must be null for a free shipping reward" }).default(null) }).strict(),
+  ],
+  { error: `kind must be one of ${REWARD_KINDS.join(", ")}` },
+);
+
+export type Reward = z.output<typeof RewardSchema>;
+export type RewardInput = z.input<typeof RewardSchema>;
+
 export const NEGATIVE_BALANCE_POLICIES = ["allow", "pending_first", "never"] as const;
 export type NegativeBalancePolicy = (typeof NEGATIVE_BALANCE_POLICIES)[number];
 
@@ -128,6 +192,19 @@ export const LoyaltyProgramSettingsSchema = z
      * never (take it from pending points; forgive what is still missing).
      */
     negativeBalance: z.enum(NEGATIVE_BALANCE_POLICIES).default("pending_first"),
+    /** The rewards catalogue: what points buy (each redemption issues a single-use Shopify discount code). */
+    rewards: z
+      .array(RewardSchema)
+      .max(100, "rewards: at most 100 rewards")
+      .default([])
+      .superRefine((rewards, ctx) => {
+        const ids = new Set<string>();
+        rewards.forEach((reward, index) => {
+          const key = reward.id.toLowerCase();
+          if (ids.has(key)) ctx.addIssue({ code: "custom", path: [index, "id"], message: `id "${reward.id}" is used by two rewards` });
+          ids.add(key);
+        });
+      }),
   })
   .strict();
 

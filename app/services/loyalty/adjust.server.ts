@@ -33,7 +33,7 @@ export type AdjustmentResult = { created: boolean; idempotencyKey: string; point
  * Adds or removes points by hand. A removal that would take the spendable balance below zero
  * is refused unless the program's negative-balance policy is `allow`.
  */
-export async function adjustPoints(input: Adjustment, { now = new Date() }: { now?: Date } = {}): Promise<AdjustmentResult> {
+export async function adjustPoints(input: Adjustment, { now: fixedNow }: { now?: Date } = {}): Promise<AdjustmentResult> {
   const parsed = AdjustmentSchema.safeParse(input);
   if (!parsed.success) throw new LoyaltyError("invalid", parsed.error.issues.map((i) => i.message).join("; "));
   const { shop, customerGid, points, reason, actor } = parsed.data;
@@ -43,6 +43,9 @@ export async function adjustPoints(input: Adjustment, { now = new Date() }: { no
     if (!current) throw new LoyaltyError("not_found", `${shop} has no loyalty program`);
     const live = await lockLoyaltyCustomers(db, shop, [customerGid]);
     if (!live.has(customerGid)) throw new LoyaltyError("not_found", `customer ${customerGid} not found in ${shop} (unknown, deleted or redacted)`);
+    // The clock is read under the customer's lock: a debit committed while this call waited
+    // is then never dated after "now" and always counted in the wallet below.
+    const now = fixedNow ?? new Date();
     const wallet = (await loadWallets(db, shop, [customerGid], now)).get(customerGid)!;
     const { rows: prior } = await db.query<{ points: number; customer_gid: string }>(`SELECT points, customer_gid FROM loyalty_ledger WHERE shop = $1 AND idempotency_key = $2`, [shop, key]);
     if (prior[0]) {

@@ -1,5 +1,7 @@
 // The loyalty services' one error type: a kind the caller maps once (CLI exit code, HTTP status).
-export type LoyaltyErrorKind = "invalid" | "not_found" | "conflict";
+// unavailable: Shopify could not be reached and the outcome is not known yet (a redemption left
+// pending for recovery): retry later (HTTP 503).
+export type LoyaltyErrorKind = "invalid" | "not_found" | "conflict" | "unavailable";
 
 export class LoyaltyError extends Error {
   override readonly name = "LoyaltyError";

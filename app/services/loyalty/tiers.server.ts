@@ -12,7 +12,7 @@ export type TierChange = { customerGid: string; fromTier: string | null; toTier:
  * Points earned over the window: earn and bonus entries and their reversals, each dated by its
  * order when it has one (a refund next year takes points from the year the order counted in).
  */
-async function pointsEarned(db: Queryable, shop: string, customerGids: readonly string[], start: Date | null, now: Date): Promise<Map<string, bigint>> {
+export async function pointsEarned(db: Queryable, shop: string, customerGids: readonly string[], start: Date | null, now: Date): Promise<Map<string, bigint>> {
   const { rows } = await db.query<{ customer_gid: string; value: string }>({
     name: "loyalty-tier-points",
     text: `SELECT l.customer_gid, sum(l.points) AS value
@@ -27,7 +27,7 @@ async function pointsEarned(db: Queryable, shop: string, customerGids: readonly 
 }
 
 /** Net spend over the window, in minor units: orders neither test nor cancelled, total minus refunds, dated by the order. */
-async function netSpend(db: Queryable, shop: string, customerGids: readonly string[], start: Date | null, now: Date): Promise<Map<string, bigint>> {
+export async function netSpend(db: Queryable, shop: string, customerGids: readonly string[], start: Date | null, now: Date): Promise<Map<string, bigint>> {
   const { rows } = await db.query<{ customer_gid: string; value: string }>({
     name: "loyalty-tier-spend",
     text: `SELECT customer_gid, sum(total_price_minor - refunded_minor) AS value
