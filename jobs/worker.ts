@@ -1,5 +1,6 @@
-// Worker process entry: `npm run worker`. Applies webhook events, sweeps the inbox
-// for rows that were never enqueued, publishes its metrics, and closes cleanly on SIGTERM.
+// Worker process entry: `npm run worker`. Applies webhook events (with segment membership and
+// loyalty), sweeps the inbox for rows that were never enqueued, runs the segment refresh, tag
+// sync and loyalty maintenance schedules, publishes its metrics, and closes cleanly on SIGTERM.
 process.env.CRM_SERVICE ??= "crm-worker";
 import { Worker } from "bullmq";
 import { getEnv, formatEnvIssues } from "../app/env.server";
