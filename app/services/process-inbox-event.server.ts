@@ -6,6 +6,7 @@ import { mapWebhook } from "../shopify/webhook-payloads";
 import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
 import { ensureShop } from "./crm-store.server";
 import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply-orders.server";
+import { applySegmentCountDeltas, type SegmentCountDeltas } from "./segments/membership.server";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
 export type ProcessOutcome =
@@ -124,6 +125,7 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
     const customers = new Map<string, Set<string>>();
     const byShop = new Map<string, { row: InboxRow; item: BatchEvent }[]>();
     const ignored: { id: string; reason: string }[] = [];
+    const countDeltas: SegmentCountDeltas = [];
     for (const r of batch) {
       const mapped = mapWebhook(r.topic, r.payload);
       if (!mapped.ok) {
@@ -146,7 +148,8 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       // membership (segment earn multipliers). One indexed read each for a shop without segments
       // or without a loyalty program.
       const touched = [...applied.customers].sort();
-      await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id });
+      const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id }, { deferCounts: true });
+      if (membership.countDeltas) countDeltas.push(...membership.countDeltas);
       // Loyalty at the wall clock (the functions' default `now`), not the event's time: the
       // ledger is append-only, so a reversal must be taken from the wallet as it is now (points
       // may have been spent since the refund happened) and can never be dated before entries
@@ -163,6 +166,9 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       await applyLoyaltyForCustomers(db, shop, touched);
       for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });
     }
+    // Last, so the segments' count rows (shared by every event of a shop) are locked only
+    // for the moment before COMMIT, not through the loyalty step.
+    await applySegmentCountDeltas(db, countDeltas);
     const processedIds = events.filter((e) => e.outcome === "processed").map((e) => e.inboxId);
     if (processedIds.length > 0) {
       await db.query({

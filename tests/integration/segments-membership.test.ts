@@ -18,6 +18,7 @@ import {
   segmentChangeSeries,
   updateSegment,
 } from "../../app/services/segments/segments.server";
+import { applySegmentCountDeltas } from "../../app/services/segments/membership.server";
 import { reevaluateSegmentsForCustomers } from "../../app/services/segments/reevaluate.server";
 import { useIntegrationEnv } from "../support/env";
 import { waitUntil } from "../support/pipeline";
@@ -117,11 +118,17 @@ async function expectHistoryConsistent(segmentId: string): Promise<void> {
   expect(replayed).toEqual(await members(segmentId));
 }
 
-/** What the webhook worker does: change customers and call the hook in one transaction. */
+/**
+ * What the webhook worker does: change customers and call the hook in one transaction, with
+ * the member counts deferred to the end of the transaction (process-inbox-event.server.ts).
+ */
 async function applyEvent(gids: string[], spentMinor: number, inboxId: string | null = null) {
   return withTransaction(async (db) => {
     await db.query(`UPDATE customers SET total_spent_minor = $3, orders_count = GREATEST(orders_count, 1) WHERE shop = $1 AND gid = ANY($2)`, [SHOP, gids, spentMinor]);
-    return reevaluateSegmentsForCustomers(db, SHOP, gids, { kind: "event", inboxId }, { now: NOW });
+    const result = await reevaluateSegmentsForCustomers(db, SHOP, gids, { kind: "event", inboxId }, { now: NOW, deferCounts: true });
+    await db.query(`SELECT pg_sleep(0.002)`); // the rest of the worker's transaction (loyalty)
+    await applySegmentCountDeltas(db, result.countDeltas ?? []);
+    return { entered: result.entered, exited: result.exited };
   });
 }
 

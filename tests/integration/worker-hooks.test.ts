@@ -74,8 +74,10 @@ describe("the worker's apply transaction: segments, then loyalty", () => {
     const [inbox] = await inboxRows({ shop, webhookId: "hooks-order-1" });
     expect(inbox).toMatchObject({ status: "processed", attempts: 1 });
 
-    // THEN the customer entered the segment, the change naming the inbox row,
+    // THEN the customer entered the segment, the change naming the inbox row, and the
+    // segment's member count (applied last in the worker's transaction) says so,
     expect(await segmentMembers(segment.id)).toEqual([gid]);
+    expect((await getPool().query(`SELECT member_count FROM segments WHERE id = $1`, [segment.id])).rows).toEqual([{ member_count: 1 }]);
     const entered = [{ segment_id: segment.id, customer_gid: gid, change: "entered", cause: "event", inbox_id: inbox!.id }];
     expect(await membershipChanges(shop)).toEqual(entered);
     // and the order earned, at the multiplier of the segment it had just entered (the segment
@@ -96,6 +98,7 @@ describe("the worker's apply transaction: segments, then loyalty", () => {
     expect(await membershipChanges(shop)).toEqual(entered);
     expect((await ledger(shop, gid)).map((r) => [r.kind, r.points, r.idempotencyKey])).toEqual(earned);
     expect(await segmentMembers(segment.id)).toEqual([gid]);
+    expect((await getPool().query(`SELECT member_count FROM segments WHERE id = $1`, [segment.id])).rows).toEqual([{ member_count: 1 }]);
   });
 
   it("a failing loyalty step rolls the whole event back (CRM data, membership); the retry applies everything", async () => {

@@ -59,6 +59,12 @@ export function compileTargets(targets: readonly MembershipTarget[], firstParamI
  * Concurrent writers: member rows of one customer are serialised by the apply transaction's
  * customer row lock and the segment lock; member_count rows are locked in id order (the
  * `locked` step) so two transactions changing several segments' counts never deadlock.
+ *
+ * `deferCounts`: the statement does not touch `segments.member_count`; it returns the count
+ * changes as `deltas` ([segment id, delta] pairs) for the caller to apply with
+ * applySegmentCountDeltas at the end of its transaction. The worker does this: the count rows
+ * are shared by every event of a shop, and locking them here would hold them through the rest
+ * of the apply (the loyalty step), serialising all of the shop's batches.
  */
 export function buildMembershipStatement({
   shop,
@@ -70,6 +76,7 @@ export function buildMembershipStatement({
   context,
   compiled,
   restorePlanCacheMode,
+  deferCounts = false,
 }: {
   shop: string;
   targets: readonly MembershipTarget[];
@@ -82,6 +89,8 @@ export function buildMembershipStatement({
   compiled?: CompiledTargets;
   /** Sets plan_cache_mode back to this value for the rest of the transaction, once this statement is planned. */
   restorePlanCacheMode?: string;
+  /** Return the member_count changes instead of applying them (see above). */
+  deferCounts?: boolean;
 }): { text: string; values: unknown[] } {
   if (targets.length === 0) throw new RangeError("buildMembershipStatement needs at least one segment");
   const scoped = scope.kind === "customers";
@@ -137,7 +146,10 @@ history AS (
 ),
 deltas AS (
   SELECT segment_id, sum(CASE WHEN change = 'entered' THEN 1 ELSE -1 END)::int AS delta FROM changes GROUP BY segment_id
-),
+)${
+    deferCounts
+      ? ""
+      : `,
 locked AS (
   SELECT s.id FROM segments s WHERE s.id IN (SELECT segment_id FROM deltas) ORDER BY s.id FOR NO KEY UPDATE
 ),
@@ -145,14 +157,20 @@ counted AS (
   UPDATE segments s SET member_count = s.member_count + d.delta
     FROM deltas d JOIN locked l ON l.id = d.segment_id
    WHERE s.id = d.segment_id
-)
+)`
+  }
 SELECT (SELECT count(*) FROM entered)::int AS entered, (SELECT count(*) FROM exited)::int AS exited${
+    deferCounts ? `,
+       (SELECT coalesce(json_agg(json_build_array(segment_id::text, delta) ORDER BY segment_id), '[]'::json) FROM deltas WHERE delta <> 0) AS deltas` : ""
+  }${
     restorePlanCacheMode === undefined ? "" : `, set_config('plan_cache_mode', $${head.length + values.length + 1}, true) AS plan_cache_mode`
   }`;
   return { text, values: restorePlanCacheMode === undefined ? [...head, ...values] : [...head, ...values, restorePlanCacheMode] };
 }
 
 export type MembershipResult = { entered: number; exited: number };
+/** member_count changes left to the caller: [segment id, delta] pairs (deferCounts). */
+export type SegmentCountDeltas = [string, number][];
 
 /** A stable prepared-statement name for a statement text (each connection plans it once). */
 const names = new Map<string, string>();
@@ -171,10 +189,30 @@ export async function applyMembership(
   statement: { text: string; values: unknown[] },
   options: { prepared?: boolean } = {},
 ): Promise<MembershipResult> {
-  const { rows } = await db.query<MembershipResult>(
+  const { rows } = await db.query<MembershipResult & { deltas?: SegmentCountDeltas }>(
     options.prepared ? { name: statementName(statement.text), text: statement.text, values: statement.values } : { text: statement.text, values: statement.values },
   );
-  return { entered: rows[0]?.entered ?? 0, exited: rows[0]?.exited ?? 0 };
+  const result: MembershipResult & { countDeltas?: SegmentCountDeltas } = { entered: rows[0]?.entered ?? 0, exited: rows[0]?.exited ?? 0 };
+  if (rows[0]?.deltas) result.countDeltas = rows[0].deltas;
+  return result;
+}
+
+/**
+ * Applies member_count changes returned by deferred membership statements; call it last in
+ * the transaction. Rows are locked in id order, so concurrent callers never deadlock.
+ */
+export async function applySegmentCountDeltas(db: Db, deltas: SegmentCountDeltas): Promise<void> {
+  const merged = new Map<string, number>();
+  for (const [id, delta] of deltas) merged.set(id, (merged.get(id) ?? 0) + delta);
+  const changes = [...merged].filter(([, delta]) => delta !== 0).sort(([a], [b]) => (BigInt(a) < BigInt(b) ? -1 : 1));
+  if (changes.length === 0) return;
+  await db.query({
+    name: "crm-segment-count-deltas",
+    text: `WITH d AS (SELECT * FROM unnest($1::bigint[], $2::int[]) AS d(id, delta)),
+                locked AS (SELECT s.id FROM segments s JOIN d ON d.id = s.id ORDER BY s.id FOR NO KEY UPDATE)
+           UPDATE segments s SET member_count = s.member_count + d.delta FROM d JOIN locked l ON l.id = d.id WHERE s.id = d.id`,
+    values: [changes.map(([id]) => id), changes.map(([, delta]) => delta)],
+  });
 }
 
 /**

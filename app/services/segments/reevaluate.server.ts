@@ -18,6 +18,7 @@ import {
   type CompiledTargets,
   type Db,
   type MembershipResult,
+  type SegmentCountDeltas,
   type MembershipTarget,
 } from "./membership.server";
 
@@ -76,8 +77,8 @@ export async function reevaluateSegmentsForCustomers(
   shop: string,
   customerGids: readonly string[],
   cause: { kind: "event"; inboxId?: string | null },
-  options: { now?: Date } = {},
-): Promise<MembershipResult> {
+  options: { now?: Date; deferCounts?: boolean } = {},
+): Promise<MembershipResult & { countDeltas?: SegmentCountDeltas }> {
   if (customerGids.length === 0) return { entered: 0, exited: 0 };
   const { version, previousPlanCacheMode } = await lockShopSegmentsShared(db, shop);
   if (version === "0") return { entered: 0, exited: 0 };
@@ -102,6 +103,7 @@ export async function reevaluateSegmentsForCustomers(
     context,
     compiled: entry.compiled.value,
     restorePlanCacheMode: previousPlanCacheMode,
+    deferCounts: options.deferCounts ?? false,
   });
   // Prepared: the text only changes with the definitions, so each connection plans it once.
   return applyMembership(db, statement, { prepared: true });
