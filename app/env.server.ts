@@ -43,6 +43,7 @@ const EnvSchema = z.object({
   // How often the worker runs loyalty maintenance (points expiry, tier refresh, tier tags); jobs/loyalty-maintenance.ts.
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
+  LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
   APP_BRIDGE_URL: z.string().optional(),
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin

@@ -14,21 +14,29 @@
 // and Shopify's answer) are settled by asking Shopify whether their code exists
 // (recoverPendingRedemptions: issued, or failed with the points given back). Rows Shopify still
 // cannot be asked about stay pending for the next run; that is logged, not failed.
+//
+// A third schedule, every LOYALTY_BIRTHDAY_INTERVAL_MS (default daily), reads each program
+// shop's customers' `facts.birth_date` metafield through the Admin API and awards birthday
+// bonuses (runBirthdayBonuses; keyed per customer and year). A shop that fails is logged and
+// the attempt fails after the others ran, so BullMQ retries; a retry awards nothing twice.
 import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import type { Redis } from "ioredis";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
 import { listLoyaltyShops, runLoyaltyMaintenance } from "../app/services/loyalty/maintenance.server";
+import { runBirthdayBonuses, type BirthdayRunReport } from "../app/services/loyalty/birthdays.server";
 import { recoverPendingRedemptions, type RecoveryReport } from "../app/services/loyalty/rewards.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 
 export const LOYALTY_MAINTENANCE_QUEUE = "crm-loyalty-maintenance";
 const SCHEDULER_ID = "loyalty-maintenance-every";
 const RECOVERY_SCHEDULER_ID = "loyalty-redemption-recovery-every";
+const BIRTHDAY_SCHEDULER_ID = "loyalty-birthdays-every";
 /** Job names on the queue. */
 export const MAINTAIN = "maintain";
 export const RECOVER_REDEMPTIONS = "recover-redemptions";
+export const BIRTHDAY_BONUSES = "birthday-bonuses";
 /** A live redemption attempt takes at most about two minutes: only older pending rows are settled. */
 const RECOVER_OLDER_THAN_MS = 10 * 60_000;
 const SCHEDULE_RETRY_MS = 30_000;
@@ -81,8 +89,9 @@ export async function requestLoyaltyMaintenance(target: { shop?: string } = {}):
 }
 
 /** Creates or updates the repeating schedules (idempotent: one scheduler id each for every worker process). */
-export async function scheduleLoyaltyMaintenance(intervalMs: number, recoveryIntervalMs: number): Promise<void> {
+export async function scheduleLoyaltyMaintenance(intervalMs: number, recoveryIntervalMs: number, birthdayIntervalMs = 86_400_000): Promise<void> {
   const queue = getLoyaltyMaintenanceQueue();
+  await queue.upsertJobScheduler(BIRTHDAY_SCHEDULER_ID, { every: birthdayIntervalMs }, { name: BIRTHDAY_BONUSES, data: { reason: "schedule" }, opts: jobOptions });
   await queue.upsertJobScheduler(SCHEDULER_ID, { every: intervalMs }, { name: MAINTAIN, data: { reason: "schedule" }, opts: jobOptions });
   await queue.upsertJobScheduler(RECOVERY_SCHEDULER_ID, { every: recoveryIntervalMs }, { name: RECOVER_REDEMPTIONS, data: { reason: "schedule" }, opts: jobOptions });
 }
@@ -94,10 +103,11 @@ export type LoyaltyMaintenanceSummary = {
   failed: { shop: string; error: string }[];
 };
 
-export async function loyaltyMaintenanceProcessor(job: Job<LoyaltyMaintenanceJob>): Promise<LoyaltyMaintenanceSummary | RecoveryReport> {
+export async function loyaltyMaintenanceProcessor(job: Job<LoyaltyMaintenanceJob>): Promise<LoyaltyMaintenanceSummary | RecoveryReport | BirthdaySummary> {
   const parsed = JobData.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid loyalty maintenance job data: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
   if (job.name === RECOVER_REDEMPTIONS) return recoverRedemptions(job, parsed.data);
+  if (job.name === BIRTHDAY_BONUSES) return birthdayBonuses(job, parsed.data);
   const log = logger.child({ jobId: job.id, shop: parsed.data.shop ?? undefined, reason: parsed.data.reason });
   const started = performance.now();
   try {
@@ -132,6 +142,29 @@ export async function loyaltyMaintenanceProcessor(job: Job<LoyaltyMaintenanceJob
   }
 }
 
+export type BirthdaySummary = { shops: number; awarded: number; invalid: number; failed: { shop: string; error: string }[] };
+
+async function birthdayBonuses(job: Job<LoyaltyMaintenanceJob>, data: z.infer<typeof JobData>): Promise<BirthdaySummary> {
+  const log = logger.child({ jobId: job.id, shop: data.shop ?? undefined, reason: data.reason });
+  const shops = data.shop ? [data.shop] : await listLoyaltyShops();
+  const summary: BirthdaySummary = { shops: shops.length, awarded: 0, invalid: 0, failed: [] };
+  for (const shop of shops) {
+    try {
+      const report: BirthdayRunReport = await runBirthdayBonuses({ shop });
+      summary.awarded += report.awarded;
+      summary.invalid += report.invalid;
+    } catch (error) {
+      summary.failed.push({ shop, error: error instanceof Error ? error.message : String(error) });
+      log.error({ shop, err: error }, "loyalty.birthdays_shop_failed");
+    }
+  }
+  if (summary.failed.length > 0) {
+    throw new Error(`birthday bonuses: ${summary.failed.length} of ${shops.length} shop(s) failed: ${summary.failed.map((f) => `${f.shop}: ${f.error}`).join("; ").slice(0, 1_000)}`);
+  }
+  log.info(summary, "loyalty.birthdays_done");
+  return summary;
+}
+
 async function recoverRedemptions(job: Job<LoyaltyMaintenanceJob>, data: z.infer<typeof JobData>): Promise<RecoveryReport> {
   const log = logger.child({ jobId: job.id, shop: data.shop ?? undefined, reason: data.reason });
   try {
@@ -151,7 +184,15 @@ async function recoverRedemptions(job: Job<LoyaltyMaintenanceJob>, data: z.infer
  * concurrent run elsewhere writes nothing twice) and installs the schedule. Returns a close
  * function for shutdown.
  */
-export async function startLoyaltyMaintenance({ intervalMs, recoveryIntervalMs }: { intervalMs: number; recoveryIntervalMs: number }): Promise<{ close: () => Promise<void> }> {
+export async function startLoyaltyMaintenance({
+  intervalMs,
+  recoveryIntervalMs,
+  birthdayIntervalMs,
+}: {
+  intervalMs: number;
+  recoveryIntervalMs: number;
+  birthdayIntervalMs?: number;
+}): Promise<{ close: () => Promise<void> }> {
   const connection = createRedis("worker");
   connection.on("error", (error) => logger.warn({ err: error.message }, "redis.error"));
   const worker = new Worker<LoyaltyMaintenanceJob>(LOYALTY_MAINTENANCE_QUEUE, loyaltyMaintenanceProcessor, { connection, concurrency: 1 });
@@ -160,7 +201,7 @@ export async function startLoyaltyMaintenance({ intervalMs, recoveryIntervalMs }
   let retry: NodeJS.Timeout | undefined;
   const install = async () => {
     try {
-      await scheduleLoyaltyMaintenance(intervalMs, recoveryIntervalMs);
+      await scheduleLoyaltyMaintenance(intervalMs, recoveryIntervalMs, birthdayIntervalMs);
       logger.info({ queue: LOYALTY_MAINTENANCE_QUEUE, intervalMs, recoveryIntervalMs }, "loyalty.maintenance_scheduled");
     } catch (error) {
       logger.error({ err: error }, "loyalty.maintenance_schedule_failed");

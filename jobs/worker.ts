@@ -36,7 +36,7 @@ async function main() {
   const publisher = startMetricsPublisher();
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
-  const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS });
+  const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;

@@ -23,6 +23,7 @@ import {
   BULK_OPERATION,
   BULK_OPERATION_RUN_MUTATION,
   CODE_DISCOUNT_NODE_BY_CODE,
+  CUSTOMER_BIRTHDAYS,
   CUSTOMER_TAGS,
   DISCOUNT_CODE_BASIC_CREATE,
   DISCOUNT_CODE_FREE_SHIPPING_CREATE,
@@ -137,6 +138,17 @@ export class ShopifyAdmin {
   async tagsRemove(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {
     const r = await this.request<{ tagsRemove: TagsPayload }>(TAGS_REMOVE, { id, tags });
     return { data: r.data.tagsRemove, cost: r.cost };
+  }
+
+  /** One page (up to 250) of the shop's customers with their `facts.birth_date` metafield value. */
+  async customerBirthdays(first: number, after: string | null): Promise<AdminResult<{ customers: { id: string; birthDate: string | null }[]; next: string | null }>> {
+    type Page = { customers: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: { id: string; birthDate: { value: string } | null }[] } };
+    const r = await this.request<Page>(CUSTOMER_BIRTHDAYS, { first, after });
+    const page = r.data.customers;
+    return {
+      data: { customers: page.nodes.map((n) => ({ id: n.id, birthDate: n.birthDate?.value ?? null })), next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null },
+      cost: r.cost,
+    };
   }
 
   /** Current tags of up to 250 customers; unknown ids are left out. */

@@ -103,3 +103,15 @@ query LoyaltyCodeDiscountNodeByCode($code: String!) {
     }
   }
 }`;
+
+/**
+ * A page of the shop's customers with their birthday (Shopify's standard customer metafield
+ * `facts.birth_date`, a date), for the loyalty birthday bonus. Cost about 2 per customer.
+ */
+export const CUSTOMER_BIRTHDAYS = `#graphql
+query LoyaltyCustomerBirthdays($first: Int!, $after: String) {
+  customers(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id birthDate: metafield(namespace: "facts", key: "birth_date") { value } }
+  }
+}`;

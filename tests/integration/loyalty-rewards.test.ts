@@ -4,6 +4,9 @@
 // settles redemptions a dead process left pending, and twenty simultaneous redemptions of
 // one customer spend the points once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { closeDb, getPool } from "../../app/db.server";
 import { adjustPoints } from "../../app/services/loyalty/adjust.server";
 import { getBalance } from "../../app/services/loyalty/balance.server";
@@ -15,7 +18,10 @@ import { closeQueues } from "../../jobs/queues";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli, spawnChild, TSX } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
+import { loadRealSchema } from "../twin/schema-subset";
 import { generateStore } from "../twin/store-generator";
+import { SHARED_PRESENT, SKIP_REASON } from "../contract/conformance";
+import { coerceLoggedVariables } from "../contract/variables-coerce";
 import { RedemptionProxy, twinDiscountByCode, twinDiscountsOf } from "./loyalty-rewards.support";
 import { seedLocalCustomers, storeOfflineSession, TOKEN } from "./tag-sync.support";
 
@@ -38,8 +44,11 @@ let next = 0;
 /** A customer of the twin no other test touches. */
 const freshCustomer = () => gids[next++]!;
 
+/** Every Admin GraphQL request the app sends in this file (checked against the real schema last). */
+const REQUEST_LOG = join(mkdtempSync(join(tmpdir(), "loyalty-rewards-")), "admin-requests.jsonl");
+
 beforeAll(async () => {
-  twin = await startAdminTwin({ accessTokens: { [SHOP]: TOKEN } });
+  twin = await startAdminTwin({ accessTokens: { [SHOP]: TOKEN }, requestLog: REQUEST_LOG });
   twin.shop(SHOP).loadStore(generateStore({ seed: 5, customers: 80, shopDomain: SHOP }), { maxOrders: 0 });
   gids = twin.shop(SHOP).sortedIds("customers").map((id) => `gid://shopify/Customer/${id}`);
   proxy = new RedemptionProxy(twin);
@@ -365,5 +374,13 @@ describe("crm loyalty redeem", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toContain(message);
+  });
+});
+
+describe.skipIf(!SHARED_PRESENT)(`contract: what the app sent${SHARED_PRESENT ? "" : ` (skipped: ${SKIP_REASON})`}`, () => {
+  it("every Admin request of this file has variables that coerce against the real Admin schema", () => {
+    const report = coerceLoggedVariables(REQUEST_LOG, loadRealSchema());
+    expect(report.errors).toEqual([]);
+    expect(report.operations).toEqual(expect.arrayContaining(["LoyaltyCodeDiscountNodeByCode", "LoyaltyDiscountCodeBasicCreate", "LoyaltyDiscountCodeFreeShippingCreate"]));
   });
 });

@@ -2,6 +2,9 @@
 // recording proxy) and real PostgreSQL / Redis: reconcile a synced segment into the outbox,
 // drain it with the writer, and check the twin's customers afterwards.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { closeDb, getPool } from "../../app/db.server";
 import { tagSyncDryRun, reconcileSegmentTagSync, reconcileTagSource, TagSyncError } from "../../app/services/tag-sync/reconcile.server";
 import { drainShop, type DrainOptions, type DrainReport } from "../../app/services/tag-sync/writer.server";
@@ -11,6 +14,9 @@ import { closeTagSyncQueue, startTagSyncWriter, syncSegmentTag } from "../../job
 import { useIntegrationEnv } from "../support/env";
 import { waitUntil } from "../support/pipeline";
 import type { AdminTwin } from "../twin/admin-graphql";
+import { loadRealSchema } from "../twin/schema-subset";
+import { SHARED_PRESENT, SKIP_REASON } from "../contract/conformance";
+import { coerceLoggedVariables } from "../contract/variables-coerce";
 import {
   appAddedTags,
   countBy,
@@ -35,10 +41,13 @@ let twin: AdminTwin;
 let proxy: TwinProxy;
 let gids: string[];
 
+/** Every Admin GraphQL request the app sends in this file (checked against the real schema last). */
+const REQUEST_LOG = join(mkdtempSync(join(tmpdir(), "tag-sync-")), "admin-requests.jsonl");
+
 const FAST: DrainOptions = { bulkThreshold: 10_000, bulkPollMs: 50, bulkWaitMs: 20_000 };
 
 beforeAll(async () => {
-  ({ twin, proxy, gids } = await startTwinForShop(SHOP, CUSTOMERS));
+  ({ twin, proxy, gids } = await startTwinForShop(SHOP, CUSTOMERS, { requestLog: REQUEST_LOG }));
   env = await useIntegrationEnv({ SHOPIFY_TWIN_URL: proxy.url });
   await storeOfflineSession(SHOP);
   await seedLocalCustomers(SHOP, gids, (g) => twinTags(twin, SHOP, g));
@@ -348,5 +357,13 @@ describe("tag sync: the writer against the twin", () => {
     await getPool().query(`UPDATE tag_writes SET next_attempt_at = now() WHERE shop = $1 AND status = 'pending'`, [SHOP]);
     await drainAll();
     for (const g of members) expect(proxy.appliedCount("add", g, tag)).toBe(1);
+  });
+});
+
+describe.skipIf(!SHARED_PRESENT)(`contract: what the app sent${SHARED_PRESENT ? "" : ` (skipped: ${SKIP_REASON})`}`, () => {
+  it("every Admin request of this file has variables that coerce against the real Admin schema", () => {
+    const report = coerceLoggedVariables(REQUEST_LOG, loadRealSchema());
+    expect(report.errors).toEqual([]);
+    expect(report.operations).toEqual(expect.arrayContaining(["BulkOperation", "BulkOperationRunMutation", "StagedUploadsCreate", "TagsAdd", "TagsRemove"]));
   });
 });

@@ -13,6 +13,7 @@ import { createSegment } from "../../app/services/segments/segments.server";
 import {
   getLoyaltyMaintenanceQueue,
   loyaltyMaintenanceProcessor,
+  BIRTHDAY_BONUSES,
   MAINTAIN,
   RECOVER_REDEMPTIONS,
   requestLoyaltyMaintenance,
@@ -183,6 +184,16 @@ describe("the loyalty maintenance job", () => {
     expect(done?.returnvalue).toEqual({ checked: 1, issued: 0, failed: 0, stillPending: 1 });
     const { rows: after } = await getPool().query(`SELECT status FROM loyalty_redemptions WHERE id = $1`, [rows[0]!.id]);
     expect(after).toEqual([{ status: "pending" }]);
+  });
+
+  it("the birthday job fails (to be retried) for a shop whose customers cannot be read, naming it", async () => {
+    const noSession = "worker-hooks-birthdays.myshopify.com";
+    await program(noSession, { bonuses: { birthday: 25 } }, ago(30));
+    const queue = getLoyaltyMaintenanceQueue();
+    await waitUntil(async () => (await queue.getJobSchedulers()).find((s) => s.key === "loyalty-birthdays-every"), { what: "birthday scheduler" });
+    const job = await queue.add(BIRTHDAY_BONUSES, { shop: noSession, reason: "on-demand" }, { attempts: 1 });
+    await waitUntil(async () => (await queue.getJob(job.id!))?.finishedOn, { what: "the birthday run" });
+    expect((await queue.getJob(job.id!))?.failedReason).toMatch(/birthday bonuses: 1 of 1 shop\(s\) failed: worker-hooks-birthdays\.myshopify\.com/);
   });
 
   it("bad job data is unrecoverable: one attempt, no retry, a clear reason", async () => {

@@ -100,8 +100,8 @@ export async function awardFeedbackBonus(args: { shop: string; customerGid: stri
 
 /**
  * Birthday bonuses for the customers whose birthday (the customer metafield's date, "YYYY-MM-DD"
- * or "MM-DD") is today or within the grace week, once a year each. Meant for a daily job; the
- * metafield sync that supplies the dates is a later increment.
+ * or "MM-DD") is today or within the grace week, once a year each. The daily job reads the dates
+ * from Shopify (runBirthdayBonuses in birthdays.server.ts).
  */
 export async function awardBirthdayBonuses(args: { shop: string; birthdays: readonly { customerGid: string; birthday: string }[]; now?: Date }): Promise<{ awarded: number }> {
   const now = args.now ?? new Date();

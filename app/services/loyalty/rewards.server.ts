@@ -254,7 +254,7 @@ export async function listRedemptions(shop: string, customerGid: string, db: Que
  */
 const ADMIN_MAX_AGE_MS = 60_000;
 const admins = new Map<string, { admin: Promise<ShopifyAdmin>; at: number }>();
-function adminFor(shop: string): Promise<ShopifyAdmin> {
+export function adminFor(shop: string): Promise<ShopifyAdmin> {
   const cached = admins.get(shop);
   if (cached && Date.now() - cached.at < ADMIN_MAX_AGE_MS) return cached.admin;
   const admin = getShopifyAdmin(shop);
@@ -278,7 +278,7 @@ const LOOKUP_COST = 3;
 const backoff = (policy: RetryPolicy, attempt: number) => policy.backoffMs * 2 ** attempt * (0.75 + Math.random() * 0.5);
 
 /** One Admin call, paced on the shop's bucket, retried on THROTTLED and (a few times) on transient failures. Throws ShopifyAdminError. */
-async function callShopify<T>(admin: ShopifyAdmin, cost: number, policy: RetryPolicy, fn: (admin: ShopifyAdmin) => Promise<AdminResult<T>>): Promise<AdminResult<T>> {
+export async function callShopify<T>(admin: ShopifyAdmin, cost: number, policy: RetryPolicy, fn: (admin: ShopifyAdmin) => Promise<AdminResult<T>>): Promise<AdminResult<T>> {
   const pacer = pacerFor(admin.shop);
   let transient = 0;
   let throttled = 0;
