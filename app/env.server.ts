@@ -40,6 +40,7 @@ const EnvSchema = z.object({
   // How often the worker looks for shops with tag writes due, and reconciles synced segments.
   TAG_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
+  TAG_SYNC_EVENT_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   // How often the worker runs loyalty maintenance (points expiry, tier refresh, tier tags); jobs/loyalty-maintenance.ts.
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),

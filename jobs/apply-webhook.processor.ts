@@ -10,6 +10,7 @@ import { logger } from "../app/logger.server";
 import { eventLagSeconds, eventProcessingSeconds, eventsApplied } from "../app/metrics.server";
 import { getEnv } from "../app/env.server";
 import { processInboxBatch, recordInboxFailure } from "../app/services/process-inbox-event.server";
+import { requestTagSyncReconcile } from "./tag-sync-writer";
 import type { ApplyWebhookJob } from "./queues";
 
 const JobData = z.object({ inboxId: z.string().regex(/^\d+$/) });
@@ -42,6 +43,12 @@ export async function applyWebhookProcessor(job: Job<ApplyWebhookJob>): Promise<
       }
     }
     if (result.events.length > 0) log.debug({ events: result.events.length, seconds }, "events.applied");
+    // Committed: let the tag sync catch up with the membership changes (one delayed,
+    // deduplicated reconcile per shop). A failure here loses nothing: the periodic reconcile
+    // covers it.
+    for (const shop of result.membershipChanged ?? []) {
+      await requestTagSyncReconcile(shop, getEnv().TAG_SYNC_EVENT_DELAY_MS).catch((error: unknown) => log.warn({ shop, err: error }, "tag_sync.reconcile_request_failed"));
+    }
     return result.own.outcome;
   } catch (error) {
     const attempts = job.opts.attempts ?? 1;

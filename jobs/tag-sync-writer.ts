@@ -69,6 +69,17 @@ export async function closeTagSyncQueue(): Promise<void> {
 /** Job ids and deduplication keys carry no ':' (BullMQ); shop domains have none. */
 const drainKey = (shop: string) => `tagsync-drain-${shop}`;
 
+/**
+ * Asks for a reconcile of a shop's synced segments after `delayMs` (the worker calls it when a
+ * batch changed membership): requests made while one waits collapse into it, so a stream of
+ * events costs one reconcile per delay window, and tags follow membership within about that
+ * long instead of waiting for the periodic reconcile.
+ */
+export async function requestTagSyncReconcile(shop: string, delayMs: number): Promise<void> {
+  const data = JobData.parse({ kind: "reconcile", shop });
+  await getTagSyncQueue().add("reconcile", data, { ...jobOptions, delay: delayMs, deduplication: { id: `tagsync-reconcile-${shop}`, keepLastIfActive: true } });
+}
+
 /** Asks for a drain pass of a shop's outbox (collapses with one already waiting or running). */
 export async function enqueueTagSyncDrain(shop: string, delayMs = 0): Promise<void> {
   const data = JobData.parse({ kind: "drain", shop });

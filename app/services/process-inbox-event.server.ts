@@ -36,6 +36,8 @@ export type BatchOutcome = {
   events: BatchEventOutcome[];
   /** Customers the batch may have changed, per shop. */
   customers: Map<string, Set<string>>;
+  /** Shops where the batch changed segment membership (their tag sync needs a reconcile). */
+  membershipChanged?: string[];
   /** Set when the batch failed as a whole and the row was applied alone instead. */
   batchError?: unknown;
   /** The rows this transaction applied or ignored. */
@@ -126,6 +128,7 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
     const byShop = new Map<string, { row: InboxRow; item: BatchEvent }[]>();
     const ignored: { id: string; reason: string }[] = [];
     const countDeltas: SegmentCountDeltas = [];
+    const membershipChanged: string[] = [];
     for (const r of batch) {
       const mapped = mapWebhook(r.topic, r.payload);
       if (!mapped.ok) {
@@ -150,6 +153,7 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       const touched = [...applied.customers].sort();
       const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id }, { deferCounts: true });
       if (membership.countDeltas) countDeltas.push(...membership.countDeltas);
+      if (membership.entered + membership.exited > 0) membershipChanged.push(shop);
       // Loyalty at the wall clock (the functions' default `now`), not the event's time: the
       // ledger is append-only, so a reversal must be taken from the wallet as it is now (points
       // may have been spent since the refund happened) and can never be dated before entries
@@ -190,7 +194,7 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       mine.outcome === "processed"
         ? { outcome: "processed", topic: mine.topic, shop: mine.shop, receivedAt: mine.receivedAt }
         : { outcome: "ignored", topic: mine.topic, shop: mine.shop, reason: mine.reason };
-    return { own: ownOutcome, events, customers, applied: batch.map((r) => ({ id: r.id, replays: r.replays })) };
+    return { own: ownOutcome, events, customers, membershipChanged, applied: batch.map((r) => ({ id: r.id, replays: r.replays })) };
   });
 }
 

@@ -20,6 +20,7 @@ import {
   startLoyaltyMaintenance,
   type LoyaltyMaintenanceJob,
 } from "../../jobs/loyalty-maintenance";
+import { closeTagSyncQueue, getTagSyncQueue } from "../../jobs/tag-sync-writer";
 import { customerPayload, orderPayload, type CustomerSpec } from "../support/factories";
 import { deliver, deliverAndSettle, inboxRows, orderRow, setUpPipelineHarness, waitUntil } from "../support/pipeline";
 
@@ -100,6 +101,10 @@ describe("the worker's apply transaction: segments, then loyalty", () => {
     expect((await ledger(shop, gid)).map((r) => [r.kind, r.points, r.idempotencyKey])).toEqual(earned);
     expect(await segmentMembers(segment.id)).toEqual([gid]);
     expect((await getPool().query(`SELECT member_count FROM segments WHERE id = $1`, [segment.id])).rows).toEqual([{ member_count: 1 }]);
+    // The membership change asked for one (delayed, deduplicated) tag sync reconcile of the shop.
+    const reconciles = (await getTagSyncQueue().getDelayed()).filter((j) => j.data.kind === "reconcile" && "shop" in j.data && j.data.shop === shop);
+    expect(reconciles).toHaveLength(1);
+    await closeTagSyncQueue();
   });
 
   it("a failing loyalty step rolls the whole event back (CRM data, membership); the retry applies everything", async () => {
