@@ -1,5 +1,5 @@
 import { Fragment, type ReactNode } from "react";
-import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Layout, Text } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import type { CustomerDetail, OrderView } from "./view-models";
 
 type Tone = "success" | "info" | "attention" | "warning" | "critical" | undefined;
@@ -185,21 +185,5 @@ export function CustomerProfile({ customer }: { customer: CustomerDetail }) {
         <Field label="Customer since">{orNone(customer.customerSince)}</Field>
       </BlockStack>
     </Card>
-  );
-}
-
-export function CustomerPage({ customer }: { customer: CustomerDetail }) {
-  return (
-    <Layout>
-      <Layout.Section>
-        <BlockStack gap="400">
-          <CustomerMetrics customer={customer} />
-          <OrderTimeline orders={customer.orders} />
-        </BlockStack>
-      </Layout.Section>
-      <Layout.Section variant="oneThird">
-        <CustomerProfile customer={customer} />
-      </Layout.Section>
-    </Layout>
   );
 }
