@@ -19,11 +19,11 @@
 // shop's customers' `facts.birth_date` metafield through the Admin API and awards birthday
 // bonuses (runBirthdayBonuses; keyed per customer and year). A shop that fails is logged and
 // the attempt fails after the others ran, so BullMQ retries; a retry awards nothing twice.
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
+import { sharedQueue } from "./shared-queue";
 import { listLoyaltyShops, runLoyaltyMaintenance } from "../app/services/loyalty/maintenance.server";
 import { runBirthdayBonuses, type BirthdayRunReport } from "../app/services/loyalty/birthdays.server";
 import { recoverPendingRedemptions, type RecoveryReport } from "../app/services/loyalty/rewards.server";
@@ -55,26 +55,9 @@ const jobOptions: JobsOptions = {
   removeOnFail: { count: 1_000 },
 };
 
-let shared: { connection: Redis; queue: Queue<LoyaltyMaintenanceJob> } | undefined;
-
-export function getLoyaltyMaintenanceQueue(): Queue<LoyaltyMaintenanceJob> {
-  if (!shared) {
-    const connection = createRedis("producer");
-    connection.on("error", () => undefined);
-    const queue = new Queue<LoyaltyMaintenanceJob>(LOYALTY_MAINTENANCE_QUEUE, { connection });
-    queue.on("error", () => undefined);
-    shared = { connection, queue };
-  }
-  return shared.queue;
-}
-
-export async function closeLoyaltyMaintenanceQueue(): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  await current.queue.close().catch(() => undefined);
-  current.connection.disconnect();
-}
+const queue = sharedQueue<LoyaltyMaintenanceJob>(LOYALTY_MAINTENANCE_QUEUE);
+export const getLoyaltyMaintenanceQueue = queue.get;
+export const closeLoyaltyMaintenanceQueue = queue.close;
 
 /**
  * Asks for a maintenance run now (one shop, or every shop with a program), e.g. after a

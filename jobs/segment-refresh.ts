@@ -6,11 +6,11 @@
 // error (database down, a segment that failed while the others ran) fails the attempt and
 // BullMQ retries with exponential backoff; the refresh is idempotent (it recomputes from the
 // data), so a retry redoes the work safely. Every outcome is logged as segments.refresh_*.
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
+import { sharedQueue } from "./shared-queue";
 import { refreshRelativeSegments, type RefreshReport } from "../app/services/segments/segments.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 
@@ -33,26 +33,9 @@ const jobOptions: JobsOptions = {
   removeOnFail: { count: 1_000 },
 };
 
-let shared: { connection: Redis; queue: Queue<SegmentRefreshJob> } | undefined;
-
-export function getSegmentRefreshQueue(): Queue<SegmentRefreshJob> {
-  if (!shared) {
-    const connection = createRedis("producer");
-    connection.on("error", () => undefined);
-    const queue = new Queue<SegmentRefreshJob>(SEGMENT_REFRESH_QUEUE, { connection });
-    queue.on("error", () => undefined);
-    shared = { connection, queue };
-  }
-  return shared.queue;
-}
-
-export async function closeSegmentRefreshQueue(): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  await current.queue.close().catch(() => undefined);
-  current.connection.disconnect();
-}
+const queue = sharedQueue<SegmentRefreshJob>(SEGMENT_REFRESH_QUEUE);
+export const getSegmentRefreshQueue = queue.get;
+export const closeSegmentRefreshQueue = queue.close;
 
 /**
  * Asks for a refresh now (one shop, or every shop with segments). Requests made while one

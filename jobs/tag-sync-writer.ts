@@ -14,12 +14,12 @@
 // How it fails: job data is parsed first, bad data is unrecoverable. Shopify failures are
 // recorded on the writes (nothing is thrown for them); a database or Redis failure throws
 // and BullMQ retries with backoff; the sweeper covers anything a lost job would have done.
-import { Queue, UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
-import type { Redis } from "ioredis";
+import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { getEnv } from "../app/env.server";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
+import { sharedQueue } from "./shared-queue";
 import { shopsWithWorkDue } from "../app/services/tag-sync/outbox.server";
 import { reconcileAllSegmentTagSyncs, reconcileSegmentTagSync, type ReconcileResult } from "../app/services/tag-sync/reconcile.server";
 import { drainShop, type DrainOptions, type DrainReport } from "../app/services/tag-sync/writer.server";
@@ -45,26 +45,9 @@ const jobOptions: JobsOptions = {
   removeOnFail: { count: 1_000 },
 };
 
-let shared: { connection: Redis; queue: Queue<TagSyncJob> } | undefined;
-
-export function getTagSyncQueue(): Queue<TagSyncJob> {
-  if (!shared) {
-    const connection = createRedis("producer");
-    connection.on("error", () => undefined);
-    const queue = new Queue<TagSyncJob>(TAG_SYNC_QUEUE, { connection });
-    queue.on("error", () => undefined);
-    shared = { connection, queue };
-  }
-  return shared.queue;
-}
-
-export async function closeTagSyncQueue(): Promise<void> {
-  const current = shared;
-  shared = undefined;
-  if (!current) return;
-  await current.queue.close().catch(() => undefined);
-  current.connection.disconnect();
-}
+const queue = sharedQueue<TagSyncJob>(TAG_SYNC_QUEUE);
+export const getTagSyncQueue = queue.get;
+export const closeTagSyncQueue = queue.close;
 
 /** Job ids and deduplication keys carry no ':' (BullMQ); shop domains have none. */
 const drainKey = (shop: string) => `tagsync-drain-${shop}`;

@@ -6,6 +6,7 @@
 import type { PoolClient } from "pg";
 import type { CustomerInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { computeCustomerAggregates } from "../domain/customers/aggregates";
+import { ORDER_UPSERT_CONFLICT } from "./crm-store.server";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -165,17 +166,7 @@ export async function upsertOrders(db: Db, shop: string, orders: readonly OrderI
             total_discounts_minor bigint, shipping_minor bigint, financial_status text, fulfillment_status text,
             cancelled_at timestamptz, cancel_reason text, test boolean, source_name text, tags text[], discount_codes text[],
             created_at timestamptz, updated_at timestamptz, processed_at timestamptz, closed_at timestamptz)
-     ON CONFLICT (shop, gid) DO UPDATE SET
-       customer_gid = EXCLUDED.customer_gid, name = EXCLUDED.name, email = EXCLUDED.email, currency = EXCLUDED.currency,
-       presentment_currency = EXCLUDED.presentment_currency, total_price_minor = EXCLUDED.total_price_minor,
-       subtotal_minor = EXCLUDED.subtotal_minor, total_tax_minor = EXCLUDED.total_tax_minor,
-       total_discounts_minor = EXCLUDED.total_discounts_minor, shipping_minor = EXCLUDED.shipping_minor,
-       financial_status = EXCLUDED.financial_status, fulfillment_status = EXCLUDED.fulfillment_status,
-       cancelled_at = EXCLUDED.cancelled_at, cancel_reason = EXCLUDED.cancel_reason, test = EXCLUDED.test,
-       source_name = EXCLUDED.source_name, tags = EXCLUDED.tags, discount_codes = EXCLUDED.discount_codes,
-       shopify_created_at = EXCLUDED.shopify_created_at, shopify_updated_at = EXCLUDED.shopify_updated_at,
-       processed_at = EXCLUDED.processed_at, closed_at = EXCLUDED.closed_at, updated_at = now()
-     WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
+     ${ORDER_UPSERT_CONFLICT}
      RETURNING gid`,
     values: [shop, JSON.stringify(records)],
   });

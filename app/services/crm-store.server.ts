@@ -130,14 +130,8 @@ export async function getOrderCustomerByLegacyId(db: Db, shop: string, legacyId:
   return rows[0] ? { exists: true, customerGid: rows[0].customer_gid } : { exists: false, customerGid: null };
 }
 
-/** Writes the order and its line items unless the stored order is newer. Returns whether it wrote. */
-export async function upsertOrder(db: Db, shop: string, o: OrderInput): Promise<boolean> {
-  const written = await db.query({ name: "crm-upsert-order", text: `INSERT INTO orders (shop, gid, legacy_id, customer_gid, name, email, currency, presentment_currency, total_price_minor,
-                         subtotal_minor, total_tax_minor, total_discounts_minor, shipping_minor, financial_status,
-                         fulfillment_status, cancelled_at, cancel_reason, test, source_name, tags, discount_codes,
-                         shopify_created_at, shopify_updated_at, processed_at, closed_at, updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25, now())
-     ON CONFLICT (shop, gid) DO UPDATE SET
+/** The order upsert's conflict clause (one order or a batch): an older version never overwrites a newer one. */
+export const ORDER_UPSERT_CONFLICT = `ON CONFLICT (shop, gid) DO UPDATE SET
        customer_gid = EXCLUDED.customer_gid, name = EXCLUDED.name, email = EXCLUDED.email, currency = EXCLUDED.currency,
        presentment_currency = EXCLUDED.presentment_currency, total_price_minor = EXCLUDED.total_price_minor,
        subtotal_minor = EXCLUDED.subtotal_minor, total_tax_minor = EXCLUDED.total_tax_minor,
@@ -147,7 +141,16 @@ export async function upsertOrder(db: Db, shop: string, o: OrderInput): Promise<
        source_name = EXCLUDED.source_name, tags = EXCLUDED.tags, discount_codes = EXCLUDED.discount_codes,
        shopify_created_at = EXCLUDED.shopify_created_at, shopify_updated_at = EXCLUDED.shopify_updated_at,
        processed_at = EXCLUDED.processed_at, closed_at = EXCLUDED.closed_at, updated_at = now()
-     WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at
+     WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at`;
+
+/** Writes the order and its line items unless the stored order is newer. Returns whether it wrote. */
+export async function upsertOrder(db: Db, shop: string, o: OrderInput): Promise<boolean> {
+  const written = await db.query({ name: "crm-upsert-order", text: `INSERT INTO orders (shop, gid, legacy_id, customer_gid, name, email, currency, presentment_currency, total_price_minor,
+                         subtotal_minor, total_tax_minor, total_discounts_minor, shipping_minor, financial_status,
+                         fulfillment_status, cancelled_at, cancel_reason, test, source_name, tags, discount_codes,
+                         shopify_created_at, shopify_updated_at, processed_at, closed_at, updated_at)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20,$21,$22,$23,$24,$25, now())
+     ${ORDER_UPSERT_CONFLICT}
      RETURNING 1`, values: [
       shop, o.gid, o.legacyId, o.customer?.gid ?? null, o.name, o.email, o.currency, o.presentmentCurrency,
       o.totalPriceMinor.toString(), o.subtotalMinor.toString(), o.totalTaxMinor.toString(), o.totalDiscountsMinor.toString(),

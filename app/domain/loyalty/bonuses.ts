@@ -78,6 +78,15 @@ export const BIRTHDAY_GRACE_DAYS = 7;
 
 const BIRTHDAY = /^(?:\d{4}-)?(\d{2})-(\d{2})$/;
 
+/** Whether a metafield value reads as a birthday ("YYYY-MM-DD" or "MM-DD", month 1-12, day 1-31). */
+export function isBirthdayValue(value: string): boolean {
+  const match = BIRTHDAY.exec(value.trim());
+  if (!match) return false;
+  const month = Number(match[1]);
+  const day = Number(match[2]);
+  return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
 /**
  * The birthday bonus for this year (in the program's time zone), when `now` is on the birthday
  * or within BIRTHDAY_GRACE_DAYS after it; keyed by customer and year, so once a year. A 29 February

@@ -6,7 +6,7 @@
 // A value that is not a date is counted as invalid and skipped: one bad metafield never stops
 // the others. Customers the CRM does not hold (or deleted, redacted) are skipped by the ledger.
 import { getPool } from "../../db.server";
-import { buildBirthdayBonus } from "../../domain/loyalty/bonuses";
+import { buildBirthdayBonus, isBirthdayValue } from "../../domain/loyalty/bonuses";
 import { logger } from "../../logger.server";
 import { awardBirthdayBonuses } from "./adjust.server";
 import { adminFor, callShopify, DEFAULT_RETRY } from "./rewards.server";
@@ -15,7 +15,6 @@ import { loadProgramVersions } from "./store.server";
 const PAGE_SIZE = 250;
 /** Requested cost of a page: the connection, and a metafield per customer. */
 const PAGE_COST = 2 + PAGE_SIZE * 2;
-const DATE = /^(?:\d{4}-)?(\d{2})-(\d{2})$/;
 
 export type BirthdayRunReport = { customers: number; withBirthday: number; invalid: number; awarded: number };
 
@@ -32,8 +31,7 @@ export async function runBirthdayBonuses({ shop, now = new Date() }: { shop: str
     for (const customer of data.customers) {
       if (customer.birthDate === null || customer.birthDate.trim() === "") continue;
       const value = customer.birthDate.trim();
-      const match = DATE.exec(value);
-      if (!match || Number(match[1]) < 1 || Number(match[1]) > 12 || Number(match[2]) < 1 || Number(match[2]) > 31) {
+      if (!isBirthdayValue(value)) {
         report.invalid += 1;
         continue;
       }
