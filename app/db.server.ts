@@ -21,6 +21,7 @@ function create() {
     // A PostgreSQL that accepts TCP but never answers must fail fast, not hold requests:
     // webhook acknowledgements have 5 s in all.
     connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
+    idleTimeoutMillis: env.DATABASE_IDLE_TIMEOUT_MS,
     query_timeout: env.DATABASE_QUERY_TIMEOUT_MS,
   });
   pool.on("error", (error) => logger.warn({ err: error }, "db.pool_error"));

@@ -28,7 +28,13 @@ const EnvSchema = z.object({
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
   // Waiting inbox rows a job applies together with its own, in one transaction (1 = one by one).
   WORKER_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(100),
+  // Batches one worker process applies at once; rows arriving meanwhile wait for the next one.
+  WORKER_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  // An idle pooled connection is closed after this long (0 = never). Long by default: a new
+  // connection re-plans every prepared statement and reloads PostgreSQL's catalogue caches, a
+  // cost the first burst after a quiet spell would otherwise pay.
+  DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),

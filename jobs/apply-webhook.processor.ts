@@ -6,10 +6,10 @@
 // the inbox row with its reason, for `crm events replay`.
 import { UnrecoverableError, type Job } from "bullmq";
 import { z } from "zod";
-import { logger } from "../app/logger.server";
+import { logger, type Logger } from "../app/logger.server";
 import { eventLagSeconds, eventProcessingSeconds, eventsApplied } from "../app/metrics.server";
 import { getEnv } from "../app/env.server";
-import { processInboxBatch, recordInboxFailure } from "../app/services/process-inbox-event.server";
+import { processInboxBatch, recordInboxFailure, type AppliedBatch } from "../app/services/process-inbox-event.server";
 import { requestTagSyncReconcile } from "./tag-sync-writer";
 import type { ApplyWebhookJob } from "./queues";
 
@@ -21,6 +21,33 @@ function replaysOf(jobId: string | undefined): number {
   return match ? Number(match[1]) : 0;
 }
 
+/** Metrics and logs for the events one batch applied, and a tag sync reconcile for shops whose membership changed. */
+async function reportBatch(batch: AppliedBatch, seconds: number, log: Logger): Promise<void> {
+  const now = Date.now();
+  for (const event of batch.events) {
+    if (event.outcome === "processed") {
+      eventProcessingSeconds.observe({ topic: event.topic }, seconds);
+      eventLagSeconds.observe(Math.max(0, (now - event.receivedAt.getTime()) / 1000));
+      eventsApplied.inc({ outcome: "processed", topic: event.topic });
+    } else {
+      eventsApplied.inc({ outcome: "ignored", topic: event.topic });
+      log.warn({ inboxId: event.inboxId, shop: event.shop, topic: event.topic, reason: event.reason }, "event.ignored");
+    }
+  }
+  if (batch.events.length > 0) log.debug({ events: batch.events.length, seconds }, "events.applied");
+  // Committed: let the tag sync catch up with the membership changes (one delayed,
+  // deduplicated reconcile per shop). A failure here loses nothing: the periodic reconcile
+  // covers it.
+  for (const shop of batch.membershipChanged ?? []) {
+    await requestTagSyncReconcile(shop, getEnv().TAG_SYNC_EVENT_DELAY_MS).catch((error: unknown) => log.warn({ shop, err: error }, "tag_sync.reconcile_request_failed"));
+  }
+}
+
+/** Batches started after a full one, not by a job (processInboxBatch's continueWith). */
+async function reportContinuation(batch: AppliedBatch, seconds: number): Promise<void> {
+  await reportBatch(batch, seconds, logger.child({ continuation: true }));
+}
+
 export async function applyWebhookProcessor(job: Job<ApplyWebhookJob>): Promise<string> {
   const parsed = JobData.safeParse(job.data);
   if (!parsed.success) throw new UnrecoverableError(`invalid job data: ${parsed.error.message}`);
@@ -28,27 +55,15 @@ export async function applyWebhookProcessor(job: Job<ApplyWebhookJob>): Promise<
   const log = logger.child({ jobId: job.id, inboxId });
   const started = performance.now();
   try {
-    const result = await processInboxBatch(inboxId, { maxBatch: getEnv().WORKER_BATCH_SIZE, replays: replaysOf(job.id) });
-    const seconds = (performance.now() - started) / 1000;
+    const env = getEnv();
+    const result = await processInboxBatch(inboxId, {
+      maxBatch: env.WORKER_BATCH_SIZE,
+      batchesInFlight: env.WORKER_BATCHES_IN_FLIGHT,
+      replays: replaysOf(job.id),
+      continueWith: reportContinuation,
+    });
     if (result.batchError) log.warn({ err: result.batchError }, "event.batch_failed_applied_alone");
-    const now = Date.now();
-    for (const event of result.events) {
-      if (event.outcome === "processed") {
-        eventProcessingSeconds.observe({ topic: event.topic }, seconds);
-        eventLagSeconds.observe(Math.max(0, (now - event.receivedAt.getTime()) / 1000));
-        eventsApplied.inc({ outcome: "processed", topic: event.topic });
-      } else {
-        eventsApplied.inc({ outcome: "ignored", topic: event.topic });
-        log.warn({ inboxId: event.inboxId, shop: event.shop, topic: event.topic, reason: event.reason }, "event.ignored");
-      }
-    }
-    if (result.events.length > 0) log.debug({ events: result.events.length, seconds }, "events.applied");
-    // Committed: let the tag sync catch up with the membership changes (one delayed,
-    // deduplicated reconcile per shop). A failure here loses nothing: the periodic reconcile
-    // covers it.
-    for (const shop of result.membershipChanged ?? []) {
-      await requestTagSyncReconcile(shop, getEnv().TAG_SYNC_EVENT_DELAY_MS).catch((error: unknown) => log.warn({ shop, err: error }, "tag_sync.reconcile_request_failed"));
-    }
+    await reportBatch(result, (performance.now() - started) / 1000, log);
     return result.own.outcome;
   } catch (error) {
     const attempts = job.opts.attempts ?? 1;

@@ -8,6 +8,7 @@ import { logger } from "../app/logger.server";
 import { closeDb } from "../app/db.server";
 import { createRedis } from "../app/redis.server";
 import { startMetricsPublisher } from "../app/services/metrics-publisher.server";
+import { stopContinuationBatches } from "../app/services/process-inbox-event.server";
 import { startInboxSweeper } from "./inbox-sweeper";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
 import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
@@ -48,6 +49,7 @@ async function main() {
     publisher.stop();
     // Lets active jobs finish; a job cut off by a hard kill is retried (its transaction rolled back).
     await worker.close();
+    await stopContinuationBatches();
     await segmentRefresh.close();
     await tagSync.close();
     await loyaltyMaintenance.close();

@@ -1,6 +1,7 @@
 // The worker's unit of work: an inbox row, applied in one transaction, exactly once;
 // together with the other rows waiting at that moment (a batch), when there are some.
 import { getPool, withTransaction } from "../db.server";
+import { logger } from "../logger.server";
 import { loyaltyOrderGids } from "../domain/loyalty/batch";
 import { mapWebhook } from "../shopify/webhook-payloads";
 import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
@@ -29,9 +30,8 @@ export type BatchEventOutcome =
   | { inboxId: string; outcome: "processed"; topic: string; shop: string; receivedAt: Date }
   | { inboxId: string; outcome: "ignored"; topic: string; shop: string; reason: string };
 
-export type BatchOutcome = {
-  /** What happened to the row the job was for. */
-  own: ProcessOutcome;
+/** What one batch transaction did. */
+export type AppliedBatch = {
   /** Every row this transaction applied or ignored, the job's own included. */
   events: BatchEventOutcome[];
   /** Customers the batch may have changed, per shop. */
@@ -42,6 +42,11 @@ export type BatchOutcome = {
   batchError?: unknown;
   /** The rows this transaction applied or ignored. */
   applied: { id: string; replays: number }[];
+};
+
+export type BatchOutcome = AppliedBatch & {
+  /** What happened to the row the job was for. */
+  own: ProcessOutcome;
 };
 
 const INBOX_COLUMNS = "id, shop, topic, payload, status, triggered_at, received_at, replays";
@@ -67,28 +72,151 @@ function rememberApplied(rows: readonly { id: string; replays: number }[]): void
 }
 
 /**
+ * The batches this process is applying: each claimed inbox row id maps to the batch that
+ * holds it, so a job whose row another batch of this process took waits for that batch in
+ * memory instead of blocking a connection on the row lock. At most `batchesInFlight`
+ * batches run at once; rows that arrive meanwhile wait and go together in the next batch
+ * (group commit), instead of each new job starting a small batch of its own.
+ */
+const claimedBy = new Map<string, Promise<void>>();
+let batchesRunning = 0;
+const batchSlotQueue: (() => void)[] = [];
+/** Continuation batches running or waiting for a slot (see continueDraining). */
+const continuations = new Set<Promise<void>>();
+let continuing = true;
+
+async function acquireBatchSlot(limit: number): Promise<void> {
+  if (batchesRunning < limit) {
+    batchesRunning++;
+    return;
+  }
+  await new Promise<void>((resolve) => batchSlotQueue.push(resolve));
+}
+
+function releaseBatchSlot(): void {
+  const next = batchSlotQueue.shift();
+  if (next) next(); // the slot passes on: batchesRunning stays the same
+  else batchesRunning--;
+}
+
+/** Waits until this process has no batch holding the row; true if one applied it meanwhile. */
+async function settledInProcess(inboxId: string, replays: number): Promise<boolean> {
+  for (let holder = claimedBy.get(inboxId); holder; holder = claimedBy.get(inboxId)) await holder;
+  return recentlyApplied.has(appliedKey(inboxId, replays));
+}
+
+export type BatchOptions = {
+  /** Rows per transaction, the job's own included (1 = one by one). */
+  maxBatch: number;
+  /** The job's replay count (its id's `-r<n>`): a replayed row is applied again. */
+  replays?: number;
+  /** Batches this process applies at once. */
+  batchesInFlight?: number;
+  /**
+   * After a full batch, start the next one at once instead of waiting for a job whose row is
+   * still waiting: with a backlog, the jobs of rows already applied would otherwise have to pass
+   * through the queue first. Continuation batches report here (the job's own batch is returned).
+   */
+  continueWith?: (batch: AppliedBatch, seconds: number) => Promise<void>;
+};
+
+/**
  * Applies the job's own inbox row together with up to `maxBatch - 1` other rows that are
  * waiting (`received`, oldest first, skipping rows another transaction holds), in one
  * transaction with set-based statements. Under load most jobs then find their row already
- * done and cost one read. If the batch fails as a whole (a poison row, a deadlock), it
- * rolls back and the own row is applied alone, so one bad event never holds up others:
- * the rows taken along are back to `received` for their own jobs.
+ * done, or being applied by a batch of this process, and cost nothing. If the batch fails
+ * as a whole (a poison row, a deadlock), it rolls back and the own row is applied alone, so
+ * one bad event never holds up others: the rows taken along are back to `received` for
+ * their own jobs.
  */
-export async function processInboxBatch(inboxId: string, { maxBatch, replays = 0 }: { maxBatch: number; replays?: number }): Promise<BatchOutcome> {
-  if (recentlyApplied.has(appliedKey(inboxId, replays))) return skipped("already done");
-  const { rows: peek } = await getPool().query<{ status: string }>({ name: "crm-peek-inbox-row", text: `SELECT status FROM webhook_events WHERE id = $1`, values: [inboxId] });
-  if (!peek[0]) return skipped("not found");
-  if (peek[0].status === "processed" || peek[0].status === "ignored") return skipped("already done");
-  if (maxBatch <= 1) return applyInboxRows(inboxId, 1);
-  const claimed = { others: 0 };
+export async function processInboxBatch(inboxId: string, options: BatchOptions): Promise<BatchOutcome> {
+  const { maxBatch, replays = 0, batchesInFlight = Infinity } = options;
+  if (await settledInProcess(inboxId, replays)) return skipped("already done");
+  await acquireBatchSlot(batchesInFlight);
+  let full = false;
   try {
-    const outcome = await applyInboxRows(inboxId, maxBatch, claimed);
-    rememberApplied(outcome.applied);
-    return outcome;
-  } catch (batchError) {
-    if (claimed.others === 0) throw batchError; // it was alone: the failure is its own
-    return { ...(await applyInboxRows(inboxId, 1)), batchError };
+    // Another batch may have taken the row while this job waited for a slot.
+    if (await settledInProcess(inboxId, replays)) return skipped("already done");
+    const { rows: peek } = await getPool().query<{ status: string }>({ name: "crm-peek-inbox-row", text: `SELECT status FROM webhook_events WHERE id = $1`, values: [inboxId] });
+    if (!peek[0]) return skipped("not found");
+    if (peek[0].status === "processed" || peek[0].status === "ignored") return skipped("already done");
+    if (maxBatch <= 1) return await applyInboxRows(inboxId, 1);
+    const claim = new Claim(inboxId);
+    try {
+      const outcome = await applyInboxRows(inboxId, maxBatch, claim);
+      rememberApplied(outcome.applied);
+      full = claim.others.length >= maxBatch - 1;
+      return outcome;
+    } catch (batchError) {
+      if (claim.others.length === 0) throw batchError; // it was alone: the failure is its own
+      claim.release(); // the others go back to their own jobs now
+      return { ...(await applyInboxRows(inboxId, 1)), batchError };
+    } finally {
+      claim.release();
+    }
+  } finally {
+    releaseBatchSlot();
+    if (full) continueDraining(options);
   }
+}
+
+/** The rows one batch of this process holds, announced in claimedBy until it ends. */
+class Claim {
+  others: string[] = [];
+  private settle!: () => void;
+  private readonly settled = new Promise<void>((resolve) => (this.settle = resolve));
+
+  constructor(private readonly ownId: string | null) {}
+
+  /** Called inside the transaction once the rows are locked. */
+  took(ids: string[]): void {
+    this.others = ids.filter((id) => id !== this.ownId);
+    for (const id of this.others) claimedBy.set(id, this.settled);
+  }
+
+  release(): void {
+    for (const id of this.others) if (claimedBy.get(id) === this.settled) claimedBy.delete(id);
+    this.settle();
+  }
+}
+
+/**
+ * A batch of the oldest waiting rows, not started by a job, after a full batch; it continues
+ * while batches come out full. A failure loses nothing: its rows go back to `received` and
+ * their own jobs apply them (and report the failure).
+ */
+function continueDraining(options: BatchOptions): void {
+  const report = options.continueWith;
+  if (!report || !continuing) return;
+  const run = (async () => {
+    await acquireBatchSlot(options.batchesInFlight ?? Infinity);
+    let full = false;
+    const claim = new Claim(null);
+    try {
+      if (!continuing) return;
+      const started = performance.now();
+      const batch = await applyInboxRows(null, options.maxBatch, claim);
+      rememberApplied(batch.applied);
+      full = claim.others.length >= options.maxBatch;
+      claim.release();
+      if (batch.events.length > 0) await report(batch, (performance.now() - started) / 1000);
+    } catch (error) {
+      logger.warn({ err: error, rows: claim.others.length }, "events.continuation_batch_failed");
+    } finally {
+      claim.release();
+      releaseBatchSlot();
+    }
+    if (full) continueDraining(options);
+  })();
+  continuations.add(run);
+  void run.finally(() => continuations.delete(run));
+}
+
+/** Stops starting continuation batches and waits for those running (worker shutdown, tests). */
+export async function stopContinuationBatches(): Promise<void> {
+  continuing = false;
+  while (continuations.size > 0) await Promise.allSettled([...continuations]);
+  continuing = true;
 }
 
 /**
@@ -104,12 +232,17 @@ function skipped(reason: "already done" | "not found"): BatchOutcome {
   return { own: { outcome: "skipped", reason }, events: [], customers: new Map(), applied: [] };
 }
 
-async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { others: 0 }): Promise<BatchOutcome> {
+async function applyInboxRows(ownId: string, maxBatch: number, claim?: Claim): Promise<BatchOutcome>;
+async function applyInboxRows(ownId: null, maxBatch: number, claim: Claim): Promise<AppliedBatch>;
+async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Claim): Promise<BatchOutcome | AppliedBatch> {
   return withTransaction(async (db) => {
-    const { rows: own } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [inboxId] });
-    const row = own[0];
-    if (!row) return skipped("not found");
-    if (row.status === "processed" || row.status === "ignored") return skipped("already done");
+    let row: InboxRow | undefined;
+    if (ownId !== null) {
+      const { rows: own } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [ownId] });
+      row = own[0];
+      if (!row) return skipped("not found");
+      if (row.status === "processed" || row.status === "ignored") return skipped("already done");
+    }
     const others =
       maxBatch <= 1
         ? []
@@ -118,11 +251,12 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
               name: "crm-claim-waiting-inbox-rows",
               text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE status = 'received' AND id <> $1
                       ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-              values: [inboxId, maxBatch - 1],
+              values: [ownId ?? "0", row ? maxBatch - 1 : maxBatch],
             })
           ).rows;
-    claimed.others = others.length;
-    const batch = [row, ...others].sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
+    claim?.took(others.map((r) => r.id));
+    if (!row && others.length === 0) return { events: [], customers: new Map(), applied: [] };
+    const batch = (row ? [row, ...others] : others).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));
     const events: BatchEventOutcome[] = [];
     const customers = new Map<string, Set<string>>();
     const byShop = new Map<string, { row: InboxRow; item: BatchEvent }[]>();
@@ -147,11 +281,12 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
       const applied = await applyCrmBatch(db, shop, items.map(({ item }) => item));
       customers.set(shop, applied.customers);
       // What follows from the new state, in the same transaction: segment membership (its
-      // entries and exits name the job's own inbox row), then loyalty, which reads that
+      // entries and exits name one of the shop's inbox rows in the batch, the job's own if it is one), then loyalty, which reads that
       // membership (segment earn multipliers). One indexed read each for a shop without segments
       // or without a loyalty program.
       const touched = [...applied.customers].sort();
-      const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: row.id }, { deferCounts: true });
+      const causeId = items.find(({ row: r }) => r.id === row?.id)?.row.id ?? items[0]!.row.id;
+      const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: causeId }, { deferCounts: true });
       if (membership.countDeltas) countDeltas.push(...membership.countDeltas);
       if (membership.entered + membership.exited > 0) membershipChanged.push(shop);
       // Loyalty at the wall clock (the functions' default `now`), not the event's time: the
@@ -189,12 +324,14 @@ async function applyInboxRows(inboxId: string, maxBatch: number, claimed = { oth
         values: [JSON.stringify(ignored)],
       });
     }
+    const applied = batch.map((r) => ({ id: r.id, replays: r.replays }));
+    if (!row) return { events, customers, membershipChanged, applied };
     const mine = events.find((e) => e.inboxId === row.id)!;
     const ownOutcome: ProcessOutcome =
       mine.outcome === "processed"
         ? { outcome: "processed", topic: mine.topic, shop: mine.shop, receivedAt: mine.receivedAt }
         : { outcome: "ignored", topic: mine.topic, shop: mine.shop, reason: mine.reason };
-    return { own: ownOutcome, events, customers, membershipChanged, applied: batch.map((r) => ({ id: r.id, replays: r.replays })) };
+    return { own: ownOutcome, events, customers, membershipChanged, applied };
   });
 }
 

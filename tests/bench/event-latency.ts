@@ -39,6 +39,7 @@ import { spawn } from "node:child_process";
 import { once } from "node:events";
 import pg from "pg";
 import {
+  CpuMeter,
   appEnv,
   backgroundCores,
   BENCH_SECRET,
@@ -475,7 +476,7 @@ async function measureRun(run: number, options: Options) {
   const db = await freshDatabase("latency");
   await flushBenchRedis();
   const builtAt = Date.now();
-  const passThrough = Object.fromEntries(["WORKER_BATCH_SIZE", "LOYALTY_MAINTENANCE_INTERVAL_MS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
+  const passThrough = Object.fromEntries(["LOYALTY_MAINTENANCE_INTERVAL_MS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
   const env = { ...appEnv(db.url), DATABASE_QUERY_TIMEOUT_MS: "600000" };
   process.stderr.write(`run ${run}: setting up ${options.customers} customers, 50 segments, a loyalty program... `);
   const store = await runRole<{ customers: number; orders: number; members: number; segments: number }>("setup", { customers: options.customers, builtAt }, env, 600_000);
@@ -502,10 +503,21 @@ async function measureRun(run: number, options: Options) {
       const slice = planned.slice(i, i + 1000).map((e) => ({ webhook_id: e.webhookId, kind: e.kind, customer_gid: e.customerGid, order_gid: e.orderGid }));
       await client.query(`INSERT INTO bench_events SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(webhook_id text, kind text, customer_gid text, order_gid text)`, [JSON.stringify(slice)]);
     }
-    const load = await runRole<LoadOutcome>("loadgen", { port: PORT, connections: options.connections, plan, builtAt } satisfies LoadConfig, process.env, (options.seconds + 180) * 1000);
-    const drainStarted = Date.now();
-    await waitSettled(client, "run settled", Math.max(120_000, total * 100));
-    const drainSeconds = (Date.now() - drainStarted) / 1000;
+    // CPU of the app's processes over the measured load and its drain (the load generator excluded).
+    const meter = new CpuMeter(client, db.name, { server: server.proc.pid, worker: worker.proc.pid });
+    await meter.begin();
+    const polling = setInterval(() => void meter.poll().catch(() => undefined), 1_000);
+    let load: LoadOutcome;
+    let drainSeconds: number;
+    try {
+      load = await runRole<LoadOutcome>("loadgen", { port: PORT, connections: options.connections, plan, builtAt } satisfies LoadConfig, process.env, (options.seconds + 180) * 1000);
+      const drainStarted = Date.now();
+      await waitSettled(client, "run settled", Math.max(120_000, total * 100));
+      drainSeconds = (Date.now() - drainStarted) / 1000;
+    } finally {
+      clearInterval(polling);
+    }
+    const cpu = await meter.end();
     await worker.stop();
     await server.stop();
 
@@ -530,6 +542,7 @@ async function measureRun(run: number, options: Options) {
     let ordersWithoutPoints = 0;
     let orders = 0;
     let firstReceived = Infinity;
+    const worstBySecond = new Map<number, number>(); // receipt second -> slowest event received in it
     let lastCommitted = -Infinity;
     for (const r of rows) {
       firstReceived = Math.min(firstReceived, Number(r.received));
@@ -538,6 +551,8 @@ async function measureRun(run: number, options: Options) {
         continue;
       }
       const visible = Number(r.committed) - Number(r.received);
+      const second = Math.floor(Number(r.received) / 1000);
+      worstBySecond.set(second, Math.max(worstBySecond.get(second) ?? 0, visible));
       lastCommitted = Math.max(lastCommitted, Number(r.committed));
       if (r.member_at !== null) {
         membershipVisible.push(visible);
@@ -565,8 +580,13 @@ async function measureRun(run: number, options: Options) {
       events: { planned: total, delivered: rows.length, notProcessed, orders, ordersWithoutPoints, ...counts[0]! },
       ingress: { achievedPerSecond: load.achievedPerSecond, ok: load.ok, errors: load.errors, statuses: load.statuses, ackMs: load.ackMs, maxSendLagMs: load.maxSendLagMs },
       // Events applied per second, from the first receipt to the last commit.
+      // The slowest event of each second of the load, in order: shows whether the tail is steady or comes in bursts.
+      worstMsBySecond: [...worstBySecond].sort(([a], [b]) => a - b).map(([, ms]) => round(ms)),
       appliedPerSecond: round((rows.length - notProcessed) / Math.max(0.001, (lastCommitted - firstReceived) / 1000), 1),
       drainAfterLoadSeconds: round(drainSeconds, 2),
+      // CPU per delivered event over load + drain: web server, worker, their PostgreSQL backends, Redis.
+      cpuMsPerEvent: Object.fromEntries(Object.entries(cpu.cpuMs).map(([k, v]) => [k, round(v / Math.max(1, rows.length), 2)])),
+      cpuCores: cpu.cores,
       membershipMs: { visible: summarise(membershipVisible), recorded: summarise(membershipRecorded) },
       pointsMs: { visible: summarise(pointsVisible), recordedTransactionStart: summarise(pointsRecorded) },
     };
@@ -596,7 +616,8 @@ async function main() {
     results.push(result);
     process.stderr.write(
       `run ${run}/${runs} (background load ${result.backgroundCores} cores): ingress ${result.ingress.achievedPerSecond}/s; ` +
-        `membership visible p99 ${result.membershipMs.visible.p99} ms (${result.membershipMs.visible.n} events); points visible p99 ${result.pointsMs.visible.p99} ms (${result.pointsMs.visible.n} orders)\n`,
+        `membership visible p99 ${result.membershipMs.visible.p99} ms (${result.membershipMs.visible.n} events); points visible p99 ${result.pointsMs.visible.p99} ms (${result.pointsMs.visible.n} orders)\n` +
+        `  slowest event per second of load (ms): ${result.worstMsBySecond.join(" ")}\n`,
     );
   }
   await finishBench();
@@ -605,6 +626,7 @@ async function main() {
   const summary = {
     achievedPerSecond: med((r) => r.ingress.achievedPerSecond),
     appliedPerSecond: med((r) => r.appliedPerSecond),
+    cpuMsPerEvent: Object.fromEntries(["server", "worker", "postgres", "redis"].map((k) => [k, med((r) => r.cpuMsPerEvent[k] ?? 0)])),
     membershipVisibleMs: medianOf((r) => r.membershipMs.visible),
     membershipRecordedMs: medianOf((r) => r.membershipMs.recorded),
     pointsVisibleMs: medianOf((r) => r.pointsMs.visible),
@@ -627,6 +649,7 @@ async function main() {
       `command: ${command}`,
       `size: ${options.customers.toLocaleString("en")} background customers, 50 segments, a loyalty program; ${Math.ceil(options.rate * options.seconds).toLocaleString("en")} events per run at ${options.rate}/s for ${options.seconds} s; ${runs} run(s), medians below`,
       `ingress achieved ${summary.achievedPerSecond}/s (${rateHeld ? "held" : "NOT held"}); ack p50 ${summary.ackMs.p50} ms, p99 ${summary.ackMs.p99} ms; worker applied ${summary.appliedPerSecond} events/s`,
+      `CPU per event (median, load + drain): ${Object.entries(summary.cpuMsPerEvent).map(([k, v]) => `${k} ${v} ms`).join(", ")}`,
       `membership change, receipt -> visible (commit): p50 ${summary.membershipVisibleMs.p50} ms, p95 ${summary.membershipVisibleMs.p95} ms, p99 ${summary.membershipVisibleMs.p99} ms  [target p99 <= 1000 ms at ${options.rate}/s: ${pass.membershipWithin1sP99 ? "met" : "MISSED"}]`,
       `  (recorded occurred_at: p50 ${summary.membershipRecordedMs.p50} ms, p99 ${summary.membershipRecordedMs.p99} ms)`,
       `order -> points, receipt -> visible (commit): p50 ${summary.pointsVisibleMs.p50} ms, p95 ${summary.pointsVisibleMs.p95} ms, p99 ${summary.pointsVisibleMs.p99} ms  [target p99 <= ${pointsTargetMs} ms: ${pass.pointsWithinTargetP99 ? "met" : "MISSED"}]`,

