@@ -83,6 +83,18 @@ async function waitForRows(page: Page, count: number) {
   await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
 }
 
+/** Waits until the list shows exactly one row, for this customer (the previous search may also have had one). */
+async function waitForOnlyRow(page: Page, name: string) {
+  await page.waitForFunction(
+    (expected) => {
+      const rows = document.querySelectorAll(".Polaris-IndexTable__TableRow");
+      return rows.length === 1 && rows[0]!.querySelector("td")?.textContent === expected;
+    },
+    name,
+    { timeout: 10_000 },
+  );
+}
+
 /** True while the page is the same document (no full reload since the marker was set). */
 const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMarker?: number }).__e2eMarker === 1);
 
@@ -167,12 +179,11 @@ describe("merchant admin UI in headless Chromium", () => {
       await page.getByPlaceholder("Search by name or email").fill("ana.silva@EXAMPLE");
       await page.getByPlaceholder("Search by name or email").press("Enter");
       await page.waitForURL(/q=ana\.silva/);
-      await waitForRows(page, 1);
-      expect(await page.locator(".Polaris-IndexTable__TableRow td").first().innerText()).toBe("Ana Silva");
+      await waitForOnlyRow(page, "Ana Silva"); // the URL changes before the list does
       await page.getByPlaceholder("Search by name or email").fill("beatriz");
       await page.getByPlaceholder("Search by name or email").press("Enter");
       await page.waitForURL(/q=beatriz/);
-      await waitForRows(page, 1);
+      await waitForOnlyRow(page, "Beatriz Costa");
 
       // Customer page: profile, metrics and the order timeline, newest first.
       await page.getByRole("link", { name: "Beatriz Costa" }).click();
