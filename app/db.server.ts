@@ -22,6 +22,7 @@ function create() {
     // webhook acknowledgements have 5 s in all.
     connectionTimeoutMillis: env.DATABASE_CONNECT_TIMEOUT_MS,
     idleTimeoutMillis: env.DATABASE_IDLE_TIMEOUT_MS,
+    options: `-c plan_cache_mode=${env.DATABASE_PLAN_CACHE_MODE}`,
     query_timeout: env.DATABASE_QUERY_TIMEOUT_MS,
   });
   pool.on("error", (error) => logger.warn({ err: error }, "db.pool_error"));

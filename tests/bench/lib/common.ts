@@ -159,7 +159,7 @@ export function appEnv(databaseUrlValue: string, extra: Record<string, string> =
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     // Optional settings of the app, passed through when set (to compare configurations).
     ...Object.fromEntries(
-      ["WORKER_CONCURRENCY", "WORKER_BATCH_SIZE", "WORKER_BATCHES_IN_FLIGHT", "DATABASE_POOL_SIZE", "SWEEP_INTERVAL_MS", "WEBHOOK_MAX_BODY_BYTES"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
+      ["WORKER_CONCURRENCY", "WORKER_BATCH_SIZE", "WORKER_BATCHES_IN_FLIGHT", "DATABASE_PLAN_CACHE_MODE", "DATABASE_POOL_SIZE", "SWEEP_INTERVAL_MS", "WEBHOOK_MAX_BODY_BYTES"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])),
     ),
     ...extra,
   };
