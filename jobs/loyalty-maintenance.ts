@@ -23,7 +23,7 @@ import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
-import { sharedQueue } from "./shared-queue";
+import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
 import { listLoyaltyShops, runLoyaltyMaintenance } from "../app/services/loyalty/maintenance.server";
 import { runBirthdayBonuses, type BirthdayRunReport } from "../app/services/loyalty/birthdays.server";
 import { recoverPendingRedemptions, type RecoveryReport } from "../app/services/loyalty/rewards.server";
@@ -39,7 +39,6 @@ export const RECOVER_REDEMPTIONS = "recover-redemptions";
 export const BIRTHDAY_BONUSES = "birthday-bonuses";
 /** A live redemption attempt takes at most about two minutes: only older pending rows are settled. */
 const RECOVER_OLDER_THAN_MS = 10 * 60_000;
-const SCHEDULE_RETRY_MS = 30_000;
 
 export type LoyaltyMaintenanceJob = { shop?: string | null; reason: "schedule" | "on-demand" };
 
@@ -181,21 +180,14 @@ export async function startLoyaltyMaintenance({
   const worker = new Worker<LoyaltyMaintenanceJob>(LOYALTY_MAINTENANCE_QUEUE, loyaltyMaintenanceProcessor, { connection, concurrency: 1 });
   worker.on("error", (error) => logger.warn({ err: error.message }, "loyalty.maintenance_worker_error"));
   // Redis may be unreachable at start: keep trying to install the schedule until it is.
-  let retry: NodeJS.Timeout | undefined;
-  const install = async () => {
-    try {
-      await scheduleLoyaltyMaintenance(intervalMs, recoveryIntervalMs, birthdayIntervalMs);
-      logger.info({ queue: LOYALTY_MAINTENANCE_QUEUE, intervalMs, recoveryIntervalMs }, "loyalty.maintenance_scheduled");
-    } catch (error) {
-      logger.error({ err: error }, "loyalty.maintenance_schedule_failed");
-      retry = setTimeout(() => void install(), SCHEDULE_RETRY_MS);
-      retry.unref();
-    }
-  };
-  void install();
+  const cancelSchedule = installScheduleWithRetry(
+    () => scheduleLoyaltyMaintenance(intervalMs, recoveryIntervalMs, birthdayIntervalMs),
+    { done: "loyalty.maintenance_scheduled", failed: "loyalty.maintenance_schedule_failed" },
+    { queue: LOYALTY_MAINTENANCE_QUEUE, intervalMs, recoveryIntervalMs },
+  );
   return {
     close: async () => {
-      clearTimeout(retry);
+      cancelSchedule();
       await worker.close();
       await closeLoyaltyMaintenanceQueue();
       connection.disconnect();

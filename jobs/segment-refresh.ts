@@ -10,13 +10,12 @@ import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
-import { sharedQueue } from "./shared-queue";
+import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
 import { refreshRelativeSegments, type RefreshReport } from "../app/services/segments/segments.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 
 export const SEGMENT_REFRESH_QUEUE = "crm-segment-refresh";
 const SCHEDULER_ID = "segment-refresh-every";
-const SCHEDULE_RETRY_MS = 30_000;
 
 export type SegmentRefreshJob = { shop?: string | null; all?: boolean; reason: "schedule" | "on-demand" };
 
@@ -94,21 +93,10 @@ export async function startSegmentRefresh({ intervalMs }: { intervalMs: number }
   const worker = new Worker<SegmentRefreshJob>(SEGMENT_REFRESH_QUEUE, segmentRefreshProcessor, { connection, concurrency: 1 });
   worker.on("error", (error) => logger.warn({ err: error.message }, "segments.refresh_worker_error"));
   // Redis may be unreachable at start: keep trying to install the schedule until it is.
-  let retry: NodeJS.Timeout | undefined;
-  const install = async () => {
-    try {
-      await scheduleSegmentRefresh(intervalMs);
-      logger.info({ queue: SEGMENT_REFRESH_QUEUE, intervalMs }, "segments.refresh_scheduled");
-    } catch (error) {
-      logger.error({ err: error }, "segments.refresh_schedule_failed");
-      retry = setTimeout(() => void install(), SCHEDULE_RETRY_MS);
-      retry.unref();
-    }
-  };
-  void install();
+  const cancelSchedule = installScheduleWithRetry(() => scheduleSegmentRefresh(intervalMs), { done: "segments.refresh_scheduled", failed: "segments.refresh_schedule_failed" }, { queue: SEGMENT_REFRESH_QUEUE, intervalMs });
   return {
     close: async () => {
-      clearTimeout(retry);
+      cancelSchedule();
       await worker.close();
       await closeSegmentRefreshQueue();
       connection.disconnect();

@@ -4,6 +4,7 @@
 import { Queue } from "bullmq";
 import type { Redis } from "ioredis";
 import { createRedis } from "../app/redis.server";
+import { logger } from "../app/logger.server";
 
 export function sharedQueue<T>(name: string): { get: () => Queue<T>; close: () => Promise<void> } {
   let shared: { connection: Redis; queue: Queue<T> } | undefined;
@@ -25,5 +26,33 @@ export function sharedQueue<T>(name: string): { get: () => Queue<T>; close: () =
       await current.queue.close().catch(() => undefined);
       current.connection.disconnect();
     },
+  };
+}
+
+const SCHEDULE_RETRY_MS = 30_000;
+
+/**
+ * Installs a job's repeating schedule, retrying every 30 s until it succeeds (Redis may be
+ * unreachable when the worker starts). Logs `events.done` on success and `events.failed` on
+ * each failure. Returns a cancel for shutdown.
+ */
+export function installScheduleWithRetry(install: () => Promise<void>, events: { done: string; failed: string }, details: Record<string, unknown>): () => void {
+  let retry: NodeJS.Timeout | undefined;
+  let cancelled = false;
+  const attempt = async () => {
+    try {
+      await install();
+      logger.info(details, events.done);
+    } catch (error) {
+      logger.error({ err: error }, events.failed);
+      if (cancelled) return;
+      retry = setTimeout(() => void attempt(), SCHEDULE_RETRY_MS);
+      retry.unref();
+    }
+  };
+  void attempt();
+  return () => {
+    cancelled = true;
+    clearTimeout(retry);
   };
 }

@@ -19,7 +19,7 @@ import { z } from "zod";
 import { getEnv } from "../app/env.server";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
-import { sharedQueue } from "./shared-queue";
+import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
 import { shopsWithWorkDue } from "../app/services/tag-sync/outbox.server";
 import { reconcileAllSegmentTagSyncs, reconcileSegmentTagSync, type ReconcileResult } from "../app/services/tag-sync/reconcile.server";
 import { drainShop, type DrainOptions, type DrainReport } from "../app/services/tag-sync/writer.server";
@@ -28,7 +28,6 @@ import { isShopDomain } from "../app/shopify/shop-domain";
 export const TAG_SYNC_QUEUE = "crm-tag-sync";
 const SWEEP_SCHEDULER = "tag-sync-sweep-every";
 const RECONCILE_SCHEDULER = "tag-sync-reconcile-every";
-const SCHEDULE_RETRY_MS = 30_000;
 
 const Shop = z.string().refine(isShopDomain, "shop must be a *.myshopify.com domain");
 const JobData = z.discriminatedUnion("kind", [
@@ -168,23 +167,19 @@ export async function startTagSyncWriter(options: {
   connection.on("error", (error) => logger.warn({ err: error.message }, "redis.error"));
   const worker = new Worker<TagSyncJob>(TAG_SYNC_QUEUE, createTagSyncProcessor(options.drain), { connection, concurrency: options.concurrency ?? 2 });
   worker.on("error", (error) => logger.warn({ err: error.message }, "tag_sync.worker_error"));
-  let retry: NodeJS.Timeout | undefined;
-  const install = async () => {
-    try {
-      await scheduleTagSync(options);
-      logger.info({ queue: TAG_SYNC_QUEUE, sweepIntervalMs: options.sweepIntervalMs, reconcileIntervalMs: options.reconcileIntervalMs }, "tag_sync.scheduled");
-    } catch (error) {
-      logger.error({ err: error }, "tag_sync.schedule_failed");
-      retry = setTimeout(() => void install(), SCHEDULE_RETRY_MS);
-      retry.unref();
-    }
-  };
-  if (options.schedule ?? true) void install();
+  const cancelSchedule =
+    (options.schedule ?? true)
+      ? installScheduleWithRetry(() => scheduleTagSync(options), { done: "tag_sync.scheduled", failed: "tag_sync.schedule_failed" }, {
+          queue: TAG_SYNC_QUEUE,
+          sweepIntervalMs: options.sweepIntervalMs,
+          reconcileIntervalMs: options.reconcileIntervalMs,
+        })
+      : () => undefined;
   return {
     worker,
     close: async () => {
       stopping = true; // running passes stop claiming and release what they hold
-      clearTimeout(retry);
+      cancelSchedule();
       await worker.close();
       await closeTagSyncQueue();
       connection.disconnect();

@@ -281,9 +281,9 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       const applied = await applyCrmBatch(db, shop, items.map(({ item }) => item));
       customers.set(shop, applied.customers);
       // What follows from the new state, in the same transaction: segment membership (its
-      // entries and exits name one of the shop's inbox rows in the batch, the job's own if it is one), then loyalty, which reads that
-      // membership (segment earn multipliers). One indexed read each for a shop without segments
-      // or without a loyalty program.
+      // entries and exits name one of this shop's inbox rows in the batch, the job's own when
+      // it is one), then loyalty, which reads that membership (segment earn multipliers). One
+      // indexed read each for a shop without segments or without a loyalty program.
       const touched = [...applied.customers].sort();
       const causeId = items.find(({ row: r }) => r.id === row?.id)?.row.id ?? items[0]!.row.id;
       const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: causeId }, { deferCounts: true });
