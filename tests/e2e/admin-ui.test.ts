@@ -3,85 +3,30 @@
 // admin opens an embedded app (?embedded=1&shop&host&id_token), with the local App
 // Bridge stand-in. Nothing may leave the machine: the browser aborts (and the test
 // fails on) any request to a non-loopback host, and the server refuses such connections.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
-import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
 import { TEST_SHOP } from "../support/webhooks";
-import { startInProcessWorker } from "../support/pipeline";
-import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
-import { launchGuardedBrowser, watchPage, type GuardedBrowser, type PageProblems } from "../support/browser";
-import { SEEDED, eventStatuses, seedInboxProblems, seedOtherStore, seedStoreThroughWebhooks, storeOfflineSession, type SeededInbox } from "../support/admin-seed";
+import { watchPage } from "../support/browser";
+import { SEEDED, eventStatuses, seedInboxProblems, seedOtherStore, seedStoreThroughWebhooks, type SeededInbox } from "../support/admin-seed";
+import { EmbeddedAdminApp, bodyText, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument, waitForRows } from "../support/e2e-app";
 
-const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
-const STORE_NAME = TEST_SHOP.replace(/\.myshopify\.com$/, "");
 const OTHER_SHOP = "other-store.myshopify.com";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-let server: AppServer;
-let guarded: GuardedBrowser;
+const app = new EmbeddedAdminApp();
 let inbox: SeededInbox;
 let otherStore: { deadId: string };
 
 beforeAll(async () => {
-  ensureAppBuild();
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-  await seedStoreThroughWebhooks(TEST_SHOP);
-  otherStore = await seedOtherStore(OTHER_SHOP);
-  inbox = await seedInboxProblems(TEST_SHOP); // last: its pending row never settles
-  await storeOfflineSession(TEST_SHOP);
-  const port = await freePort();
-  server = await startAppServer({
-    port,
-    env: {
-      NODE_ENV: "production",
-      // useIntegrationEnv put this file's database and Redis database into process.env.
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SHOPIFY_API_KEY: TEST_API_KEY,
-      SHOPIFY_API_SECRET: TEST_API_SECRET,
-      APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
-      LOG_LEVEL: "warn",
+  await app.start({
+    seed: async () => {
+      await seedStoreThroughWebhooks(TEST_SHOP);
+      otherStore = await seedOtherStore(OTHER_SHOP);
+      inbox = await seedInboxProblems(TEST_SHOP); // last: its pending row never settles
     },
   });
-  const standIn = await fetch(`${server.origin}/dev/app-bridge.js`);
-  expect(standIn.status).toBe(200);
-  guarded = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
-  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await guarded?.close();
-  await server?.stop();
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
-
-async function embeddedUrl(pathname: string): Promise<string> {
-  const { token } = await getJwt(STORE_NAME, TEST_API_KEY, TEST_API_SECRET);
-  const params = new URLSearchParams({
-    embedded: "1",
-    shop: TEST_SHOP,
-    host: Buffer.from(`admin.shopify.com/store/${STORE_NAME}`).toString("base64"),
-    id_token: token,
-  });
-  return `${server.origin}${pathname}?${params}`;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
-const bodyText = (page: Page) => page.locator("body").innerText();
-
-async function waitForRows(page: Page, count: number) {
-  await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
-}
+afterAll(() => app.stop());
 
 /** Waits until the list shows exactly one row, for this customer (the previous search may also have had one). */
 async function waitForOnlyRow(page: Page, name: string) {
@@ -95,9 +40,6 @@ async function waitForOnlyRow(page: Page, name: string) {
   );
 }
 
-/** True while the page is the same document (no full reload since the marker was set). */
-const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMarker?: number }).__e2eMarker === 1);
-
 async function waitForStatuses(ids: string[], status: string, timeoutMs = 20_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -108,26 +50,15 @@ async function waitForStatuses(ids: string[], status: string, timeoutMs = 20_000
   }
 }
 
-function assertClean(problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) {
-  expect(problems.pageErrors, "uncaught page errors").toEqual([]);
-  expect(problems.consoleErrors.filter((m) => !allowConsole.some((re) => re.test(m))), "console errors").toEqual([]);
-  expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
-  expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
-  expect(server.egressAttempts(), "app server connections to non-loopback hosts").toEqual([]);
-}
-
 describe("merchant admin UI in headless Chromium", () => {
   it("GIVEN a seeded store WHEN the merchant browses customers and replays dead letters THEN every page works offline", { timeout: 120_000 }, async () => {
-    const page = await guarded.context.newPage();
+    const page = await app.guarded.context.newPage();
     const problems = watchPage(page);
     try {
       // Customers list: the embedded app's first document load.
-      const response = await page.goto(await embeddedUrl("/app/customers"));
-      expect(response?.status()).toBe(200);
-      await page.getByRole("heading", { name: "Customers", level: 1 }).waitFor();
+      await app.openEmbeddedPage(page, "/app/customers", "Customers");
       await waitForRows(page, 25);
-      await page.waitForFunction(() => Boolean((window as unknown as { shopify?: { __standIn?: boolean } }).shopify?.__standIn));
-      await page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
+      await markDocumentOnceAppBridgeIsUp(page);
       let text = await bodyText(page);
       expect(text).toContain("29 customers"); // 26 fillers + Ana + Beatriz + the redacted one; the deleted one is not listed
       expect(text).toContain("Page 1 of 2");
@@ -140,7 +71,7 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(text).toContain("$220.00"); // Beatriz: 50 + 200 - 30 refunded; the cancelled and the test order do not count
       const polarisStyled = await page.evaluate(() => getComputedStyle(document.querySelector(".Polaris-Page")!).maxWidth);
       expect(polarisStyled).not.toBe("none"); // Polaris CSS is loaded
-      await shot(page, "01-customers.png");
+      await screenshot(page, "01-customers.png");
 
       // Page 2: the four customers with the oldest orders.
       await page.getByRole("link", { name: "Next" }).click();
@@ -175,7 +106,7 @@ describe("merchant admin UI in headless Chromium", () => {
       text = await bodyText(page);
       expect(text).toContain("Beatriz Costa");
       expect(text).toContain("beatriz.costa@example.com");
-      await shot(page, "02-customers-search.png");
+      await screenshot(page, "02-customers-search.png");
       await page.getByPlaceholder("Search by name or email").fill("ana.silva@EXAMPLE");
       await page.getByPlaceholder("Search by name or email").press("Enter");
       await page.waitForURL(/q=ana\.silva/);
@@ -214,7 +145,7 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(positions.every((p) => p >= 0)).toBe(true);
       expect([...positions].sort((a, b) => a - b)).toEqual(positions); // newest first
       expect(await stillSameDocument(page)).toBe(true);
-      await shot(page, "03-customer.png");
+      await screenshot(page, "03-customer.png");
 
       // Pipeline, through the app's navigation menu (client-side navigation).
       await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).click();
@@ -231,7 +162,7 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(text).not.toContain("other store failure"); // another store's dead letter
       expect(text).toContain("Oldest pending event");
       expect(text).toMatch(/4 min/); // the pending event received four minutes ago
-      await shot(page, "04-pipeline.png");
+      await screenshot(page, "04-pipeline.png");
 
       // Replay one dead letter.
       const [customerEvent, orderEvent] = inbox.deadIds as [string, string];
@@ -241,7 +172,7 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(text).toContain("Replayed 1 event. The worker is applying it now.");
       await page.locator("[data-app-bridge-toast]").first().waitFor();
       await waitForRows(page, 1);
-      await shot(page, "05-pipeline-replayed.png");
+      await screenshot(page, "05-pipeline-replayed.png");
       await waitForStatuses([customerEvent], "processed");
 
       // Replay all that is left.
@@ -251,7 +182,7 @@ describe("merchant admin UI in headless Chromium", () => {
       await waitForStatuses([orderEvent], "processed");
       expect(await eventStatuses([otherStore.deadId])).toEqual({ [otherStore.deadId]: "dead" }); // replay is per store
       expect(await stillSameDocument(page)).toBe(true);
-      await shot(page, "06-pipeline-all-replayed.png");
+      await screenshot(page, "06-pipeline-all-replayed.png");
 
       // The replayed events reached the customer model: Elena is now a customer.
       await page.locator("ui-nav-menu").getByRole("link", { name: "Customers" }).click();
@@ -263,29 +194,25 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(text).toContain("Elena Replay");
       expect(text).toContain("$64.00");
       expect(await stillSameDocument(page)).toBe(true);
-      assertClean(problems);
+      app.assertClean(problems);
 
       // A document load without a session token goes through Shopify's bounce page, where
       // (the stand-in for) App Bridge reloads the app URL with a token.
-      const bounceUrl = new URL(await embeddedUrl("/app/pipeline"));
+      const bounceUrl = new URL(await app.embeddedUrl("/app/pipeline"));
       bounceUrl.searchParams.delete("id_token");
       await page.goto(bounceUrl.toString());
       await page.waitForURL((url) => url.pathname === "/app/pipeline" && url.searchParams.has("id_token"));
       await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
-      assertClean(problems);
+      app.assertClean(problems);
 
       // An unknown customer id is a 404 page inside the app.
-      const notFound = await page.goto(await embeddedUrl("/app/customers/999999999"));
+      const notFound = await page.goto(await app.embeddedUrl("/app/customers/999999999"));
       expect(notFound?.status()).toBe(404);
       await page.getByRole("heading", { name: "Customer not found", level: 1 }).waitFor();
-      await shot(page, "07-customer-not-found.png");
-      assertClean(problems, { allowConsole: [/status of 404/] });
+      await screenshot(page, "07-customer-not-found.png");
+      app.assertClean(problems, { allowConsole: [/status of 404/] });
     } catch (error) {
-      await shot(page, "failure.png").catch(() => undefined);
-      throw new Error(
-        `${(error as Error).message}\n--- page problems: ${JSON.stringify(problems)}\n--- blocked: ${JSON.stringify(guarded.blockedRequests)}\n--- server output:\n${server.output().slice(-4000)}`,
-        { cause: error },
-      );
+      throw await app.failureReport(error, page, problems, "failure.png");
     } finally {
       await page.close();
     }

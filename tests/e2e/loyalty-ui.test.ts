@@ -6,71 +6,34 @@
 // dashboard shows the points issued and what they are worth. Nothing may leave the machine
 // (the browser aborts non-loopback requests, the server refuses them). Figures on screen are
 // checked against the ledger in SQL.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
-import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
+import { getPool } from "../../app/db.server";
+import { TEST_API_SECRET } from "../support/env";
 import { TEST_SHOP } from "../support/webhooks";
-import { startInProcessWorker, waitForInboxSettled, waitUntil } from "../support/pipeline";
-import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
-import { launchGuardedBrowser, watchPage, type GuardedBrowser, type PageProblems } from "../support/browser";
-import { storeOfflineSession } from "../support/admin-seed";
+import { waitForInboxSettled, waitUntil } from "../support/pipeline";
+import { watchPage } from "../support/browser";
+import { EmbeddedAdminApp, markDocument, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument } from "../support/e2e-app";
 import { getProgram, saveProgram } from "../../app/services/loyalty/program.server";
 import { customerPayload, orderPayload, refundPayload, type CustomerSpec } from "../support/factories";
 import { WebhookSender } from "../twin/webhook-sender";
 import type { WebhookMessage } from "../twin/webhook-payloads";
 
-const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
-const STORE_NAME = TEST_SHOP.replace(/\.myshopify\.com$/, "");
 const ANA: CustomerSpec = { id: 7301001n, firstName: "Ana", lastName: "Loyal", email: "ana.loyal@example.com", createdAt: "2025-10-01T09:00:00Z" };
 const ANA_GID = `gid://shopify/Customer/${ANA.id}`;
 const ORDER_1 = 7401001n;
 const ORDER_2 = 7401002n;
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-let server: AppServer;
-let guarded: GuardedBrowser;
+const app = new EmbeddedAdminApp();
 let sender: WebhookSender;
 
 beforeAll(async () => {
-  ensureAppBuild();
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-  await storeOfflineSession(TEST_SHOP);
-  const port = await freePort();
-  server = await startAppServer({
-    port,
-    env: {
-      NODE_ENV: "production",
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SHOPIFY_API_KEY: TEST_API_KEY,
-      SHOPIFY_API_SECRET: TEST_API_SECRET,
-      APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
-      LOG_LEVEL: "warn",
-    },
-  });
+  await app.start();
   // Shopify's side: signed webhooks to the app's subscriptions (shopify.app.toml), over HTTP.
-  sender = new WebhookSender({ targetBaseUrl: server.origin, secret: TEST_API_SECRET, shopDomain: TEST_SHOP, retry: { retries: 3, baseDelayMs: 100 } });
-  const standIn = await fetch(`${server.origin}/dev/app-bridge.js`);
-  expect(standIn.status).toBe(200);
-  guarded = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  sender = new WebhookSender({ targetBaseUrl: app.server.origin, secret: TEST_API_SECRET, shopDomain: TEST_SHOP, retry: { retries: 3, baseDelayMs: 100 } });
 });
 
-afterAll(async () => {
-  await guarded?.close();
-  await server?.stop();
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
+afterAll(() => app.stop());
 
 let eventSeq = 0;
 const message = (topic: string, payload: Record<string, unknown>): WebhookMessage => ({ topic, payload, triggeredAt: new Date().toISOString(), eventId: `loyalty-e2e-${++eventSeq}` });
@@ -81,20 +44,6 @@ async function deliver(messages: WebhookMessage[]) {
   expect(report.delivered).toBe(messages.length);
   await waitForInboxSettled();
 }
-
-async function embeddedUrl(pathname: string): Promise<string> {
-  const { token } = await getJwt(STORE_NAME, TEST_API_KEY, TEST_API_SECRET);
-  const params = new URLSearchParams({
-    embedded: "1",
-    shop: TEST_SHOP,
-    host: Buffer.from(`admin.shopify.com/store/${STORE_NAME}`).toString("base64"),
-    id_token: token,
-  });
-  return `${server.origin}${pathname}?${params}`;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
-const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMarker?: number }).__e2eMarker === 1);
 
 async function ledgerRows() {
   const { rows } = await getPool().query<{ kind: string; points: number; reason: string }>(
@@ -113,14 +62,6 @@ async function sqlBalance(): Promise<number> {
   return Number(rows[0]!.n);
 }
 
-function assertClean(problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) {
-  expect(problems.pageErrors, "uncaught page errors").toEqual([]);
-  expect(problems.consoleErrors.filter((m) => !allowConsole.some((re) => re.test(m))), "console errors").toEqual([]);
-  expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
-  expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
-  expect(server.egressAttempts(), "app server connections to non-loopback hosts").toEqual([]);
-}
-
 const figure = (page: Page, name: string) => page.locator(`[data-loyalty-figure="${name}"]`);
 
 describe("loyalty UI in headless Chromium", () => {
@@ -130,18 +71,15 @@ describe("loyalty UI in headless Chromium", () => {
     async () => {
       // The customer exists before the program (orders placed before it earn nothing).
       await deliver([message("customers/create", customerPayload(ANA))]);
-      const page = await guarded.context.newPage();
+      const page = await app.guarded.context.newPage();
       const problems = watchPage(page);
       try {
         // ---- The dashboard before any program: how to set one up.
-        const response = await page.goto(await embeddedUrl("/app/loyalty"));
-        expect(response?.status()).toBe(200);
-        await page.getByRole("heading", { name: "Loyalty", level: 1 }).waitFor();
-        await page.waitForFunction(() => Boolean((window as unknown as { shopify?: { __standIn?: boolean } }).shopify?.__standIn));
-        await page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
+        await app.openEmbeddedPage(page, "/app/loyalty", "Loyalty");
+        await markDocumentOnceAppBridgeIsUp(page);
         await page.getByText("Reward customers for every order").waitFor();
         expect(await page.locator("ui-nav-menu").getByRole("link", { name: "Loyalty" }).count()).toBe(1);
-        await shot(page, "loyalty-01-empty.png");
+        await screenshot(page, "loyalty-01-empty.png");
 
         // ---- Program settings: earn rate, pending period, two tiers (one with a tag), a reward.
         await page.getByRole("link", { name: "Set up the program" }).click();
@@ -169,7 +107,7 @@ describe("loyalty UI in headless Chromium", () => {
         expect(await page.getByLabel("Points per unit of currency").inputValue()).toBe("2");
         const { rows: none } = await getPool().query(`SELECT 1 FROM loyalty_programs WHERE shop = $1`, [TEST_SHOP]);
         expect(none).toEqual([]);
-        await shot(page, "loyalty-02-settings-error.png");
+        await screenshot(page, "loyalty-02-settings-error.png");
 
         await page.getByLabel("Points earned from").nth(1).fill("150");
         await page.getByRole("button", { name: "Save program" }).click();
@@ -191,7 +129,7 @@ describe("loyalty UI in headless Chromium", () => {
         });
         expect(await page.getByLabel("Shopify tag").nth(1).inputValue()).toBe("crm:gold"); // the form shows what is stored
         expect(await stillSameDocument(page)).toBe(true);
-        await shot(page, "loyalty-03-settings-saved.png");
+        await screenshot(page, "loyalty-03-settings-saved.png");
 
         // ---- Shopify sends the customer's orders, then a refund of one line.
         const placed = new Date().toISOString();
@@ -231,9 +169,9 @@ describe("loyalty UI in headless Chromium", () => {
         expect(await sqlBalance()).toBe(180);
 
         // ---- The customer page: balance, pending, tier and the ledger.
-        await page.goto(await embeddedUrl(`/app/customers/${ANA.id}`));
+        await page.goto(await app.embeddedUrl(`/app/customers/${ANA.id}`));
         await page.getByRole("heading", { name: "Ana Loyal", level: 1 }).waitFor();
-        await page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
+        await markDocument(page);
         expect(await figure(page, "balance").innerText()).toBe("180 points");
         expect(await figure(page, "pending").innerText()).toBe("0 points");
         expect(await figure(page, "tier").innerText()).toBe("Gold"); // 180 points earned reaches Gold (150)
@@ -242,7 +180,7 @@ describe("loyalty UI in headless Chromium", () => {
         const ledgerText = await page.locator("[data-loyalty-ledger]").innerText();
         for (const expected of ["Reversed", "−31", "Earned", "+91", "+120", "Order #5002", "Order #5001"]) expect(ledgerText).toContain(expected);
         await page.getByText("3 entries, newest first").waitFor();
-        await shot(page, "loyalty-04-customer.png");
+        await screenshot(page, "loyalty-04-customer.png");
 
         // ---- A staff adjustment: the reason is required; then it is written and audited.
         await page.getByLabel("Points", { exact: true }).fill("20");
@@ -263,7 +201,7 @@ describe("loyalty UI in headless Chromium", () => {
         ]);
         expect(audit).toEqual([{ action: "loyalty.points_adjusted", subject: ANA_GID, reason: "Welcome gift" }]);
         expect(await stillSameDocument(page)).toBe(true);
-        await shot(page, "loyalty-05-adjusted.png");
+        await screenshot(page, "loyalty-05-adjusted.png");
 
         // ---- The dashboard: members, points issued and reversed, liability, tiers, the chart.
         await page.locator("ui-nav-menu").getByRole("link", { name: "Loyalty" }).click();
@@ -278,7 +216,7 @@ describe("loyalty UI in headless Chromium", () => {
         await chart.locator("svg").first().waitFor();
         expect(await chart.getByText("Issued").count()).toBeGreaterThan(0);
         expect(await stillSameDocument(page)).toBe(true);
-        await shot(page, "loyalty-06-dashboard.png");
+        await screenshot(page, "loyalty-06-dashboard.png");
 
         // ---- Two people edit the program: the later save is refused, nothing is overwritten.
         await page.getByRole("link", { name: "Program settings" }).click();
@@ -295,7 +233,7 @@ describe("loyalty UI in headless Chromium", () => {
         expect(await page.getByText("Version 1, saved").count()).toBe(1);
         expect(await page.getByLabel("Points per unit of currency").inputValue()).toBe("3");
         expect((await getProgram(TEST_SHOP))!).toMatchObject({ version: 2, settings: { pendingDays: 7, earn: { pointsPerUnit: 2 } } });
-        await shot(page, "loyalty-07-conflict.png");
+        await screenshot(page, "loyalty-07-conflict.png");
         await page.getByRole("button", { name: "Reload the program" }).click();
         await page.getByText("Version 2, saved").waitFor();
         expect(await page.getByLabel("Pending period").inputValue()).toBe("7"); // the colleague's version
@@ -306,13 +244,9 @@ describe("loyalty UI in headless Chromium", () => {
         // The one failed request of each refused form: answered 400 (invalid) or 409 (conflict) on purpose.
         const refused = /status of 40[09] \((Bad Request|Conflict)\) \(http:\/\/127\.0\.0\.1:\d+\/app\/(loyalty\/settings|customers\/\d+)\?[^)]*_data=/;
         expect(problems.consoleErrors.filter((m) => refused.test(m))).toHaveLength(3);
-        assertClean(problems, { allowConsole: [refused] });
+        app.assertClean(problems, { allowConsole: [refused] });
       } catch (error) {
-        await shot(page, "loyalty-failure.png").catch(() => undefined);
-        throw new Error(
-          `${(error as Error).message}\n--- page problems: ${JSON.stringify(problems)}\n--- blocked: ${JSON.stringify(guarded.blockedRequests)}\n--- server output:\n${server.output().slice(-4000)}`,
-          { cause: error },
-        );
+        throw await app.failureReport(error, page, problems, "loyalty-failure.png");
       } finally {
         await page.close();
       }

@@ -3,22 +3,14 @@
 // opens an embedded app, with the local App Bridge stand-in. Nothing may leave the machine:
 // the browser aborts (and the test fails on) any request to a non-loopback host, and the
 // server refuses such connections. Counts on screen are checked against hand-written SQL.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page, Route } from "playwright-core";
-import { getJwt } from "@shopify/shopify-api/test-helpers";
-import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
-import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
+import { getPool } from "../../app/db.server";
 import { TEST_SHOP } from "../support/webhooks";
-import { startInProcessWorker } from "../support/pipeline";
-import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
-import { launchGuardedBrowser, watchPage, type GuardedBrowser, type PageProblems } from "../support/browser";
-import { SEEDED, seedOtherStore, seedStoreThroughWebhooks, storeOfflineSession } from "../support/admin-seed";
+import { watchPage } from "../support/browser";
+import { SEEDED, seedOtherStore, seedStoreThroughWebhooks } from "../support/admin-seed";
+import { EmbeddedAdminApp, bodyText, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument, waitForRows } from "../support/e2e-app";
 
-const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
-const STORE_NAME = TEST_SHOP.replace(/\.myshopify\.com$/, "");
 const OTHER_SHOP = "other-store.myshopify.com";
 
 const SEGMENT_NAME = "Repeat spenders";
@@ -29,66 +21,20 @@ const FINAL_QUERY = "amount_spent >= 10";
 const EDITED_QUERY = "amount_spent >= 100 AND number_of_orders >= 2";
 const TAG = "crm:repeat-spenders";
 
-let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
-let worker: ReturnType<typeof startInProcessWorker>;
-let server: AppServer;
-let guarded: GuardedBrowser;
+const app = new EmbeddedAdminApp();
 
 beforeAll(async () => {
-  ensureAppBuild();
-  env = await useIntegrationEnv();
-  worker = startInProcessWorker();
-  await seedStoreThroughWebhooks(TEST_SHOP);
-  await seedOtherStore(OTHER_SHOP); // Zed spent 999.00 in another store: never counted here
-  await storeOfflineSession(TEST_SHOP);
-  const port = await freePort();
-  server = await startAppServer({
-    port,
-    env: {
-      NODE_ENV: "production",
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SHOPIFY_API_KEY: TEST_API_KEY,
-      SHOPIFY_API_SECRET: TEST_API_SECRET,
-      APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
-      LOG_LEVEL: "warn",
+  await app.start({
+    seed: async () => {
+      await seedStoreThroughWebhooks(TEST_SHOP);
+      await seedOtherStore(OTHER_SHOP); // Zed spent 999.00 in another store: never counted here
     },
   });
-  const standIn = await fetch(`${server.origin}/dev/app-bridge.js`);
-  expect(standIn.status).toBe(200);
-  guarded = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
-  mkdirSync(SCREENSHOTS, { recursive: true });
 });
 
-afterAll(async () => {
-  await guarded?.close();
-  await server?.stop();
-  await worker?.close();
-  await closeQueues();
-  await closeDb();
-  await env?.dropDatabase();
-});
+afterAll(() => app.stop());
 
-async function embeddedUrl(pathname: string): Promise<string> {
-  const { token } = await getJwt(STORE_NAME, TEST_API_KEY, TEST_API_SECRET);
-  const params = new URLSearchParams({
-    embedded: "1",
-    shop: TEST_SHOP,
-    host: Buffer.from(`admin.shopify.com/store/${STORE_NAME}`).toString("base64"),
-    id_token: token,
-  });
-  return `${server.origin}${pathname}?${params}`;
-}
-
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
-const bodyText = (page: Page) => page.locator("body").innerText();
 const rows = (page: Page) => page.locator(".Polaris-IndexTable__TableRow");
-
-async function waitForRows(page: Page, count: number) {
-  await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
-}
-
-const stillSameDocument = (page: Page) => page.evaluate(() => (window as unknown as { __e2eMarker?: number }).__e2eMarker === 1);
 
 /** Live customers of the test store who spent at least `minor` (hand-written, independent of the compiler). */
 async function sqlCountSpentAtLeast(minor: number, minOrders = 0): Promise<number> {
@@ -108,14 +54,6 @@ async function segmentRows() {
   return rows;
 }
 
-function assertClean(problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) {
-  expect(problems.pageErrors, "uncaught page errors").toEqual([]);
-  expect(problems.consoleErrors.filter((m) => !allowConsole.some((re) => re.test(m))), "console errors").toEqual([]);
-  expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
-  expect(guarded.mappedAppBridgeRequests, "requests for the App Bridge CDN script").toEqual([]);
-  expect(server.egressAttempts(), "app server connections to non-loopback hosts").toEqual([]);
-}
-
 /** The live count the editor shows as current (for exactly the text in the editor). */
 async function currentLiveCount(page: Page, expected: number) {
   const label = expected === 1 ? "1 customer" : `${expected} customers`;
@@ -128,18 +66,15 @@ describe("segments UI in headless Chromium", () => {
     "GIVEN a seeded store WHEN the merchant creates, inspects, tags, edits and deletes a segment THEN every step works offline",
     { timeout: 180_000 },
     async () => {
-      const page = await guarded.context.newPage();
+      const page = await app.guarded.context.newPage();
       const problems = watchPage(page);
       try {
         // ---- The list, empty.
-        const response = await page.goto(await embeddedUrl("/app/segments"));
-        expect(response?.status()).toBe(200);
-        await page.getByRole("heading", { name: "Segments", level: 1 }).waitFor();
-        await page.waitForFunction(() => Boolean((window as unknown as { shopify?: { __standIn?: boolean } }).shopify?.__standIn));
-        await page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
+        await app.openEmbeddedPage(page, "/app/segments", "Segments");
+        await markDocumentOnceAppBridgeIsUp(page);
         await page.getByText("Group your customers into segments").waitFor();
         expect(await page.locator("ui-nav-menu").getByRole("link", { name: "Segments" }).count()).toBe(1);
-        await shot(page, "segments-01-empty.png");
+        await screenshot(page, "segments-01-empty.png");
 
         // ---- The editor: an example, then a typo with its positioned error and hint.
         await page.getByRole("link", { name: "Create segment" }).click();
@@ -160,7 +95,7 @@ describe("segments UI in headless Chromium", () => {
         expect(await mark.first().getAttribute("data-segment-error")).toBe(TYPO_MESSAGE);
         await page.getByText(TYPO_MESSAGE).waitFor();
         expect(await editor.getAttribute("aria-invalid")).toBe("true");
-        await shot(page, "segments-02-typo.png");
+        await screenshot(page, "segments-02-typo.png");
 
         // Saving the invalid query stores nothing and answers with the same positioned error.
         await page.getByRole("button", { name: "Save segment" }).click();
@@ -211,7 +146,7 @@ describe("segments UI in headless Chromium", () => {
         expect(await sample.count()).toBe(10);
         for (const href of await sample.evaluateAll((links) => links.map((a) => a.getAttribute("href")))) expect(href).toMatch(/^\/app\/customers\/\d+$/);
         expect(await bodyText(page)).not.toContain("Zed");
-        await shot(page, "segments-03-live-count.png");
+        await screenshot(page, "segments-03-live-count.png");
 
         // ---- Save: the segment page.
         await page.getByRole("button", { name: "Save segment" }).click();
@@ -240,7 +175,7 @@ describe("segments UI in headless Chromium", () => {
         expect(await chart.getByText("Exited").count()).toBeGreaterThan(0);
         expect(text).toContain(`${expected} entered`);
         expect(text).toContain("0 exited");
-        await shot(page, "segments-04-segment-page.png");
+        await screenshot(page, "segments-04-segment-page.png");
 
         // Keyset pages: the next page holds the rest, Previous comes back.
         await page.getByRole("link", { name: "Next" }).click();
@@ -267,7 +202,7 @@ describe("segments UI in headless Chromium", () => {
         await page.getByText("Keep this tag in sync in Shopify").click();
         const dryRun = page.locator("[data-segment-tag-dry-run]");
         await dryRun.getByText(`Will add the tag to ${expected} customers and remove it from 0.`).waitFor();
-        await shot(page, "segments-05-tag-dry-run.png");
+        await screenshot(page, "segments-05-tag-dry-run.png");
         await page.getByRole("button", { name: "Save tag setting" }).click();
         await page.getByText(`Syncing ${TAG}`).waitFor();
         await page.locator("[data-app-bridge-toast]").filter({ hasText: "Tag setting saved" }).waitFor();
@@ -290,7 +225,7 @@ describe("segments UI in headless Chromium", () => {
         text = await rows(page).first().innerText();
         for (const expectedText of [SEGMENT_NAME, String(expected), `+${expected}`, `${expected} in, 0 out`, TAG]) expect(text).toContain(expectedText);
         expect(await stillSameDocument(page)).toBe(true);
-        await shot(page, "segments-06-list.png");
+        await screenshot(page, "segments-06-list.png");
 
         // ---- Edit the query: members and history follow.
         await page.getByRole("link", { name: SEGMENT_NAME }).click();
@@ -311,13 +246,13 @@ describe("segments UI in headless Chromium", () => {
         expect((await segmentRows())[0]).toMatchObject({ query: EDITED_QUERY, member_count: edited });
         // The sync follows the members: adds for customers who left are superseded before they are sent.
         await page.locator("[data-segment-tag-dry-run]").getByText(`Will add the tag to ${edited === 1 ? "1 customer" : `${edited} customers`} and remove it from 0.`).waitFor();
-        await shot(page, "segments-07-edited.png");
+        await screenshot(page, "segments-07-edited.png");
 
         // ---- Delete, with confirmation.
         await page.getByRole("button", { name: "Delete segment" }).click();
         const dialog = page.getByRole("dialog");
         await dialog.getByText("This cannot be undone.").waitFor();
-        await shot(page, "segments-08-delete-confirm.png");
+        await screenshot(page, "segments-08-delete-confirm.png");
         await dialog.getByRole("button", { name: "Delete segment" }).click();
         await page.waitForURL(/\/app\/segments\?deleted=/);
         await page.getByText(`Deleted the segment “${SEGMENT_NAME}”`).waitFor();
@@ -332,19 +267,15 @@ describe("segments UI in headless Chromium", () => {
         // The one failed request the browser logs: the invalid save answered 400 on purpose.
         const invalidSave = /status of 400 \(Bad Request\) \(http:\/\/127\.0\.0\.1:\d+\/app\/segments\/new\?_data=/;
         expect(problems.consoleErrors.filter((m) => invalidSave.test(m))).toHaveLength(1);
-        assertClean(problems, { allowConsole: [invalidSave] });
+        app.assertClean(problems, { allowConsole: [invalidSave] });
 
         // An unknown segment is a 404 page inside the app.
-        const notFound = await page.goto(await embeddedUrl("/app/segments/999999999"));
+        const notFound = await page.goto(await app.embeddedUrl("/app/segments/999999999"));
         expect(notFound?.status()).toBe(404);
         await page.getByRole("heading", { name: "Segment not found", level: 1 }).waitFor();
-        assertClean(problems, { allowConsole: [invalidSave, /status of 404/] });
+        app.assertClean(problems, { allowConsole: [invalidSave, /status of 404/] });
       } catch (error) {
-        await shot(page, "segments-failure.png").catch(() => undefined);
-        throw new Error(
-          `${(error as Error).message}\n--- page problems: ${JSON.stringify(problems)}\n--- blocked: ${JSON.stringify(guarded.blockedRequests)}\n--- server output:\n${server.output().slice(-4000)}`,
-          { cause: error },
-        );
+        throw await app.failureReport(error, page, problems, "segments-failure.png");
       } finally {
         await page.close();
       }

@@ -4,8 +4,6 @@
 // which the twin's app proxy signs and forwards to the real built app server. The shopper is
 // signed out, then signed in before the store has a program, then sees the points an order
 // earned and redeems a reward, reading the code on the page. Nothing may leave the machine.
-import { mkdirSync } from "node:fs";
-import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Page } from "playwright-core";
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
@@ -13,18 +11,18 @@ import { adjustPoints } from "../../app/services/loyalty/adjust.server";
 import { applyLoyaltyForOrders } from "../../app/services/loyalty/apply-orders.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { closeQueues } from "../../jobs/queues";
-import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
+import { useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, startInProcessWorker } from "../support/pipeline";
-import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
+import { ensureAppBuild, type AppServer } from "../support/admin-app-server";
 import { storeOfflineSession } from "../support/admin-seed";
 import { launchGuardedBrowser, watchPage, type GuardedBrowser, type PageProblems } from "../support/browser";
+import { assertPageStayedClean, ensureScreenshotDir, screenshot, startAppServerBehindStorefrontProxy } from "../support/e2e-app";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";
 import { renderThemeAppBlock, storefrontPage } from "../twin/theme-app-block";
 import { twinDiscountByCode } from "../integration/loyalty-rewards.support";
 
-const SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
 const SHOP = "storefront-e2e.myshopify.com";
 const HOUR = 3_600_000;
 
@@ -49,20 +47,7 @@ beforeAll(async () => {
     await worker.close();
   }
 
-  const port = await freePort();
-  server = await startAppServer({
-    port,
-    env: {
-      NODE_ENV: "development",
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SHOPIFY_API_KEY: TEST_API_KEY,
-      SHOPIFY_API_SECRET: TEST_API_SECRET,
-      SHOPIFY_TWIN_URL: twin.url,
-      LOG_LEVEL: "warn",
-    },
-  });
-  twin.storefront.setApp({ apiSecret: TEST_API_SECRET, appUrl: server.origin });
+  server = await startAppServerBehindStorefrontProxy(twin);
 
   const block = await renderThemeAppBlock({ extension: "loyalty", block: "loyalty-balance", settings: { heading: "Northwind Rewards" } });
   twin.storefront.setPage(SHOP, "/pages/rewards", storefrontPage({ title: "Rewards", block }));
@@ -70,7 +55,7 @@ beforeAll(async () => {
   twin.storefront.setPage(SHOP, "/pages/broken", storefrontPage({ title: "Broken", block: broken }));
 
   guarded = await launchGuardedBrowser({ appBridgeScript: "" });
-  mkdirSync(SCREENSHOTS, { recursive: true });
+  ensureScreenshotDir();
 });
 
 afterAll(async () => {
@@ -82,16 +67,12 @@ afterAll(async () => {
   await env?.dropDatabase();
 });
 
-const shot = (page: Page, name: string) => page.screenshot({ path: path.join(SCREENSHOTS, name), fullPage: true });
 const block = (page: Page) => page.locator("[data-crm-loyalty]");
 const state = (page: Page, value: string) => page.waitForSelector(`[data-crm-loyalty][data-state="${value}"]`, { timeout: 10_000 });
 
-function assertClean(problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) {
-  expect(problems.pageErrors, "uncaught page errors").toEqual([]);
-  expect(problems.consoleErrors.filter((m) => !allowConsole.some((re) => re.test(m))), "console errors").toEqual([]);
-  expect(guarded.blockedRequests, "browser requests to non-loopback hosts").toEqual([]);
-  expect(server.egressAttempts(), "app server connections to non-loopback hosts").toEqual([]);
-}
+/** Storefront pages have no App Bridge: the CDN check of the embedded admin does not apply. */
+const assertClean = (problems: PageProblems, { allowConsole = [] as RegExp[] } = {}) =>
+  assertPageStayedClean(problems, { guarded, server, allowConsole, checkAppBridgeCdn: false });
 
 describe("the loyalty block on a storefront page, in headless Chromium", () => {
   it(
@@ -108,7 +89,7 @@ describe("the loyalty block on a storefront page, in headless Chromium", () => {
         await state(page, "signed-out");
         await page.getByText("Sign in to see your points and rewards.").waitFor();
         expect(await page.getByRole("link", { name: "Sign in" }).getAttribute("href")).toBe("/account/login");
-        await shot(page, "storefront-block-signed-out.png");
+        await screenshot(page, "storefront-block-signed-out.png");
 
         // ---- Signed in, no program yet.
         await page.goto(`${twin.url}/account/login?customer_id=${ana.id}&return_to=/pages/rewards`);
@@ -153,7 +134,7 @@ describe("the loyalty block on a storefront page, in headless Chromium", () => {
         expect(await fiveOff.getByRole("button", { name: "Redeem" }).isEnabled()).toBe(true);
         expect(await ship.getByRole("button", { name: "Redeem" }).isDisabled()).toBe(true);
         await ship.getByText("575 more points needed").waitFor();
-        await shot(page, "storefront-block-ready.png");
+        await screenshot(page, "storefront-block-ready.png");
 
         // ---- The points were spent elsewhere since the page loaded: the redeem answers 409, shown at the reward.
         await adjustPoints({ shop: SHOP, customerGid: `gid://shopify/Customer/${ana.id}`, points: -300, reason: "e2e: points used elsewhere", actor: "staff" });
@@ -176,7 +157,7 @@ describe("the loyalty block on a storefront page, in headless Chromium", () => {
         expect(await root.locator("[data-crm-loyalty-balance]").innerText()).toBe("25");
         expect(await fiveOff.getByRole("button", { name: "Redeem" }).isDisabled()).toBe(true);
         expect(twinDiscountByCode(twin, SHOP, code)).toMatchObject({ usageLimit: 1, context: { customers: [String(ana.id)] } });
-        await shot(page, "storefront-block-redeemed.png");
+        await screenshot(page, "storefront-block-redeemed.png");
 
         // ---- Signed out again: the page shows no points.
         await page.goto(`${twin.url}/account/logout`);

@@ -8,10 +8,11 @@ import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { applyLoyaltyForOrders } from "../../app/services/loyalty/apply-orders.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { closeQueues } from "../../jobs/queues";
-import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "../support/env";
+import { useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, startInProcessWorker } from "../support/pipeline";
-import { freePort, startAppServer, type AppServer } from "../support/admin-app-server";
+import type { AppServer } from "../support/admin-app-server";
+import { startAppServerBehindStorefrontProxy } from "../support/e2e-app";
 import { storeOfflineSession } from "../support/admin-seed";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";
@@ -77,20 +78,7 @@ beforeAll(async () => {
   // The worker applies loyalty itself; applying again writes nothing more (idempotent keys).
   await withTransaction((db) => applyLoyaltyForOrders(db, SHOP, ["gid://shopify/Order/8800001"]));
 
-  const port = await freePort();
-  server = await startAppServer({
-    port,
-    env: {
-      NODE_ENV: "development",
-      DATABASE_URL: process.env.DATABASE_URL!,
-      REDIS_URL: process.env.REDIS_URL!,
-      SHOPIFY_API_KEY: TEST_API_KEY,
-      SHOPIFY_API_SECRET: TEST_API_SECRET,
-      SHOPIFY_TWIN_URL: twin.url,
-      LOG_LEVEL: "warn",
-    },
-  });
-  twin.storefront.setApp({ apiSecret: TEST_API_SECRET, appUrl: server.origin });
+  server = await startAppServerBehindStorefrontProxy(twin);
 });
 
 afterAll(async () => {
