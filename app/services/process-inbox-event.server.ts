@@ -128,22 +128,41 @@ export type BatchOptions = {
  * as a whole (a poison row, a deadlock), it rolls back and the own row is applied alone, so
  * one bad event never holds up others: the rows taken along are back to `received` for
  * their own jobs.
+ *
+ * A row that another transaction holds is waited for without a batch slot: in memory when a
+ * batch of this process took it, on its row lock otherwise (another worker process, or a
+ * batch of this one whose claim is not announced yet). A job holding a slot while blocked on
+ * its row would leave fewer slots for the rows still waiting (at 500 events/s one job-started
+ * batch in five used to wait like that, 64 ms on average: docs/performance.md).
  */
 export async function processInboxBatch(inboxId: string, options: BatchOptions): Promise<BatchOutcome> {
-  const { maxBatch, replays = 0, batchesInFlight = Infinity } = options;
-  if (await settledInProcess(inboxId, replays)) return skipped("already done");
+  const replays = options.replays ?? 0;
+  for (;;) {
+    if (await settledInProcess(inboxId, replays)) return skipped("already done");
+    const result = await applyInSlot(inboxId, options);
+    if (result !== HELD) return result;
+    if (!claimedBy.has(inboxId)) await waitForRowLock(inboxId);
+  }
+}
+
+/** The row is held by another transaction: wait for it, then look again. */
+const HELD = Symbol("held by another transaction");
+
+async function applyInSlot(inboxId: string, options: BatchOptions): Promise<BatchOutcome | typeof HELD> {
+  const { maxBatch, batchesInFlight = Infinity } = options;
   await acquireBatchSlot(batchesInFlight);
   let full = false;
   try {
-    // Another batch may have taken the row while this job waited for a slot.
-    if (await settledInProcess(inboxId, replays)) return skipped("already done");
+    // A batch of this process took the row while this job waited for a slot.
+    if (claimedBy.has(inboxId)) return HELD;
     const { rows: peek } = await getPool().query<{ status: string }>({ name: "crm-peek-inbox-row", text: `SELECT status FROM webhook_events WHERE id = $1`, values: [inboxId] });
     if (!peek[0]) return skipped("not found");
     if (peek[0].status === "processed" || peek[0].status === "ignored") return skipped("already done");
     if (maxBatch <= 1) return await applyInboxRows(inboxId, 1);
     const claim = new Claim(inboxId);
     try {
-      const outcome = await applyInboxRows(inboxId, maxBatch, claim);
+      const outcome = await applyInboxRows(inboxId, maxBatch, claim, "skip-if-held");
+      if (outcome === HELD) return HELD;
       rememberApplied(outcome.applied);
       full = claim.others.length >= maxBatch - 1;
       return outcome;
@@ -158,6 +177,11 @@ export async function processInboxBatch(inboxId: string, options: BatchOptions):
     releaseBatchSlot();
     if (full) continueDraining(options);
   }
+}
+
+/** Waits until no other transaction holds the row's lock (a pooled connection waits, no batch slot). */
+async function waitForRowLock(inboxId: string): Promise<void> {
+  await getPool().query({ name: "crm-wait-inbox-row", text: `SELECT 1 FROM webhook_events WHERE id = $1 FOR KEY SHARE`, values: [inboxId] });
 }
 
 /** The rows one batch of this process holds, announced in claimedBy until it ends. */
@@ -232,15 +256,25 @@ function skipped(reason: "already done" | "not found"): BatchOutcome {
   return { own: { outcome: "skipped", reason }, events: [], customers: new Map(), applied: [] };
 }
 
+/**
+ * ownLock: "wait" blocks on the own row's lock; "skip-if-held" returns HELD at once when
+ * another transaction holds it (nothing is applied then).
+ */
 async function applyInboxRows(ownId: string, maxBatch: number, claim?: Claim): Promise<BatchOutcome>;
+async function applyInboxRows(ownId: string, maxBatch: number, claim: Claim, ownLock: "skip-if-held"): Promise<BatchOutcome | typeof HELD>;
 async function applyInboxRows(ownId: null, maxBatch: number, claim: Claim): Promise<AppliedBatch>;
-async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Claim): Promise<BatchOutcome | AppliedBatch> {
+async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Claim, ownLock: "wait" | "skip-if-held" = "wait"): Promise<BatchOutcome | AppliedBatch | typeof HELD> {
   return withTransaction(async (db) => {
     let row: InboxRow | undefined;
     if (ownId !== null) {
-      const { rows: own } = await db.query<InboxRow>({ name: "crm-lock-inbox-row", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [ownId] });
+      const { rows: own } = await db.query<InboxRow>(
+        ownLock === "wait"
+          ? { name: "crm-lock-inbox-row", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE`, values: [ownId] }
+          : { name: "crm-lock-inbox-row-unless-held", text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE id = $1 FOR UPDATE SKIP LOCKED`, values: [ownId] },
+      );
       row = own[0];
-      if (!row) return skipped("not found");
+      // Skipped by SKIP LOCKED (the caller saw the row a moment ago), or gone: the caller waits and looks again.
+      if (!row) return ownLock === "wait" ? skipped("not found") : HELD;
       if (row.status === "processed" || row.status === "ignored") return skipped("already done");
     }
     const others =

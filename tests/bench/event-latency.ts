@@ -587,6 +587,8 @@ async function measureRun(run: number, options: Options) {
       // CPU per delivered event over load + drain: web server, worker, their PostgreSQL backends, Redis.
       cpuMsPerEvent: Object.fromEntries(Object.entries(cpu.cpuMs).map(([k, v]) => [k, round(v / Math.max(1, rows.length), 2)])),
       cpuCores: cpu.cores,
+      // The whole machine over load + drain (the load generator included), and what the hypervisor took.
+      machine: cpu.machine,
       membershipMs: { visible: summarise(membershipVisible), recorded: summarise(membershipRecorded) },
       pointsMs: { visible: summarise(pointsVisible), recordedTransactionStart: summarise(pointsRecorded) },
     };
@@ -617,6 +619,7 @@ async function main() {
     process.stderr.write(
       `run ${run}/${runs} (background load ${result.backgroundCores} cores): ingress ${result.ingress.achievedPerSecond}/s; ` +
         `membership visible p99 ${result.membershipMs.visible.p99} ms (${result.membershipMs.visible.n} events); points visible p99 ${result.pointsMs.visible.p99} ms (${result.pointsMs.visible.n} orders)\n` +
+        `  machine during the run: ${result.machine.busyCores} cores busy, ${result.machine.stealCores} stolen by the hypervisor; applied ${result.appliedPerSecond}/s\n` +
         `  slowest event per second of load (ms): ${result.worstMsBySecond.join(" ")}\n`,
     );
   }

@@ -1,5 +1,6 @@
 // The worker's batch coordination in one process (processInboxBatch): a job whose row another
-// batch of the process holds waits for it in memory (no connection blocked on the row lock);
+// batch of the process holds waits for it in memory (no connection blocked on the row lock), and
+// one whose row another process holds waits on the lock without taking a batch slot;
 // at most `batchesInFlight` batches run at once; after a full batch the next one starts without
 // waiting for a job (continuation), and a continuation that fails loses nothing.
 // No BullMQ worker runs here: the test calls processInboxBatch as the jobs would.
@@ -97,6 +98,31 @@ describe("batches in one worker process", () => {
     expect(secondOutcome.own.outcome).toBe("processed");
     expect(secondDoneAt).toBeGreaterThanOrEqual(firstDoneAt);
     expect(firstDoneAt - startedAt).toBeGreaterThanOrEqual(450);
+  });
+
+  it("a job whose row another process's transaction holds waits on the row lock without a batch slot, then applies the row", async () => {
+    const [held] = await deliverOrders("held-elsewhere", 1, 525_000);
+    const [other] = await deliverOrders("held-other", 1, 525_100);
+    // Another worker process's batch, as far as this process can tell: a transaction of its own holding the row.
+    const elsewhere = await getPool().connect();
+    try {
+      await elsewhere.query("BEGIN");
+      await elsewhere.query(`SELECT 1 FROM webhook_events WHERE id = $1 FOR UPDATE`, [held]);
+      const heldJob = processInboxBatch(held!, { maxBatch: 10, batchesInFlight: 1 });
+      await waitUntil(async () => (await sessionsWaitingOnLocks()) === 1, { what: "the job to wait on the row lock" });
+      // The only slot is free: the next job's batch runs (and leaves the held row alone).
+      const otherOutcome = await processInboxBatch(other!, { maxBatch: 10, batchesInFlight: 1 });
+      expect(otherOutcome.events.map((e) => e.inboxId)).toEqual([other]);
+      expect((await statusOf([held!])).get(held!)).toEqual({ status: "received", attempts: 0 });
+      // The holder ends without applying it (a rolled-back batch): the waiting job applies it.
+      await elsewhere.query("ROLLBACK");
+      const heldOutcome = await heldJob;
+      expect(heldOutcome.own.outcome).toBe("processed");
+      for (const row of (await statusOf([held!, other!])).values()) expect(row).toEqual({ status: "processed", attempts: 1 });
+    } finally {
+      await elsewhere.query("ROLLBACK").catch(() => undefined);
+      elsewhere.release();
+    }
   });
 
   it("after a full batch, continuation batches apply the backlog without jobs, each row once", async () => {

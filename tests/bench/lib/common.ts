@@ -390,6 +390,7 @@ export class CpuMeter {
   private start = new Map<number, number>();
   private seen = new Map<number, string>();
   private startedAt = 0;
+  private machineAtStart = cpuTotals();
 
   constructor(
     private readonly admin: pg.Client,
@@ -412,6 +413,7 @@ export class CpuMeter {
 
   async begin(): Promise<void> {
     this.startedAt = performance.now();
+    this.machineAtStart = cpuTotals();
     for (const [name, pid] of Object.entries(this.processes)) if (pid) this.track(pid, name);
     const redis = this.redisPid();
     if (redis) this.track(redis, "redis");
@@ -432,21 +434,30 @@ export class CpuMeter {
     }
   }
 
-  async end(): Promise<{ seconds: number; cpuMs: Record<string, number>; cores: Record<string, number> }> {
+  /**
+   * cores: each tracked process's CPU in cores; machine: the whole machine over the same time
+   * (busy cores, and cores stolen by the hypervisor: a run with steal had less CPU than it counts).
+   */
+  async end(): Promise<{ seconds: number; cpuMs: Record<string, number>; cores: Record<string, number>; machine: { busyCores: number; stealCores: number } }> {
     await this.poll();
     const seconds = (performance.now() - this.startedAt) / 1000;
     const cpuMs: Record<string, number> = {};
     for (const [pid, name] of this.seen) cpuMs[name] = (cpuMs[name] ?? 0) + Math.max(0, cpuMsOf(pid) - this.start.get(pid)!);
     const cores = Object.fromEntries(Object.entries(cpuMs).map(([k, v]) => [k, round(v / 1000 / seconds, 2)]));
-    return { seconds: round(seconds, 2), cpuMs, cores };
+    const now = cpuTotals();
+    const ticks = Math.max(1, now.total - this.machineAtStart.total);
+    const share = (delta: number) => round((delta / ticks) * cpus().length, 2);
+    return { seconds: round(seconds, 2), cpuMs, cores, machine: { busyCores: share(now.busy - this.machineAtStart.busy), stealCores: share(now.steal - this.machineAtStart.steal) } };
   }
 }
 
-function cpuTotals(): { busy: number; total: number } {
+/** The machine's CPU time so far (/proc/stat, in clock ticks): busy, stolen by the hypervisor, total. */
+function cpuTotals(): { busy: number; steal: number; total: number } {
   const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
   const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
-  const total = fields.reduce((a, b) => a + b, 0);
-  return { busy: total - idle, total };
+  // user nice system idle iowait irq softirq steal guest guest_nice; guest time is already in user.
+  const total = fields.slice(0, 8).reduce((a, b) => a + b, 0);
+  return { busy: total - idle, steal: fields[7] ?? 0, total };
 }
 
 /**
