@@ -126,8 +126,18 @@ const INSERT_ONE = `INSERT INTO webhook_events (shop, webhook_id, event_id, topi
 
 const COLUMNS = 7;
 
-/** INSERT ... VALUES (...), (...) for n rows: plain text parameters, no array encoding. */
+/** INSERT ... VALUES (...), (...) for n rows: plain text parameters, no array encoding (built once per n). */
+const insertManyTexts = new Map<number, string>();
 function insertManySql(n: number): string {
+  let text = insertManyTexts.get(n);
+  if (text === undefined) {
+    text = buildInsertManySql(n);
+    insertManyTexts.set(n, text);
+  }
+  return text;
+}
+
+function buildInsertManySql(n: number): string {
   const rows: string[] = [];
   for (let i = 0; i < n; i++) {
     const p = i * COLUMNS;
@@ -223,8 +233,10 @@ class InboxWriter {
   }
 }
 
+// Prepared (named) statements: each pooled connection parses and plans an inbox insert of a
+// given size once, instead of on every delivery (an unnamed statement is parsed each time).
 async function insertOne(r: InboxRow): Promise<string | undefined> {
-  const { rows } = await getPool().query<{ id: string }>(INSERT_ONE, [r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload]);
+  const { rows } = await getPool().query<{ id: string }>({ name: "crm-inbox-insert-1", text: INSERT_ONE, values: [r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload] });
   return rows[0]?.id;
 }
 
@@ -243,7 +255,7 @@ async function insertMany(batch: InboxRow[]): Promise<(string | undefined)[]> {
   });
   const params: (string | null)[] = [];
   for (const r of unique) params.push(r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload);
-  const { rows } = await getPool().query<{ id: string; shop: string; webhook_id: string }>(insertManySql(unique.length), params);
+  const { rows } = await getPool().query<{ id: string; shop: string; webhook_id: string }>({ name: `crm-inbox-insert-${unique.length}-returning-keys`, text: insertManySql(unique.length), values: params });
   const idByKey = new Map(rows.map((row) => [keyOf(row.shop, row.webhook_id), row.id]));
   return batch.map((r, i) => {
     const key = keyOf(r.shop, r.webhookId);
