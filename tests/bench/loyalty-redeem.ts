@@ -14,10 +14,9 @@
 // (`redeem` entries) == `affordable`, no failed or pending redemption, and the balance never
 // negative (points left = initial - issued x cost >= 0). Reported: issued redemptions per
 // second (wall time of the whole run), attempts per second, latency of the issued ones.
-import { TEST_API_KEY, TEST_APP_URL } from "../support/env";
 import { startAdminTwin } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";
-import { BENCH_SECRET, finishBench, freshDatabase, median, numberFlag, parseFlags, percentiles, prng, report, round } from "./lib/common";
+import { finishBench, freshDatabase, median, numberFlag, parseFlags, percentiles, prng, report, round, useAppEnvInThisProcess } from "./lib/common";
 
 const flags = parseFlags();
 const customers = numberFlag(flags, "customers", 1_000);
@@ -46,21 +45,8 @@ async function main() {
   const db = await freshDatabase("redeem");
   const shops = Array.from({ length: runs }, (_, i) => `bench-redeem-${i}.myshopify.com`);
   const twin = await startAdminTwin({ accessTokens: Object.fromEntries(shops.map((s) => [s, TOKEN])), bucket: { maximumAvailable: bucketSize, restoreRate }, requestLog: null });
-  Object.assign(process.env, {
-    NODE_ENV: "development",
-    DATABASE_URL: db.url,
-    DATABASE_POOL_SIZE: String(concurrency + 4),
-    REDIS_URL: "redis://127.0.0.1:6379/14",
-    SHOPIFY_API_KEY: TEST_API_KEY,
-    SHOPIFY_API_SECRET: BENCH_SECRET,
-    SHOPIFY_APP_URL: TEST_APP_URL,
-    SHOPIFY_TWIN_URL: twin.url,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-  });
-  // The app's modules read the environment lazily; import them once it is set.
+  await useAppEnvInThisProcess(db.url, { DATABASE_POOL_SIZE: String(concurrency + 4), SHOPIFY_TWIN_URL: twin.url });
   const { getPool, closeDb } = await import("../../app/db.server");
-  const { logger } = await import("../../app/logger.server");
-  logger.level = process.env.LOG_LEVEL!;
   const { saveProgram } = await import("../../app/services/loyalty/program.server");
   const { adjustPoints } = await import("../../app/services/loyalty/adjust.server");
   const { redeemReward } = await import("../../app/services/loyalty/rewards.server");

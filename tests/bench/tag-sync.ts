@@ -18,10 +18,9 @@
 // --rtt-ms adds that much latency to every Admin GraphQL request (the app's fetch waits before
 // sending), to show the latency-bound case of the sequential baseline (real Shopify is tens
 // of ms away). Staged uploads and result files go straight to the twin.
-import { TEST_API_KEY, TEST_APP_URL } from "../support/env";
 import { AdminTwin, startAdminTwin, type GraphQLRequest, type GraphQLResponseBody } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";
-import { BENCH_SECRET, finishBench, freshDatabase, median, numberFlag, parseFlags, report, round, sleep } from "./lib/common";
+import { finishBench, freshDatabase, median, numberFlag, parseFlags, report, round, sleep, useAppEnvInThisProcess } from "./lib/common";
 
 const flags = parseFlags();
 const customers = numberFlag(flags, "customers", 10_000);
@@ -60,20 +59,8 @@ async function main() {
   const twin = await startAdminTwin({ accessTokens: { [SHOP]: TOKEN }, bucket: { maximumAvailable: bucketSize, restoreRate }, bulkDelayMs: 10, requestLog: null });
   twin.shop(SHOP).loadStore(store, { maxOrders: 0 });
   const applied = countApplied(twin);
-  Object.assign(process.env, {
-    NODE_ENV: "development",
-    DATABASE_URL: db.url,
-    REDIS_URL: "redis://127.0.0.1:6379/14",
-    SHOPIFY_API_KEY: TEST_API_KEY,
-    SHOPIFY_API_SECRET: BENCH_SECRET,
-    SHOPIFY_APP_URL: TEST_APP_URL,
-    SHOPIFY_TWIN_URL: twin.url,
-    LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
-  });
-  // The app's modules read the environment lazily; import them once it is set.
+  await useAppEnvInThisProcess(db.url, { SHOPIFY_TWIN_URL: twin.url });
   const { getPool, closeDb } = await import("../../app/db.server");
-  const { logger } = await import("../../app/logger.server");
-  logger.level = process.env.LOG_LEVEL!;
   const { reconcileSegmentTagSync } = await import("../../app/services/tag-sync/reconcile.server");
   const { drainShop } = await import("../../app/services/tag-sync/writer.server");
   const { getShopifyAdmin, ShopifyAdminError } = await import("../../app/shopify/admin-api.server");

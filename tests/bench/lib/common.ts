@@ -165,6 +165,19 @@ export function appEnv(databaseUrlValue: string, extra: Record<string, string> =
   };
 }
 
+/**
+ * For benches that run the app's modules in their own process: sets this process's environment
+ * as appEnv does for a child (NODE_ENV development, the bench database, Redis, credentials,
+ * log level, plus `extra`, e.g. the twin's URL) and applies the log level to the app's logger.
+ * Call it before the first import of an app module: they read the environment lazily.
+ */
+export async function useAppEnvInThisProcess(databaseUrlValue: string, extra: Record<string, string> = {}): Promise<void> {
+  const env = appEnv(databaseUrlValue, { NODE_ENV: "development", ...extra });
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+  const { logger } = await import("../../../app/logger.server");
+  logger.level = process.env.LOG_LEVEL!;
+}
+
 export type Child = { proc: ChildProcess; stop: () => Promise<void>; output: () => string };
 
 /** Spawns a child process; stop() sends SIGTERM, then SIGKILL after 10 s. */
