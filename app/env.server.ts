@@ -31,9 +31,6 @@ const EnvSchema = z.object({
   // Batches one worker process applies at once; rows arriving meanwhile wait for the next one.
   WORKER_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(64).default(2),
   DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
-  // An idle pooled connection is closed after this long (0 = never). Long by default: a new
-  // connection re-plans every prepared statement and reloads PostgreSQL's catalogue caches, a
-  // cost the first burst after a quiet spell would otherwise pay.
   // PostgreSQL's plan_cache_mode for this process's connections. `auto` (PostgreSQL's default)
   // keeps a generic plan per prepared statement: cheapest once the tables have statistics, but
   // a plan made while a table was nearly empty stays until ANALYZE (a new store's first burst;
@@ -41,6 +38,9 @@ const EnvSchema = z.object({
   // 25% less apply throughput on a store with history (docs/performance.md). The 50-segment
   // membership statement always uses its generic plan (it sets the mode itself).
   DATABASE_PLAN_CACHE_MODE: z.enum(["auto", "force_custom_plan", "force_generic_plan"]).default("auto"),
+  // An idle pooled connection is closed after this long (0 = never). Long by default: a new
+  // connection re-plans every prepared statement and reloads PostgreSQL's catalogue caches, a
+  // cost the first burst after a quiet spell would otherwise pay.
   DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),

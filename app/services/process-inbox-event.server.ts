@@ -319,7 +319,7 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       // it is one), then loyalty, which reads that membership (segment earn multipliers). One
       // indexed read each for a shop without segments or without a loyalty program.
       const touched = [...applied.customers].sort();
-      const causeId = items.find(({ row: r }) => r.id === row?.id)?.row.id ?? items[0]!.row.id;
+      const causeId = row && items.some(({ row: r }) => r.id === row.id) ? row.id : items[0]!.row.id;
       const membership = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: causeId }, { deferCounts: true });
       if (membership.countDeltas) countDeltas.push(...membership.countDeltas);
       if (membership.entered + membership.exited > 0) membershipChanged.push(shop);

@@ -230,19 +230,18 @@ export async function waitForPort(port: number, child: Child, timeoutMs = 30_000
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** More node flags for a child from an environment variable, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof". */
+const nodeArgsFrom = (variable: "BENCH_SERVER_NODE_ARGS" | "BENCH_WORKER_NODE_ARGS") => process.env[variable]?.split(/\s+/).filter(Boolean) ?? [];
+
 export function startRealServer(databaseUrlValue: string, port: number, extra: Record<string, string> = {}): Child {
-  // BENCH_SERVER_NODE_ARGS: more node flags for the server, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = process.env.BENCH_SERVER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  return startChild([...nodeArgs, process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(databaseUrlValue, { PORT: String(port), ...extra }));
+  return startChild([...nodeArgsFrom("BENCH_SERVER_NODE_ARGS"), process.env.BENCH_SERVER_BUILD ?? "build/index.js"], appEnv(databaseUrlValue, { PORT: String(port), ...extra }));
 }
 
 export function startWorker(databaseUrlValue: string, extra: Record<string, string> = {}): Child {
   // BENCH_QUERY_PROFILE=<dir>: time the worker's statements (tests/bench/lib/query-profile.mjs).
   const profile = process.env.BENCH_QUERY_PROFILE ? ["--import", "./tests/bench/lib/query-profile.mjs"] : [];
   const env = process.env.BENCH_QUERY_PROFILE ? { BENCH_QUERY_PROFILE: process.env.BENCH_QUERY_PROFILE, ...extra } : extra;
-  // BENCH_WORKER_NODE_ARGS: more node flags for the worker, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof".
-  const nodeArgs = process.env.BENCH_WORKER_NODE_ARGS?.split(/\s+/).filter(Boolean) ?? [];
-  return startChild([...nodeArgs, ...profile, "--import", "tsx", "jobs/worker.ts"], appEnv(databaseUrlValue, env));
+  return startChild([...nodeArgsFrom("BENCH_WORKER_NODE_ARGS"), ...profile, "--import", "tsx", "jobs/worker.ts"], appEnv(databaseUrlValue, env));
 }
 
 export function startBareServer(port: number): Child {
