@@ -4,8 +4,29 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import pg from "pg";
 import { ADMIN_DATABASE_URL, TEMPLATE_DATABASE, databaseUrl } from "./database";
+import { TEST_REDIS_BASE_URL } from "./env";
+import { LocalServiceError, ensureLocalServices } from "./local-services";
 
 export default async function setup() {
+  // PostgreSQL and Redis: the machine's when they answer, otherwise started for this run
+  // (tests/support/local-services.ts) and stopped after it.
+  const services = await ensureLocalServices({
+    databaseUrl: ADMIN_DATABASE_URL,
+    redisUrl: TEST_REDIS_BASE_URL,
+    stateDir: ".data",
+    log: (line) => process.stderr.write(`${line}\n`),
+  }).catch((error: unknown) => {
+    if (error instanceof LocalServiceError) {
+      process.stderr.write(`\n${error.message}\n\n`);
+      process.exit(1);
+    }
+    throw error;
+  });
+  await prepareTemplate();
+  return services.stop;
+}
+
+async function prepareTemplate() {
   const admin = new pg.Client({ connectionString: ADMIN_DATABASE_URL });
   await admin.connect();
   try {

@@ -26,6 +26,9 @@
 //   --log-dir DIR   DEMO_LOG_DIR     where the app's and worker's logs go (default a new temp dir)
 //   DATABASE_URL (default postgresql://postgres@127.0.0.1:5432/crm_demo)
 //   REDIS_URL    (default redis://127.0.0.1:6379/12)
+// When nothing listens at DATABASE_URL or REDIS_URL on this machine, the demo starts an
+// embedded PostgreSQL (npm package, cluster kept in .data/postgres) or the machine's
+// redis-server, and stops them when it ends (tests/support/local-services.ts).
 import { spawn, type ChildProcess } from "node:child_process";
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, type WriteStream } from "node:fs";
 import { createServer } from "node:net";
@@ -41,6 +44,7 @@ import { generateStore, iso, type GenCustomer, type GenOrder, type SyntheticStor
 import { storeWebhooks, webhooksFor, type WebhookMessage } from "./webhook-payloads";
 import { WebhookSender, type DeliveryResult } from "./webhook-sender";
 import { renderThemeAppBlock, storefrontPage } from "./theme-app-block";
+import { LocalServiceError, ensureLocalServices, type LocalServices } from "../support/local-services";
 
 const started = performance.now();
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -116,6 +120,7 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 type Child = { name: string; child: ChildProcess; log: WriteStream; logPath: string; exited: Promise<number | null>; code: number | null | undefined };
 const children: Child[] = [];
 let twin: AdminTwin | undefined;
+let services: LocalServices | undefined;
 let pool: pg.Pool | undefined;
 let lease: { release: () => Promise<void>; timer: NodeJS.Timeout } | undefined;
 let stopping = false;
@@ -146,6 +151,7 @@ async function shutdown(reason: string, exitCode: number): Promise<never> {
     await lease.release().catch(() => undefined);
   }
   await pool?.end().catch(() => undefined);
+  await services?.stop().catch(() => undefined);
   for (const c of children) c.log.end();
   say(`Stopped: ${children.map((c, i) => `${c.name} exited (${codes[i] ?? "signal"})`).join(", ") || "nothing was running"}. Logs: ${LOG_DIR}`);
   process.exit(exitCode);
@@ -547,6 +553,9 @@ function startLiveTraffic(store: SyntheticStore, sender: WebhookSender, historyO
 async function main() {
   say(`CRM demo: a generated store of ${fmt(CUSTOMERS)} customers (seed ${SEED}) on ${SHOP}, the app, the worker and the Shopify twin.`);
   say(`Database ${DATABASE_URL.replace(/\/\/[^@/]*@/, "//")}, Redis ${REDIS_URL}, logs in ${LOG_DIR}`);
+  services = await ensureLocalServices({ databaseUrl: DATABASE_URL, redisUrl: REDIS_URL, stateDir: path.join(REPO_ROOT, ".data"), log: step }).catch(
+    (error: unknown) => (error instanceof LocalServiceError ? fail(error.message) : Promise.reject(error)),
+  );
   const appPort = await choosePort(APP_PORT, "app");
   const twinPort = await choosePort(TWIN_PORT, "twin");
   const appOrigin = `http://127.0.0.1:${appPort}`;
