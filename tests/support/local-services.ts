@@ -30,6 +30,8 @@ type Options = {
   /** Where a started PostgreSQL keeps its cluster (and Redis its working directory). */
   stateDir: string;
   log?: (line: string) => void;
+  /** How to find a redis-server binary (tests replace it); default: PATH and the usual places. */
+  findRedisServer?: () => string | null;
 };
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"]);
@@ -131,9 +133,9 @@ async function startPostgres(databaseUrl: string, stateDir: string, log: (line: 
   return () => server.stop();
 }
 
-async function startRedis(redisUrl: string, stateDir: string, log: (line: string) => void): Promise<() => Promise<void>> {
+async function startRedis(redisUrl: string, stateDir: string, log: (line: string) => void, findRedisServer: () => string | null): Promise<() => Promise<void>> {
   const url = new URL(redisUrl);
-  const binary = findOnPath("redis-server");
+  const binary = findRedisServer();
   if (!binary) {
     throw new LocalServiceError(
       `Redis is not running at ${url.host} and no redis-server is installed: install it (Debian/Ubuntu: \`sudo apt-get install redis-server\`, macOS: \`brew install redis\`) or run \`docker compose up -d\`.`,
@@ -166,7 +168,7 @@ async function startRedis(redisUrl: string, stateDir: string, log: (line: string
 }
 
 /** Uses the services at the given URLs, starting local ones where nothing listens. */
-export async function ensureLocalServices({ databaseUrl, redisUrl, stateDir, log = () => undefined }: Options): Promise<LocalServices> {
+export async function ensureLocalServices({ databaseUrl, redisUrl, stateDir, log = () => undefined, findRedisServer = () => findOnPath("redis-server") }: Options): Promise<LocalServices> {
   const stops: (() => Promise<void>)[] = [];
   const started: string[] = [];
   const stop = async () => {
@@ -189,7 +191,7 @@ export async function ensureLocalServices({ databaseUrl, redisUrl, stateDir, log
       if (!redis.refused || !LOOPBACK.has(host)) {
         throw new LocalServiceError(`Redis at ${new URL(redisUrl).host} did not answer (${redis.message}): check REDIS_URL.`);
       }
-      stops.push(await startRedis(redisUrl, stateDir, log));
+      stops.push(await startRedis(redisUrl, stateDir, log, findRedisServer));
       started.push("redis");
     }
   } catch (error) {
