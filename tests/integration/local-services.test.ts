@@ -62,7 +62,12 @@ describe("local services for the demo and the tests", () => {
   });
 
   it("starts nothing over a port something else answers on, and says so", async () => {
-    const squatter = createServer((socket) => socket.end("not postgres\n"));
+    const sockets = new Set<import("node:net").Socket>();
+    const squatter = createServer((socket) => {
+      sockets.add(socket);
+      socket.on("error", () => undefined);
+      socket.end("not postgres\n");
+    });
     await new Promise<void>((r) => squatter.listen(0, "127.0.0.1", () => r()));
     const port = (squatter.address() as { port: number }).port;
     try {
@@ -74,6 +79,7 @@ describe("local services for the demo and the tests", () => {
       expect(error).toBeInstanceOf(LocalServiceError);
       expect((error as Error).message).toMatch(new RegExp(`PostgreSQL at 127.0.0.1:${port} did not accept the connection .*check DATABASE_URL`));
     } finally {
+      for (const socket of sockets) socket.destroy();
       await new Promise((r) => squatter.close(r));
     }
   }, 20_000);
