@@ -58,7 +58,14 @@ const EnvSchema = z.object({
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
-  APP_BRIDGE_URL: z.string().optional(),
+  // Development and tests only: serve App Bridge from this URL instead of Shopify's CDN (the
+  // demo's local stand-in). Refused when NODE_ENV=production.
+  APP_BRIDGE_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  // When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`.
+  METRICS_BEARER_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "must be at least 16 characters").optional()),
+  // /metrics serves the inbox and queue gauges from a snapshot at most this old (one count per
+  // window, whatever the scrape rate).
+  METRICS_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin
   // (app/shopify/twin-fetch.server.ts). Refused when NODE_ENV=production.
@@ -69,6 +76,13 @@ const EnvSchema = z.object({
       .optional(),
   ),
 }).superRefine((env, ctx) => {
+  if (env.NODE_ENV === "production" && env.APP_BRIDGE_URL) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["APP_BRIDGE_URL"],
+      message: "must not be set when NODE_ENV=production: it replaces Shopify's App Bridge with a local stand-in (development and tests only)",
+    });
+  }
   if (env.NODE_ENV === "production" && env.SHOPIFY_TWIN_URL) {
     ctx.addIssue({
       code: "custom",

@@ -1,5 +1,8 @@
 // Health, metrics and pipeline statistics for operators.
+import { createHash, timingSafeEqual } from "node:crypto";
 import { getPool } from "../db.server";
+import { getEnv } from "../env.server";
+import { logger } from "../logger.server";
 import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
 import { createRedis } from "../redis.server";
 import { getWebhookQueue } from "../../jobs/queues";
@@ -14,18 +17,23 @@ function sharedRedis() {
   return redis;
 }
 
-async function timed<T>(check: () => Promise<T>, timeoutMs = 2_000): Promise<{ ok: boolean; ms: number; error?: string }> {
+class CheckTimeout extends Error {}
+
+/** One dependency's check. The answer says only "timeout" or "unavailable": the raw error
+ * (hosts, users, driver messages) goes to the log, not to whoever asks /healthz. */
+async function timed<T>(name: string, check: () => Promise<T>, timeoutMs = 2_000): Promise<{ ok: boolean; ms: number; error?: "timeout" | "unavailable" }> {
   const started = performance.now();
   try {
-    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new Error("timeout")), timeoutMs).unref())]);
+    await Promise.race([check(), new Promise((_, reject) => setTimeout(() => reject(new CheckTimeout()), timeoutMs).unref())]);
     return { ok: true, ms: Math.round(performance.now() - started) };
   } catch (error) {
-    return { ok: false, ms: Math.round(performance.now() - started), error: (error as Error).message };
+    logger.warn({ err: error, check: name }, "health.check_failed");
+    return { ok: false, ms: Math.round(performance.now() - started), error: error instanceof CheckTimeout ? "timeout" : "unavailable" };
   }
 }
 
 export async function checkHealth() {
-  const [database, redisCheck] = await Promise.all([timed(() => getPool().query("SELECT 1")), timed(() => sharedRedis().ping())]);
+  const [database, redisCheck] = await Promise.all([timed("database", () => getPool().query("SELECT 1")), timed("redis", () => sharedRedis().ping())]);
   return { ok: database.ok && redisCheck.ok, checks: { database, redis: redisCheck } };
 }
 
@@ -54,14 +62,47 @@ export async function getOldestPendingAgeSeconds(shop?: string): Promise<number>
   return rows[0]?.age ?? 0;
 }
 
+/**
+ * Whether a request may read /metrics: always when METRICS_BEARER_TOKEN is unset, otherwise
+ * only with `Authorization: Bearer <token>` (compared in constant time).
+ */
+export function metricsAccessAllowed(authorization: string | null): boolean {
+  const token = getEnv().METRICS_BEARER_TOKEN;
+  if (!token) return true;
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? "");
+  if (!match) return false;
+  const digest = (value: string) => createHash("sha256").update(value).digest();
+  return timingSafeEqual(digest(match[1]!), digest(token));
+}
+
+type InboxGauges = {
+  stats: EventStats | null;
+  oldest: number | null;
+  counts: Record<string, number> | null;
+};
+
+/** The inbox and queue gauges, computed at most once per METRICS_CACHE_MS (one computation
+ * in flight at a time): a scrape storm costs one count over the inbox per window. */
+let inboxGauges: { at: number; value: Promise<InboxGauges> } | undefined;
+
+function getInboxGauges(): Promise<InboxGauges> {
+  const now = Date.now();
+  if (!inboxGauges || now - inboxGauges.at >= getEnv().METRICS_CACHE_MS) {
+    inboxGauges = {
+      at: now,
+      value: Promise.all([
+        getEventStats().catch(() => null),
+        getOldestPendingAgeSeconds().catch(() => null),
+        getWebhookQueue().getJobCounts("waiting", "active", "delayed", "failed", "completed").catch(() => null),
+      ]).then(([stats, oldest, counts]) => ({ stats, oldest, counts })),
+    };
+  }
+  return inboxGauges.value;
+}
+
 /** Prometheus text: this process's metrics merged with what workers published. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
-  const [stats, oldest, counts, published] = await Promise.all([
-    getEventStats().catch(() => null),
-    getOldestPendingAgeSeconds().catch(() => null),
-    getWebhookQueue().getJobCounts("waiting", "active", "delayed", "failed", "completed").catch(() => null),
-    readPublishedSnapshots(sharedRedis()).catch(() => []),
-  ]);
+  const [{ stats, oldest, counts }, published] = await Promise.all([getInboxGauges(), readPublishedSnapshots(sharedRedis()).catch(() => [])]);
   const live = [inboxEvents, oldestPendingSeconds, queueDepth];
   live.forEach((gauge) => gauge.reset());
   if (stats) for (const status of ["processed", "pending", "failed", "dead", "ignored"] as const) inboxEvents.set({ status }, stats[status]);
