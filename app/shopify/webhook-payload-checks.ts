@@ -36,8 +36,8 @@ function sameShop(named: unknown, shop: string): boolean {
   return typeof named === "string" && named.toLowerCase() === shop.toLowerCase();
 }
 
-const isShopifyId = (value: unknown) =>
-  (typeof value === "number" && Number.isSafeInteger(value) && value > 0) || (typeof value === "string" && /^[1-9]\d{0,19}$/.test(value));
+/** A positive integer id: a number (the ingress's JSON.parse), or digits (the worker's lossless parse of a large one). */
+const isShopifyId = (value: unknown) => (typeof value === "number" && Number.isInteger(value) && value > 0) || (typeof value === "string" && /^[1-9]\d{0,19}$/.test(value));
 
 /**
  * Why the parsed body cannot be this topic's delivery for this shop, or null. A body that is
