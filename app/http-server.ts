@@ -34,6 +34,7 @@ function isWebhookPost(req: IncomingMessage): boolean {
 function nodeDelivery(req: IncomingMessage): DeliveryRequest {
   return {
     method: req.method ?? "GET",
+    path: req.url ?? "/",
     header: (name) => {
       const value = req.headers[name];
       return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;

@@ -9,7 +9,7 @@ collectDefaultMetrics({ register: registry, prefix: "crm_" });
 
 export const webhookDeliveries = new Counter({
   name: "crm_webhook_deliveries_total",
-  help: "Webhook deliveries received, by outcome (accepted, duplicate, unauthorized, bad_request, too_large, method_not_allowed, unavailable)",
+  help: "Webhook deliveries received, by outcome (accepted, ignored: authentic but its unsigned headers do not match its route or body, duplicate, unauthorized, bad_request, too_large, method_not_allowed, unavailable)",
   labelNames: ["outcome"] as const,
   registers: [registry],
 });

@@ -298,7 +298,7 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
     const countDeltas: SegmentCountDeltas = [];
     const membershipChanged: string[] = [];
     for (const r of batch) {
-      const mapped = mapWebhook(r.topic, r.payload);
+      const mapped = mapWebhook(r.topic, r.payload, { shop: r.shop });
       if (!mapped.ok) {
         ignored.push({ id: r.id, reason: mapped.reason });
         events.push({ inboxId: r.id, outcome: "ignored", topic: r.topic, shop: r.shop, reason: mapped.reason });

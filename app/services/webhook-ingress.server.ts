@@ -10,12 +10,16 @@ import { logger } from "../logger.server";
 import { enqueueFailures, webhookAckSeconds, webhookDeliveries } from "../metrics.server";
 import { ENQUEUE_TIMEOUT_MS, enqueueApplyWebhooks } from "../../jobs/queues";
 import { isShopDomain } from "../shopify/shop-domain";
+import { isDeliveryId, parseTriggeredAt } from "../shopify/webhook-headers";
+import { deliveryMismatch, recordIgnoredDelivery } from "./webhook-delivery-checks.server";
 
-type Outcome = "accepted" | "duplicate" | "unauthorized" | "bad_request" | "too_large" | "method_not_allowed" | "unavailable";
+type Outcome = "accepted" | "ignored" | "duplicate" | "unauthorized" | "bad_request" | "too_large" | "method_not_allowed" | "unavailable";
 
 /** What the ingress needs from an HTTP request, whatever the server. */
 export type DeliveryRequest = {
   method: string;
+  /** The request path (the route it arrived on), e.g. /webhooks/orders; a query string is ignored. */
+  path: string;
   /** A request header by lower-case name, or null; repeated headers joined with ", " (as Fetch Headers do). */
   header(name: string): string | null;
   /** The body as UTF-8 text; throws BodyTooLarge as soon as more than `limit` bytes arrive. */
@@ -50,12 +54,13 @@ async function readBodyWithin(request: Request, limit: number): Promise<string> 
   return Buffer.concat(chunks, size).toString("utf8");
 }
 
-function isJsonObject(text: string): boolean {
+/** The body parsed, when it is a JSON object; undefined otherwise. */
+function parseJsonObject(text: string): object | undefined {
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === "object" && value !== null && !Array.isArray(value);
+    return typeof value === "object" && value !== null && !Array.isArray(value) ? value : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 }
 
@@ -273,10 +278,26 @@ const inbox = {
   },
 };
 
+/** Stores an authentic delivery whose headers do not match its route or body as ignored, and answers 200. */
+async function ignoreDelivery(row: InboxRow, reason: string, started: number): Promise<DeliveryAnswer> {
+  let inboxId: string | undefined;
+  try {
+    inboxId = await recordIgnoredDelivery(row, reason);
+  } catch (error) {
+    logger.error({ err: error, shop: row.shop, webhookId: row.webhookId, topic: row.topic }, "webhook.persist_failed");
+    return answer("unavailable", 503, "Service Unavailable", { "retry-after": "5" });
+  }
+  webhookAckSeconds.observe((performance.now() - started) / 1000);
+  if (!inboxId) return answer("duplicate", 200);
+  logger.warn({ shop: row.shop, webhookId: row.webhookId, topic: row.topic, inboxId, reason }, "webhook.ignored");
+  return answer("ignored", 200);
+}
+
 /** The Fetch adapter: the Remix webhook routes (and tests) call this. */
 export async function receiveWebhook(request: Request): Promise<Response> {
   const result = await handleDelivery({
     method: request.method,
+    path: new URL(request.url).pathname,
     header: (name) => request.headers.get(name),
     readBody: (limit) => readBodyWithin(request, limit),
   });
@@ -313,11 +334,19 @@ export async function handleDelivery(request: DeliveryRequest): Promise<Delivery
   // Stored as Shopify names it (orders/create), not the library's ORDERS_CREATE.
   const topic = request.header("x-shopify-topic") ?? check.topic;
   if (!isShopDomain(shop)) return answer("bad_request", 400, "Bad Request (shop domain must be *.myshopify.com)");
-  if (!isJsonObject(rawBody)) return answer("bad_request", 400, "Bad Request (body is not a JSON object)");
+  if (!isDeliveryId(webhookId)) return answer("bad_request", 400, "Bad Request (malformed webhook id)");
+  const payload = parseJsonObject(rawBody);
+  if (!payload) return answer("bad_request", 400, "Bad Request (body is not a JSON object)");
 
-  const eventId = request.header("x-shopify-event-id");
-  const triggeredAtHeader = request.header("x-shopify-triggered-at");
-  const triggeredAt = triggeredAtHeader && !Number.isNaN(Date.parse(triggeredAtHeader)) ? triggeredAtHeader : null;
+  // The optional headers, unsigned like the others: kept only when well formed.
+  const eventIdHeader = request.header("x-shopify-event-id");
+  const eventId = isDeliveryId(eventIdHeader) ? eventIdHeader : null;
+  const triggeredAt = parseTriggeredAt(request.header("x-shopify-triggered-at"), new Date());
+
+  // The headers the HMAC does not cover must agree with the route and the signed body
+  // (docs/decisions/027): otherwise 200 (no retry), kept as ignored, nothing applied.
+  const mismatch = deliveryMismatch({ path: request.path, topic, shop, payload });
+  if (mismatch !== null) return ignoreDelivery({ shop, webhookId, eventId, topic, apiVersion, triggeredAt, payload: rawBody }, mismatch, started);
 
   let stored: Stored;
   try {

@@ -4,6 +4,7 @@ import { isSafeNumber, parse } from "lossless-json";
 import { z } from "zod";
 import type { AddressInput, CrmEvent, CustomerInput, LineItemInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { formatMinorUnits, toMinorUnits } from "../domain/money";
+import { payloadMismatch } from "./webhook-payload-checks";
 
 /**
  * Whether the body may hold a number lossless-json would keep as text: a number token (after
@@ -511,8 +512,12 @@ export const SUPPORTED_TOPICS: readonly string[] = Object.keys(mappers);
 
 export type MapResult = { ok: true; event: CrmEvent } | { ok: false; reason: string };
 
-/** Maps an authentic delivery to a CrmEvent, or says why it cannot be processed. */
-export function mapWebhook(topic: string, rawBody: string): MapResult {
+/**
+ * Maps an authentic delivery to a CrmEvent, or says why it cannot be processed. With the
+ * delivery's shop, a body that names another shop or is another topic's is refused too
+ * (webhook-payload-checks.ts; the ingress checked it already, this covers replays).
+ */
+export function mapWebhook(topic: string, rawBody: string, delivery?: { shop: string }): MapResult {
   // Own keys only: a topic named like an Object.prototype member ("constructor") is unknown.
   const mapper = Object.hasOwn(mappers, topic) ? mappers[topic] : undefined;
   if (!mapper) return { ok: false, reason: `unknown topic ${JSON.stringify(topic)}` };
@@ -521,6 +526,10 @@ export function mapWebhook(topic: string, rawBody: string): MapResult {
     payload = parseWebhookBody(rawBody);
   } catch (error) {
     return { ok: false, reason: `malformed JSON: ${(error as Error).message}` };
+  }
+  if (delivery) {
+    const mismatch = payloadMismatch({ topic, shop: delivery.shop, payload });
+    if (mismatch !== null) return { ok: false, reason: mismatch };
   }
   try {
     return { ok: true, event: mapper(payload) };

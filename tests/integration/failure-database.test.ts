@@ -127,4 +127,15 @@ describe("database unavailable", () => {
   it("...and answers 503 within Shopify's 5 s window", () => {
     expect(blackholeAckMs).toBeLessThan(5_000);
   });
+
+  // (docs/decisions/027) A delivery whose unsigned headers do not match its body is recorded, not dropped.
+  it("a delivery the header checks ignore: 503 while PostgreSQL is unreachable, stored as ignored once it is back", async () => {
+    const webhookId = randomUUID();
+    const forged = { topic: "shop/redact", body: toBody({ shop_id: 954889, shop_domain: "elsewhere.myshopify.com" }), webhookId };
+    await proxy.cut();
+    expect((await receiveWebhook(webhookRequest(forged))).status).toBe(503);
+    await proxy.open();
+    expect((await receiveWebhook(webhookRequest(forged))).status).toBe(200);
+    expect(await rowsFor(webhookId)).toEqual([{ status: "ignored" }]);
+  });
 });

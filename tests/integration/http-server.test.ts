@@ -60,6 +60,20 @@ describe("HTTP server (build/index.js)", () => {
     }
   });
 
+  it("the direct webhook path checks the unsigned headers too: a topic off its route, a body of another shop -> 200, ignored", async () => {
+    for (const [path, topic, body] of [
+      ["/webhooks/orders?via=proxy", "shop/redact", toBody({ shop_id: 954889, shop_domain: TEST_SHOP })],
+      ["/webhooks/compliance/", "shop/redact", toBody({ shop_id: 954889, shop_domain: "another-shop.myshopify.com" })],
+    ] as const) {
+      const webhookId = randomUUID();
+      const response = await post(path, body, deliveryHeaders({ topic, body, webhookId }));
+      expect(response.status, path).toBe(200);
+      const rows = await inboxRows({ webhookId });
+      expect(rows, path).toEqual([expect.objectContaining({ shop: TEST_SHOP, topic, status: "ignored" })]);
+      expect(rows[0]!.last_error, path).toMatch(path.startsWith("/webhooks/orders") ? /not on \/webhooks\/orders/ : /another-shop\.myshopify\.com/);
+    }
+  });
+
   it("GET /healthz: 200 with the database and Redis checks", async () => {
     const response = await fetch(`${base}/healthz`);
     expect(response.status).toBe(200);
@@ -73,5 +87,6 @@ describe("HTTP server (build/index.js)", () => {
     const text = await response.text();
     expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="accepted"\} 1$/m);
     expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="unauthorized"\} 3$/m);
+    expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="ignored"\} 2$/m);
   });
 });

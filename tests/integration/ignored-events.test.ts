@@ -15,9 +15,24 @@ const order = orderPayload({ id: 3001n, customer: { id: 301n }, totalPrice: "10.
 const { admin_graphql_api_id: _dropped, ...orderWithoutGid } = order;
 
 describe("unprocessable but authentic deliveries", () => {
+  // A topic the app does not subscribe to cannot have come from a subscription: the ingress
+  // records it as ignored at once (docs/decisions/027), without a job.
   it.each<[string, string, string, RegExp]>([
     ["unknown topic", "inventory_levels/update", toBody({ inventory_item_id: 1, available: 3 }), /unknown topic "inventory_levels\/update"/],
-    ["unknown topic shaped like a prototype member", "constructor", toBody({ a: 1 }), /unknown topic/],
+    ["unknown topic shaped like a prototype member", "constructor", toBody({ a: 1 }), /unknown topic "constructor"/],
+  ])("%s: 200, kept, ignored at the ingress with a reason, no job", async (_name, topic, body, reason) => {
+    const webhookId = randomUUID();
+    const response = await deliver(topic, body, { webhookId });
+    expect(response.status).toBe(200);
+    await waitForInboxSettled();
+    const [row] = await inboxRows({ webhookId });
+    expect(row).toMatchObject({ topic, status: "ignored", attempts: 0, payload: body });
+    expect(row!.last_error).toMatch(reason);
+    expect(await getWebhookQueue().getJob(`wh-${row!.id}`)).toBeUndefined();
+    expect(await processInboxEvent(row!.id)).toEqual({ outcome: "skipped", reason: "already done" });
+  });
+
+  it.each<[string, string, string, RegExp]>([
     ["order without admin_graphql_api_id", "orders/create", toBody(orderWithoutGid), /admin_graphql_api_id/],
     ["customer with a wrong-type gid", "customers/update", toBody({ ...customerPayload({ id: 302n }), admin_graphql_api_id: "gid://shopify/Order/302" }), /admin_graphql_api_id/],
     ["refund without order_id", "refunds/create", toBody({ id: 1, admin_graphql_api_id: "gid://shopify/Refund/1", created_at: "2026-01-01T00:00:00Z" }), /order_id/],

@@ -1,6 +1,7 @@
 // Builds webhook deliveries exactly as Shopify sends them: raw JSON body, real
 // base64 HMAC-SHA256 with the app secret, and every header.
 import { createHmac, randomUUID } from "node:crypto";
+import { routeForTopic } from "../../app/shopify/webhook-routes";
 import { TEST_API_SECRET, TEST_APP_URL } from "./env";
 
 export const TEST_SHOP = "crm-test.myshopify.com";
@@ -38,7 +39,8 @@ export function deliveryHeaders(d: Delivery): Record<string, string> {
 }
 
 export function webhookRequest(d: Delivery, method = "POST"): Request {
-  const path = d.path ?? `/webhooks/${d.topic.split(/[/.]/)[0]}`;
+  // The route shopify.app.toml subscribes the topic on (a topic the app does not subscribe to: /webhooks/orders).
+  const path = d.path ?? routeForTopic(d.topic) ?? "/webhooks/orders";
   return new Request(`${TEST_APP_URL}${path}`, {
     method,
     headers: deliveryHeaders(d),
