@@ -61,6 +61,15 @@ const EnvSchema = z.object({
   // Development and tests only: serve App Bridge from this URL instead of Shopify's CDN (the
   // demo's local stand-in). Refused when NODE_ENV=production.
   APP_BRIDGE_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  // Encrypts Shopify access and refresh tokens at rest (AES-256-GCM): 32 bytes as 64 hex
+  // characters or base64 (`openssl rand -base64 32`). Required in production; development and
+  // tests derive one from SHOPIFY_API_SECRET when unset. Rotation: put the old key in
+  // SESSION_ENCRYPTION_PREVIOUS_KEYS (comma-separated), a new one here, run `crm sessions rekey`.
+  SESSION_ENCRYPTION_KEY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().refine((v) => /^[0-9a-fA-F]{64}$/.test(v.trim()) || Buffer.from(v.trim(), "base64").length === 32, "must be 32 bytes, written as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)").optional(),
+  ),
+  SESSION_ENCRYPTION_PREVIOUS_KEYS: z.string().optional(),
   // When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`.
   METRICS_BEARER_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "must be at least 16 characters").optional()),
   // /metrics serves the inbox and queue gauges from a snapshot at most this old (one count per
@@ -76,6 +85,13 @@ const EnvSchema = z.object({
       .optional(),
   ),
 }).superRefine((env, ctx) => {
+  if (env.NODE_ENV === "production" && !env.SESSION_ENCRYPTION_KEY) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["SESSION_ENCRYPTION_KEY"],
+      message: "is required when NODE_ENV=production: it encrypts the stored Shopify access tokens (generate one with `openssl rand -base64 32`)",
+    });
+  }
   if (env.NODE_ENV === "production" && env.APP_BRIDGE_URL) {
     ctx.addIssue({
       code: "custom",

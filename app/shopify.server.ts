@@ -8,6 +8,8 @@ import { PrismaSessionStorage } from "@shopify/shopify-app-session-storage-prism
 import { getPrisma } from "./db.server";
 import { getEnv } from "./env.server";
 import { installTwinFetch } from "./shopify/twin-fetch.server";
+import { EncryptedSessionStorage } from "./shopify/encrypted-session-storage.server";
+import { tokenCipherFromEnv } from "./shopify/token-encryption.server";
 
 /** Keep equal to `[webhooks] api_version` in shopify.app.toml. */
 export const SHOPIFY_API_VERSION = ApiVersion.July26;
@@ -24,7 +26,8 @@ function createShopifyApp() {
     scopes: env.SCOPES.split(","),
     appUrl: env.SHOPIFY_APP_URL,
     authPathPrefix: "/auth",
-    sessionStorage: new PrismaSessionStorage(getPrisma()),
+    // Tokens encrypted at rest (SESSION_ENCRYPTION_KEY; docs/decisions/035-token-encryption.md).
+    sessionStorage: new EncryptedSessionStorage(new PrismaSessionStorage(getPrisma()), tokenCipherFromEnv(env)),
     distribution: AppDistribution.AppStore,
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
     logger: { level: env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? 3 : 1 },

@@ -14,7 +14,7 @@
 import pg from "pg";
 import { databaseUrl, median, numberFlag, parseFlags, percentiles, prng, report, round } from "./lib/common";
 import { buildSegmentBenchStore } from "./lib/segment-store";
-import { TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL } from "../support/env";
+import { TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, TEST_SESSION_ENCRYPTION_KEY } from "../support/env";
 
 const flags = parseFlags();
 const DATABASE = flags.database ?? "crm_bench_segments";
@@ -32,6 +32,7 @@ Object.assign(process.env, {
   SHOPIFY_API_KEY: TEST_API_KEY,
   SHOPIFY_API_SECRET: TEST_API_SECRET,
   SHOPIFY_APP_URL: TEST_APP_URL,
+  SESSION_ENCRYPTION_KEY: TEST_SESSION_ENCRYPTION_KEY,
   LOG_LEVEL: "warn",
   DATABASE_QUERY_TIMEOUT_MS: "600000",
 });

@@ -8,6 +8,7 @@ import { createTestDatabase } from "./database";
 export const TEST_API_KEY = "test-api-key";
 export const TEST_API_SECRET = "test-api-secret-for-hmac";
 export const TEST_APP_URL = "https://crm.example.test";
+export const TEST_SESSION_ENCRYPTION_KEY = "Q1JNIHRlc3Qgc2Vzc2lvbiBrZXkgLSAzMiBieXRlcyE=";
 
 /** The machine's Redis (without a database index); override with TEST_REDIS_URL. */
 export const TEST_REDIS_BASE_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -70,6 +71,8 @@ export async function useIntegrationEnv(overrides: Record<string, string> = {}) 
     SHOPIFY_APP_URL: TEST_APP_URL,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? "silent",
     WEBHOOK_MAX_BODY_BYTES: String(256 * 1024),
+    // Stored Shopify tokens are encrypted with this key (servers started with NODE_ENV=production require one).
+    SESSION_ENCRYPTION_KEY: TEST_SESSION_ENCRYPTION_KEY,
     ...overrides,
   } as Record<string, string> & {
     NODE_ENV: string;

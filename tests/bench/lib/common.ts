@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import path from "node:path";
 import pg from "pg";
 import { Redis } from "ioredis";
-import { TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL } from "../../support/env";
+import { TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, TEST_SESSION_ENCRYPTION_KEY } from "../../support/env";
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../..");
 export const ADMIN_DATABASE_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? "postgresql://postgres@127.0.0.1:5432/postgres";
@@ -155,6 +155,7 @@ export function appEnv(databaseUrlValue: string, extra: Record<string, string> =
     SHOPIFY_API_KEY: TEST_API_KEY,
     SHOPIFY_API_SECRET: BENCH_SECRET,
     SHOPIFY_APP_URL: TEST_APP_URL,
+    SESSION_ENCRYPTION_KEY: TEST_SESSION_ENCRYPTION_KEY,
     HOST: "127.0.0.1",
     LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? "warn",
     // Optional settings of the app, passed through when set (to compare configurations).
