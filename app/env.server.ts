@@ -47,6 +47,13 @@ const EnvSchema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   // How often the worker re-evaluates time-relative segments (and RFM groups); jobs/segment-refresh.ts.
   SEGMENT_REFRESH_INTERVAL_MS: z.coerce.number().int().min(1_000).default(600_000),
+  // Server-side limits on segment statements (decision 026): a preview (editor, CLI) gets this
+  // long in all, a recompute this long per statement; past it PostgreSQL cancels the statement
+  // and the merchant is asked to simplify the query. Keep both under DATABASE_QUERY_TIMEOUT_MS.
+  SEGMENT_PREVIEW_TIMEOUT_MS: z.coerce.number().int().min(50).max(600_000).default(5_000),
+  SEGMENT_RECOMPUTE_TIMEOUT_MS: z.coerce.number().int().min(50).max(3_600_000).default(25_000),
+  // Previews of one shop running at once in one process; a further one waits up to a second for a slot, then gets "busy".
+  SEGMENT_PREVIEW_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   // Tag sync (jobs/tag-sync-writer.ts): writes of one action at or above this count go to
   // Shopify as one bulk mutation (staged JSONL upload) instead of one call per customer.
   TAG_SYNC_BULK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(1_000),

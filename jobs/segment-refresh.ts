@@ -58,6 +58,8 @@ const summarise = (report: RefreshReport) => ({
   entered: report.shops.reduce((n, s) => n + s.segments.reduce((m, r) => m + r.entered, 0), 0),
   exited: report.shops.reduce((n, s) => n + s.segments.reduce((m, r) => m + r.exited, 0), 0),
   failed: report.shops.flatMap((s) => s.failed.map((f) => ({ shop: s.shop, ...f }))),
+  /** Skipped until edited (decision 026); not a failure of this run. */
+  broken: report.shops.flatMap((s) => s.broken.map((segmentId) => ({ shop: s.shop, segmentId }))),
 });
 
 export async function segmentRefreshProcessor(job: Job<SegmentRefreshJob>): Promise<ReturnType<typeof summarise>> {

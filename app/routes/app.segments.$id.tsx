@@ -58,7 +58,8 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   switch (parsed.data.intent) {
     case "recompute": {
       const result = await recomputeSegmentNow({ shop, id, actor });
-      return json<ActionResult>({ intent: "recompute", ok: true, ...result });
+      if (!result.ok) return json<ActionResult>({ intent: "form", ok: false, error: result.error }, { status: 409 });
+      return json<ActionResult>({ intent: "recompute", ...result });
     }
     case "delete": {
       const removed = await removeSegment({ shop, id, actor });
@@ -101,6 +102,16 @@ export default function SegmentRoute() {
       secondaryActions={[{ content: "Delete segment", destructive: true, onAction: () => setConfirmDelete(true) }]}
     >
       <Layout>
+        {segment.broken ? (
+          <Layout.Section>
+            <Banner tone="critical" title="This segment is broken">
+              <p data-segment-broken="">
+                Evaluating it failed on {segment.broken.at}: {segment.broken.reason}. Its members are no longer updated. Edit the query and save it to
+                repair the segment.
+              </p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
         {warning ? (
           <Layout.Section>
             <Banner tone="warning" title="Tag sync not started">

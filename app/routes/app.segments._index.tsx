@@ -17,6 +17,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
 
 export default function SegmentsRoute() {
   const { segments, deleted } = useLoaderData<typeof loader>();
+  const broken = segments.filter((s) => s.brokenReason !== null).length;
   return (
     <Page
       title="Segments"
@@ -27,6 +28,11 @@ export default function SegmentsRoute() {
         {deleted ? (
           <Banner tone="success" title={`Deleted the segment “${deleted}”`}>
             <p>Tags the app added to its members in Shopify are being removed.</p>
+          </Banner>
+        ) : null}
+        {broken > 0 ? (
+          <Banner tone="critical" title={broken === 1 ? "A segment is broken" : `${broken} segments are broken`}>
+            <p>Evaluating them failed, so their members are no longer updated. Open each segment marked Broken, fix its query and save it.</p>
           </Banner>
         ) : null}
         <SegmentList segments={segments} />

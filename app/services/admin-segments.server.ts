@@ -75,6 +75,7 @@ export async function getSegmentList({ shop, now = new Date() }: { shop: string;
     change7d: s.change7d,
     syncedTag: s.tagSyncEnabled && s.tag ? s.tag : null,
     updatedAt: displayDate(s.updatedAt) ?? "",
+    brokenReason: s.broken ? (s.brokenReason ?? "Its evaluation failed.") : null,
   }));
 }
 
@@ -82,7 +83,14 @@ export async function getSegmentList({ shop, now = new Date() }: { shop: string;
 
 /** Count and a sample for the editor, or the checker's positioned errors. */
 export async function previewForEditor({ shop, query }: { shop: string; query: string }): Promise<PreviewResponse> {
-  const result = await previewSegment(shop, query, { sampleSize: PREVIEW_SAMPLE_SIZE });
+  let result: Awaited<ReturnType<typeof previewSegment>>;
+  try {
+    result = await previewSegment(shop, query, { sampleSize: PREVIEW_SAMPLE_SIZE });
+  } catch (error) {
+    // Valid but not previewable now: said inline in the editor, the query stays as typed.
+    if (error instanceof SegmentServiceError && (error.kind === "too_expensive" || error.kind === "busy")) return { query, ok: false, errors: [], message: error.message };
+    throw error;
+  }
   if (!result.ok) return { query, ok: false, errors: [...result.errors] };
   const sample: MemberSample[] = result.sample.map((c) => ({
     id: legacyIdOf(c.gid),
@@ -213,6 +221,7 @@ const toDetail = (s: Segment): SegmentDetailView => ({
   lastRefreshedAt: displayDateTime(s.lastRefreshedAt),
   createdAt: displayDateTime(s.createdAt) ?? "",
   updatedAt: displayDateTime(s.updatedAt) ?? "",
+  broken: s.broken ? { at: displayDateTime(s.brokenAt) ?? "", reason: s.brokenReason ?? "Its evaluation failed." } : null,
 });
 
 type MemberRow = {
@@ -363,12 +372,19 @@ export async function saveTagSetting({
 // ---------------------------------------------------------------- actions
 
 export async function recomputeSegmentNow({ shop, id, actor }: { shop: string; id: string; actor: string }) {
-  const result = await recomputeSegment(shop, id, "refresh");
+  let result: Awaited<ReturnType<typeof recomputeSegment>>;
+  try {
+    result = await recomputeSegment(shop, id, "refresh");
+  } catch (error) {
+    // Broken, or too expensive: a message for the page, not a server error.
+    if (error instanceof SegmentServiceError && error.kind !== "not_found") return { ok: false as const, error: capitalise(error.message) };
+    throw error;
+  }
   await writeAudit(getPool(), { shop, actor, action: "segment.recompute", subject: `segment:${id}`, details: result });
   const segment = await getSegment(shop, id);
   const tagSyncWarning = segment?.tagSyncEnabled && result.entered + result.exited > 0 ? await syncTagNow(shop, id) : null;
   logger.info({ shop, segmentId: id, entered: result.entered, exited: result.exited }, "segment.recomputed_by_merchant");
-  return { entered: result.entered, exited: result.exited, skipped: result.skipped ?? null, tagSyncWarning };
+  return { ok: true as const, entered: result.entered, exited: result.exited, skipped: result.skipped ?? null, tagSyncWarning };
 }
 
 /** Deletes the segment; the tags the app added for it are then queued for removal. */

@@ -81,6 +81,12 @@ function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }
         </Text>
       </InlineStack>
     );
+  } else if (!shown.ok && shown.message && !stale) {
+    body = (
+      <Text as="p" tone="critical" data-segment-preview-error="">
+        {shown.message}
+      </Text>
+    );
   } else if (!shown.ok) {
     body = (
       <Text as="p" tone="subdued">

@@ -53,6 +53,12 @@ export function SegmentList({ segments }: { segments: SegmentListRow[] }) {
                   {s.name}
                 </Text>
               </Link>
+              {s.brokenReason ? (
+                <span title={s.brokenReason} data-segment-broken="">
+                  {" "}
+                  <Badge tone="critical">Broken</Badge>
+                </span>
+              ) : null}
             </IndexTable.Cell>
             <IndexTable.Cell>
               <Text as="span" alignment="end" numeric>

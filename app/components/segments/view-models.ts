@@ -12,13 +12,19 @@ export type SegmentListRow = {
   /** The tag synced to Shopify, or null when the segment has no tag sync. */
   syncedTag: string | null;
   updatedAt: string;
+  /** Why evaluating the segment failed, when it is broken (it is skipped until saved with a valid query). */
+  brokenReason: string | null;
 };
 
 /** A customer in the editor's live sample. */
 export type MemberSample = { id: string; name: string; email: string | null };
 
 /** The live preview of a query being typed; `query` is the exact text it was computed for. */
-export type PreviewResponse = { query: string } & ({ ok: true; count: number; sample: MemberSample[] } | { ok: false; errors: SegmentError[] });
+export type PreviewResponse = { query: string } & (
+  | { ok: true; count: number; sample: MemberSample[] }
+  /** `message`: the query is valid but could not be previewed (too expensive, too many previews at once). */
+  | { ok: false; errors: SegmentError[]; message?: string }
+);
 
 export type SegmentFormValues = { name: string; query: string; tag: string; tagSyncEnabled: boolean };
 
@@ -62,6 +68,8 @@ export type SegmentDetailView = {
   lastRefreshedAt: string | null;
   createdAt: string;
   updatedAt: string;
+  /** Set when the segment is broken: shown as a critical banner. */
+  broken: { at: string; reason: string } | null;
 };
 
 export type SegmentPageData = {

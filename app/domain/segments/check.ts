@@ -4,6 +4,7 @@
 import type { Argument, Condition, FunctionCall, Literal, Operand } from "./ast";
 import { FIELDS, FUNCTIONS, type FieldDefinition, type FieldOperator, type FieldType, type FunctionDefinition, type ParameterType } from "./fields";
 import type { Position, SegmentError } from "./lexer";
+import { checkSegmentLimits } from "./limits";
 
 export type CheckInput = {
   ast: Condition;
@@ -259,5 +260,8 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
   }
 
   visit(ast);
+  // Bounds and size limits (limits.ts); one error per position, so a literal of the wrong
+  // type is not also reported as out of range.
+  for (const error of checkSegmentLimits(ast)) if (!errors.some((e) => e.offset === error.offset)) errors.push(error);
   return errors;
 }

@@ -7,6 +7,8 @@ import { logger } from "../../logger.server";
 import { assertTimeZone } from "../../domain/segments/dates";
 import type { SegmentError as PositionedError } from "../../domain/segments/lexer";
 import { recomputeShopRfm } from "./rfm.server";
+import { brokenReason, isSegmentFault, markSegmentsBroken } from "./broken.server";
+import { acquirePreviewSlot, isStatementTimeout, previewTimeoutMs, recomputeTimeoutMs, restoreStatementTimeout, setStatementTimeout } from "./limits.server";
 import { analyzeSegmentQuery, needsScheduledRefresh, type SegmentDefinition } from "./definition";
 import {
   LIVE_CUSTOMER,
@@ -21,7 +23,12 @@ import {
   type MembershipResult,
 } from "./membership.server";
 
-export type SegmentErrorKind = "invalid" | "not_found" | "conflict";
+/** `too_expensive`: a preview or recompute ran past its time limit; `busy`: too many previews of the shop at once. */
+export type SegmentErrorKind = "invalid" | "not_found" | "conflict" | "too_expensive" | "busy";
+
+export const PREVIEW_TOO_EXPENSIVE = "This segment is too expensive to preview; simplify it";
+export const RECOMPUTE_TOO_EXPENSIVE = "This segment is too expensive to recompute; simplify it";
+export const PREVIEW_BUSY = "Too many previews are running for this shop; try again in a moment";
 
 /** A segment request that cannot be served; `errors` carry positions for an invalid query. */
 export class SegmentServiceError extends Error {
@@ -47,6 +54,10 @@ export type Segment = {
   lastRefreshedAt: Date | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Evaluating it failed (decision 026): skipped by the worker and the refresh until saved with a valid query. */
+  broken: boolean;
+  brokenAt: Date | null;
+  brokenReason: string | null;
 };
 
 export type SegmentListItem = Segment & { change7d: { entered: number; exited: number; net: number } };
@@ -63,9 +74,11 @@ type SegmentRow = {
   last_refreshed_at: Date | null;
   created_at: Date;
   updated_at: Date;
+  broken_at: Date | null;
+  broken_reason: string | null;
 };
 
-const SEGMENT_COLUMNS = `id, shop, name, query, tag, tag_sync_enabled, member_count, relative_time, last_refreshed_at, created_at, updated_at`;
+const SEGMENT_COLUMNS = `id, shop, name, query, tag, tag_sync_enabled, member_count, relative_time, last_refreshed_at, created_at, updated_at, broken_at, broken_reason`;
 
 const toSegment = (r: SegmentRow): Segment => ({
   id: r.id,
@@ -79,6 +92,9 @@ const toSegment = (r: SegmentRow): Segment => ({
   lastRefreshedAt: r.last_refreshed_at,
   createdAt: r.created_at,
   updatedAt: r.updated_at,
+  broken: r.broken_at !== null,
+  brokenAt: r.broken_at,
+  brokenReason: r.broken_reason,
 });
 
 // For this transaction only: a full recompute hashes a shop's customers and members (memory),
@@ -198,10 +214,14 @@ export async function updateSegment(input: {
     if (name !== undefined && name !== current.name && (await nameTaken(db, input.shop, name, id))) {
       throw new SegmentServiceError("conflict", `a segment named "${name}" already exists`);
     }
-    const changed = definition !== undefined && input.query !== current.query;
+    // Saving a broken segment with a valid query (the same text included) repairs it: the mark
+    // is cleared and the members recomputed, like an edit.
+    const changed = definition !== undefined && (input.query !== current.query || current.broken_at !== null);
     await db.query(
       `UPDATE segments SET name = $3, query = $4, tag = $5, tag_sync_enabled = $6, relative_time = $7, updated_at = $8,
-              last_refreshed_at = CASE WHEN $9 THEN NULL ELSE last_refreshed_at END
+              last_refreshed_at = CASE WHEN $9 THEN NULL ELSE last_refreshed_at END,
+              broken_at = CASE WHEN $9 THEN NULL ELSE broken_at END,
+              broken_reason = CASE WHEN $9 THEN NULL ELSE broken_reason END
         WHERE shop = $1 AND id = $2`,
       [
         input.shop,
@@ -359,23 +379,50 @@ async function compiledWhere(shop: string, definition: SegmentDefinition, now: D
   return { where: `${LIVE_CUSTOMER} AND (${filters[0]})`, values: [shop, ...values] };
 }
 
+/**
+ * Runs a preview's statements under the shop's preview slot and one time limit for all of
+ * them (SEGMENT_PREVIEW_TIMEOUT_MS, enforced by PostgreSQL): past it, or with no slot free
+ * after a short wait, a clear SegmentServiceError (`too_expensive`, `busy`).
+ */
+async function runPreview<T>(shop: string, fn: (db: Db, statementTimeout: () => Promise<void>) => Promise<T>): Promise<T> {
+  const release = await acquirePreviewSlot(shop);
+  if (!release) throw new SegmentServiceError("busy", PREVIEW_BUSY);
+  const deadline = Date.now() + previewTimeoutMs();
+  try {
+    return await withTransaction(async (db) => {
+      await db.query(PREVIEW_SETTINGS);
+      // Before each statement: what is left of the preview's time.
+      const statementTimeout = async () => {
+        const left = deadline - Date.now();
+        if (left <= 0) throw new SegmentServiceError("too_expensive", PREVIEW_TOO_EXPENSIVE);
+        await setStatementTimeout(db, left);
+      };
+      return fn(db, statementTimeout);
+    });
+  } catch (error) {
+    if (isStatementTimeout(error)) throw new SegmentServiceError("too_expensive", PREVIEW_TOO_EXPENSIVE);
+    throw error;
+  } finally {
+    release();
+  }
+}
+
 /** Live count and a sample of matching customers for the editor; positioned errors for invalid text. */
 export async function previewSegment(shop: string, text: string, options: { sampleSize?: number; now?: Date } = {}): Promise<PreviewResult> {
   const definition = analyzeSegmentQuery(text);
   if (!definition.ok) return { ok: false, errors: definition.errors };
   const sampleSize = parseInput(z.number().int().min(0).max(100), options.sampleSize ?? 10);
   const { where, values } = await compiledWhere(shop, definition, options.now ?? new Date());
-  const [count, sample] = await withTransaction(async (db) => {
-    await db.query(PREVIEW_SETTINGS);
-    return [
-      await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers c WHERE ${where}`, values),
-      sampleSize === 0
-        ? { rows: [] }
-        : await db.query<{ gid: string; first_name: string | null; last_name: string | null; email: string | null }>(
-            `SELECT c.gid, c.first_name, c.last_name, c.email FROM customers c WHERE ${where} LIMIT $${values.length + 1}`,
-            [...values, sampleSize],
-          ),
-    ] as const;
+  const [count, sample] = await runPreview(shop, async (db, statementTimeout) => {
+    await statementTimeout();
+    const counted = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM customers c WHERE ${where}`, values);
+    if (sampleSize === 0) return [counted, { rows: [] }] as const;
+    await statementTimeout();
+    const sampled = await db.query<{ gid: string; first_name: string | null; last_name: string | null; email: string | null }>(
+      `SELECT c.gid, c.first_name, c.last_name, c.email FROM customers c WHERE ${where} LIMIT $${values.length + 1}`,
+      [...values, sampleSize],
+    );
+    return [counted, sampled] as const;
   });
   return {
     ok: true,
@@ -393,8 +440,8 @@ export async function previewAll(
   const definition = analyzeSegmentQuery(text);
   if (!definition.ok) return { ok: false, errors: definition.errors };
   const { where, values } = await compiledWhere(shop, definition, options.now ?? new Date());
-  const { rows } = await withTransaction(async (db) => {
-    await db.query(PREVIEW_SETTINGS);
+  const { rows } = await runPreview(shop, async (db, statementTimeout) => {
+    await statementTimeout();
     return db.query<{ gid: string }>(`SELECT c.gid FROM customers c WHERE ${where} ORDER BY c.id`, values);
   });
   return { ok: true, customerIds: rows.map((r) => r.gid) };
@@ -422,34 +469,68 @@ export async function recomputeSegment(
 ): Promise<RecomputeResult> {
   const id = parseInput(SegmentId, segmentId);
   const now = options.now ?? new Date();
-  return withTransaction(async (db) => {
-    await db.query(RECOMPUTE_SETTINGS);
-    const row = await selectSegment(db, shop, id);
-    if (!row) throw new SegmentServiceError("not_found", `segment ${id} not found`);
-    const definition = analyzeSegmentQuery(row.query);
-    if (!definition.ok) {
-      throw new SegmentServiceError("invalid", `stored query of segment ${id} no longer checks: ${definition.errors.map((e) => e.message).join("; ")}`, definition.errors);
+  // Set when the segment itself is at fault: marked broken once this transaction has rolled back.
+  let fault: { query: string; reason: string } | undefined;
+  let storedQuery: string | undefined;
+  try {
+    return await recomputeInTransaction();
+  } catch (error) {
+    if (!fault && storedQuery !== undefined && isSegmentFault(error)) fault = { query: storedQuery, reason: brokenReason("database", error) };
+    if (fault) {
+      const mark = fault;
+      await withTransaction((db) => markSegmentsBroken(db, shop, [{ id, ...mark }], now));
+      logger.error({ shop, segmentId: id, reason: mark.reason }, "segment.broken");
     }
-    const target = { id, ast: definition.ast };
-    const context = { now, currency: await shopCurrency(db, shop) };
-    const candidates = await findMembershipCandidates(db, shop, target, context);
-    await options.beforeApply?.(candidates);
-    await lockShopSegmentsExclusive(db, shop);
-    const { rows: fresh } = await db.query<{ query: string }>(`SELECT query FROM segments WHERE shop = $1 AND id = $2 FOR NO KEY UPDATE`, [shop, id]);
-    if (fresh[0]?.query !== row.query) {
-      // Edited or deleted meanwhile: the edit recomputed it under the lock already.
-      return { segmentId: id, entered: 0, exited: 0, candidates: candidates.length, skipped: "definition changed" as const };
-    }
-    let result: MembershipResult = { entered: 0, exited: 0 };
-    if (candidates.length > 0) {
-      result = await applyMembership(
-        db,
-        buildMembershipStatement({ shop, targets: [target], scope: { kind: "customers", gids: candidates }, cause, changedAt: now, context }),
-      );
-    }
-    await db.query(`UPDATE segments SET last_refreshed_at = $2 WHERE id = $1`, [id, now]);
-    return { segmentId: id, candidates: candidates.length, ...result };
-  });
+    if (isStatementTimeout(error)) throw new SegmentServiceError("too_expensive", RECOMPUTE_TOO_EXPENSIVE);
+    throw error;
+  }
+
+  async function recomputeInTransaction(): Promise<RecomputeResult> {
+    return withTransaction(async (db) => {
+      await db.query(RECOMPUTE_SETTINGS);
+      const row = await selectSegment(db, shop, id);
+      if (!row) throw new SegmentServiceError("not_found", `segment ${id} not found`);
+      if (row.broken_at !== null) {
+        throw new SegmentServiceError("invalid", `segment ${id} is broken (${row.broken_reason ?? "its evaluation failed"}); save it with a valid query to repair it`);
+      }
+      storedQuery = row.query;
+      const definition = analyzeSegmentQuery(row.query);
+      if (!definition.ok) {
+        fault = { query: row.query, reason: brokenReason("check", new Error(definition.errors.map((e) => e.message).join("; "))) };
+        throw new SegmentServiceError("invalid", `stored query of segment ${id} no longer checks: ${definition.errors.map((e) => e.message).join("; ")}`, definition.errors);
+      }
+      const target = { id, ast: definition.ast };
+      const context = { now, currency: await shopCurrency(db, shop) };
+      try {
+        compileTargets([target], 1, context);
+      } catch (error) {
+        fault = { query: row.query, reason: brokenReason("compile", error) };
+        throw new SegmentServiceError("invalid", `segment ${id} cannot be evaluated: ${(error as Error).message}`);
+      }
+      // Each statement gets SEGMENT_RECOMPUTE_TIMEOUT_MS; the wait for the exclusive lock does not count.
+      const previousTimeout = await setStatementTimeout(db, recomputeTimeoutMs());
+      const candidates = await findMembershipCandidates(db, shop, target, context);
+      await restoreStatementTimeout(db, previousTimeout);
+      await options.beforeApply?.(candidates);
+      await lockShopSegmentsExclusive(db, shop);
+      const { rows: fresh } = await db.query<{ query: string }>(`SELECT query FROM segments WHERE shop = $1 AND id = $2 FOR NO KEY UPDATE`, [shop, id]);
+      if (fresh[0]?.query !== row.query) {
+        // Edited or deleted meanwhile: the edit recomputed it under the lock already.
+        return { segmentId: id, entered: 0, exited: 0, candidates: candidates.length, skipped: "definition changed" as const };
+      }
+      await setStatementTimeout(db, recomputeTimeoutMs());
+      let result: MembershipResult = { entered: 0, exited: 0 };
+      if (candidates.length > 0) {
+        result = await applyMembership(
+          db,
+          buildMembershipStatement({ shop, targets: [target], scope: { kind: "customers", gids: candidates }, cause, changedAt: now, context }),
+        );
+      }
+      await restoreStatementTimeout(db, previousTimeout);
+      await db.query(`UPDATE segments SET last_refreshed_at = $2 WHERE id = $1`, [id, now]);
+      return { segmentId: id, candidates: candidates.length, ...result };
+    });
+  }
 }
 
 export type RefreshReport = {
@@ -458,6 +539,8 @@ export type RefreshReport = {
     rfmCustomers: number;
     segments: RecomputeResult[];
     failed: { segmentId: string; error: string }[];
+    /** Broken segments, skipped (decision 026). */
+    broken: string[];
   }[];
 };
 
@@ -477,12 +560,17 @@ export async function refreshRelativeSegments(input: { shop?: string; now?: Date
   for (const shop of shops) {
     const log = logger.child({ shop });
     const rfm = await recomputeShopRfm(pool, shop, now);
-    const { rows } = await pool.query<{ id: string; query: string; computed: boolean }>(
-      `SELECT id, query, last_refreshed_at IS NOT NULL AS computed FROM segments WHERE shop = $1 ORDER BY id`,
+    const { rows } = await pool.query<{ id: string; query: string; computed: boolean; broken: boolean }>(
+      `SELECT id, query, last_refreshed_at IS NOT NULL AS computed, broken_at IS NOT NULL AS broken FROM segments WHERE shop = $1 ORDER BY id`,
       [shop],
     );
-    const entry: RefreshReport["shops"][number] = { shop, rfmCustomers: rfm.customers, segments: [], failed: [] };
+    const entry: RefreshReport["shops"][number] = { shop, rfmCustomers: rfm.customers, segments: [], failed: [], broken: [] };
     for (const row of rows) {
+      // Broken segments wait for an edit (decision 026): retrying them would fail the same way.
+      if (row.broken) {
+        entry.broken.push(row.id);
+        continue;
+      }
       const definition = analyzeSegmentQuery(row.query);
       // Never computed (a create or edit whose recompute failed) or drifting: recompute.
       if (definition.ok && row.computed && !input.all && !needsScheduledRefresh(definition)) continue;
