@@ -74,6 +74,10 @@ const en: LanguageLexicon = {
     unhelpful: -2.5, overpriced: -2, "charged twice": -3, "never again": -3, "not recommend": -2.5, "avoid": -2.5,
     "not happy": -2.5, "not good": -2, "not great": -1.5, "not bad": 1, "no problem": 1, "no problems": 1,
     "no issues": 1, "no complaints": 1.5, "without problems": 1, "without any problems": 1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    adore: 3, thrilled: 3, "spot on": 2.5, "better than expected": 2.5, "better than i expected": 2.5,
+    "not what i ordered": -2.5, "not what i expected": -2, "coming apart": -2.5, "falling apart": -2.5,
+    snapped: -2, worse: -2.5, cheap: -1, "looks cheap": -2, "not buy": -2.5, "never buy": -3, "not order": -2,
   },
 };
 
@@ -81,7 +85,7 @@ const es: LanguageLexicon = {
   negations: ["no", "nunca", "jamas", "ni", "tampoco", "sin", "nada", "ningun", "ninguno", "ninguna", "nadie"],
   intensifiers: ["muy", "super", "realmente", "totalmente", "bastante", "sumamente", "increiblemente", "mas", "tan"],
   contrasts: ["pero", "aunque", "embargo", "sino"],
-  markers: ["el", "la", "los", "las", "y", "es", "muy", "pero", "que", "con", "por", "para", "una", "un", "mi", "del", "lo", "esta", "está", "fue", "llegó", "llego", "todo", "bien", "más", "también", "producto", "pedido", "envío", "calidad", "ya", "hasta", "nada", "gracias", "porque", "como", "tiene", "muy", "mucho", "ni", "sin", "su", "pésimo", "bueno", "buena"],
+  markers: ["el", "la", "los", "las", "y", "es", "muy", "pero", "que", "con", "por", "para", "una", "un", "mi", "del", "lo", "esta", "está", "fue", "llegó", "llego", "todo", "bien", "más", "también", "producto", "pedido", "envío", "calidad", "ya", "hasta", "nada", "gracias", "porque", "como", "tiene", "mucho", "no", "aquí", "le", "se", "me", "he", "ha", "han", "ni", "sin", "su", "pésimo", "bueno", "buena"],
   terms: {
     encanta: 3, encantó: 3, encantado: 3, encantada: 3, excelente: 3, perfecto: 3, perfecta: 3, genial: 3,
     maravilloso: 3, fantástico: 3, increíble: 2.5, estupendo: 3, bueno: 2, buena: 2, bonito: 2, bonita: 2, precioso: 2.5,
@@ -107,6 +111,10 @@ const es: LanguageLexicon = {
     "sin respuesta": -2, "no responden": -2.5, "no contestan": -2.5, "nadie responde": -2.5, maleducado: -2.5,
     grosero: -2.5, caro: -1.2, "nunca más": -3, "no lo recomiendo": -3, "no recomiendo": -3, "no estoy contento": -2.5,
     "no me gusta": -2, "no me gustó": -2, "me gusta": 2, "me gustó": 2, "nada mal": 1, "no está mal": 1, cobraron: -1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    mejor: 1.5, "mejor de lo que esperaba": 2.5, maravilla: 3, "de maravilla": 3, "da gusto": 2, ilusión: 1.5,
+    "no es lo que pedí": -2.5, "no es lo que esperaba": -2, encogió: -2, despegó: -1.5, reclamar: -1.5,
+    "no volveré": -3, "no vuelvo": -3, "parece barato": -2, barato: -0.5, "se parece en nada": -2,
   },
 };
 
@@ -114,7 +122,7 @@ const pt: LanguageLexicon = {
   negations: ["nao", "nunca", "jamais", "nem", "tampouco", "nenhum", "nenhuma", "sem", "nada", "ninguem"],
   intensifiers: ["muito", "muita", "super", "realmente", "totalmente", "bastante", "extremamente", "tao", "mais"],
   contrasts: ["mas", "porem", "contudo", "entretanto", "embora", "todavia"],
-  markers: ["o", "os", "as", "não", "nao", "muito", "muita", "com", "uma", "um", "é", "foi", "está", "chegou", "mas", "do", "da", "dos", "das", "no", "na", "em", "meu", "minha", "para", "pra", "que", "bem", "produto", "pedido", "entrega", "qualidade", "também", "já", "ainda", "você", "vocês", "obrigado", "obrigada", "ótimo", "ótima", "péssimo", "nenhum", "até", "ele", "ela", "isso", "são"],
+  markers: ["o", "os", "as", "não", "nao", "muito", "muita", "com", "uma", "um", "é", "foi", "está", "chegou", "mas", "do", "da", "dos", "das", "no", "na", "em", "meu", "minha", "para", "pra", "que", "bem", "produto", "pedido", "entrega", "qualidade", "também", "já", "ainda", "você", "vocês", "obrigado", "obrigada", "ótimo", "ótima", "péssimo", "nenhum", "até", "ele", "ela", "isso", "são", "eu", "aqui", "vou", "tem", "ficou"],
   terms: {
     adorei: 3, amei: 3, adoro: 3, excelente: 3, perfeito: 3, perfeita: 3, ótimo: 3, ótima: 3, maravilhoso: 3,
     maravilhosa: 3, fantástico: 3, incrível: 2.5, lindo: 2.5, linda: 2.5, bonito: 2, bonita: 2, bom: 2, boa: 2,
@@ -141,6 +149,11 @@ const pt: LanguageLexicon = {
     devolução: -1.5, devolver: -1.2, "sem resposta": -2, "não respondem": -2.5, "ninguém responde": -2.5,
     grosseiro: -2.5, mal: -1.5, "mal educado": -2.5, caro: -1.2, "nunca mais": -3, "não recomendo": -3,
     "não gostei": -2.5, gostei: 2, "gostei muito": 3, "nada mal": 1, "não é ruim": 1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    melhor: 1.5, "melhor do que esperava": 2.5, "melhor do que eu esperava": 2.5, maravilha: 3, "dá gosto": 2,
+    certinho: 2, "nota dez": 3, "frete grátis": 1, "não é o que pedi": -2.5, "não é o que eu pedi": -2.5,
+    encolheu: -2, fraco: -2, descolou: -1.5, reclamar: -1.5, "não compro mais": -3, "coisa barata": -2,
+    "nada a ver": -1.5,
   },
 };
 
@@ -174,12 +187,16 @@ const fr: LanguageLexicon = {
     "ne répond pas": -2.5, "ne répondent pas": -2.5, impoli: -2.5, désagréable: -2.5, cher: -1.2, "plus jamais": -3,
     "je ne recommande pas": -3, "ne recommande pas": -3, "pas content": -2.5, "pas satisfait": -2.5, "pas terrible": -2,
     "pas mal": 1, "pas de problème": 1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    "aux anges": 3, lamentable: -3, piètre: -2.5, éviter: -2.5, "à éviter": -3, rétréci: -2, décollé: -1.5,
+    lâché: -2, merveille: 3, "à merveille": 3, bravo: 2, "mieux que prévu": 2.5, "rien à voir": -2,
+    "pas ce que j'ai commandé": -2.5, "bon marché": -1,
   },
 };
 
 const de: LanguageLexicon = {
   negations: ["nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nichts", "ohne", "weder", "keinesfalls", "keineswegs"],
-  intensifiers: ["sehr", "wirklich", "total", "super", "echt", "extrem", "absolut", "besonders", "richtig", "voll", "so", "ziemlich", "hochst"],
+  intensifiers: ["sehr", "wirklich", "total", "super", "echt", "extrem", "absolut", "mega", "besonders", "richtig", "voll", "so", "ziemlich", "hochst"],
   contrasts: ["aber", "jedoch", "allerdings", "trotzdem", "leider"],
   markers: ["der", "die", "das", "und", "ist", "nicht", "sehr", "ich", "war", "aber", "mit", "ein", "eine", "einen", "auf", "für", "zu", "es", "wir", "sie", "mein", "meine", "auch", "noch", "schon", "nach", "hat", "habe", "wurde", "kein", "keine", "leider", "wieder", "gut", "ware", "bestellung", "lieferung", "qualität", "paket", "nur", "immer", "wie", "dass", "bei", "vom", "zum", "toll"],
   terms: {
@@ -207,6 +224,10 @@ const de: LanguageLexicon = {
     rückerstattung: -1.5, "zurückgeschickt": -1.5, retoure: -1.2, "keine antwort": -2, "keine reaktion": -2,
     unfreundlich: -2.5, "unverschämt": -3, teuer: -1.2, "nie wieder": -3, "nicht zufrieden": -2.5,
     "nicht gut": -2, "nicht schlecht": 1, ärgerlich: -2,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    miserabel: -3, unhöflich: -2.5, rausgeschmissen: -2.5, "rausgeschmissenes geld": -3, eingelaufen: -2,
+    kaputtgegangen: -2.5, traumhaft: 3, gefreut: 2, spaß: 2, geholfen: 1.5, fehlend: -1.5, fehlenden: -1.5,
+    "finger weg": -3, kaufempfehlung: 2.5, beanstanden: -1.5, "besser als erwartet": 2.5, nachhaken: -1,
   },
 };
 
