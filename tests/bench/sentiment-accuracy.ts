@@ -1,5 +1,5 @@
 // Feedback sentiment on the hand-labelled sets in tests/fixtures/sentiment: per-language
-// accuracy (with and without the page locale as hint), language detection accuracy, the
+// accuracy (with and without the page locale as hint) on the main and the held-out sets, language detection accuracy, the
 // accuracy of nlp.js's own SentimentAnalyzer on the same texts (baseline, true language given),
 // and the analysis throughput. Figures go to docs/feedback-sentiment.md.
 //
@@ -12,7 +12,13 @@ import langPt from "@nlpjs/lang-pt";
 import langFr from "@nlpjs/lang-fr";
 import langDe from "@nlpjs/lang-de";
 import { analyzeSentiment } from "../../app/domain/feedback/sentiment";
-import { FIXTURE_LANGUAGES, loadSentimentFixture, scoreLanguage, type FixtureLanguage } from "../fixtures/sentiment/evaluate";
+import {
+  FIXTURE_LANGUAGES,
+  loadSentimentFixture,
+  scoreLanguage,
+  type FixtureLanguage,
+  type FixtureSet,
+} from "../fixtures/sentiment/evaluate";
 
 const args = process.argv.slice(2);
 const secondsArg = args.indexOf("--seconds");
@@ -22,12 +28,12 @@ const SHOW_MISSES = args.includes("--misses");
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
 /** nlp.js as shipped: a Container with the language plugin, SentimentAnalyzer.process, its vote. */
-async function baselineAccuracy(language: FixtureLanguage): Promise<number> {
+async function baselineAccuracy(language: FixtureLanguage, set: FixtureSet): Promise<number> {
   const plugins = { en: langEn.LangEn, es: langEs.LangEs, pt: langPt.LangPt, fr: langFr.LangFr, de: langDe.LangDe };
   const container = new nlpCore.Container();
   container.use(plugins[language]);
   const analyzer = new nlpSentiment.SentimentAnalyzer({ container });
-  const items = loadSentimentFixture(language);
+  const items = loadSentimentFixture(language, set);
   let right = 0;
   for (const item of items) {
     const { sentiment } = await analyzer.process({ locale: language, text: item.text });
@@ -36,41 +42,47 @@ async function baselineAccuracy(language: FixtureLanguage): Promise<number> {
   return right / items.length;
 }
 
-const rows: string[][] = [];
-let totals = { texts: 0, hinted: 0, unhinted: 0, langHinted: 0, langUnhinted: 0, baseline: 0 };
-for (const language of FIXTURE_LANGUAGES) {
-  const hinted = await scoreLanguage(language, { hint: true });
-  const unhinted = await scoreLanguage(language, { hint: false });
-  const baseline = await baselineAccuracy(language);
-  const n = hinted.texts;
-  totals = {
-    texts: totals.texts + n,
-    hinted: totals.hinted + hinted.accuracy * n,
-    unhinted: totals.unhinted + unhinted.accuracy * n,
-    langHinted: totals.langHinted + hinted.languageAccuracy * n,
-    langUnhinted: totals.langUnhinted + unhinted.languageAccuracy * n,
-    baseline: totals.baseline + baseline * n,
-  };
-  const perLabel = (["positive", "neutral", "negative"] as const)
-    .map((l) => `${hinted.byLabel[l].right}/${hinted.byLabel[l].texts}`)
-    .join(" ");
-  rows.push([language, String(n), pct(hinted.accuracy), pct(unhinted.accuracy), perLabel, pct(hinted.languageAccuracy), pct(unhinted.languageAccuracy), pct(baseline)]);
-  if (SHOW_MISSES) {
-    for (const m of hinted.misses) console.log(`  miss ${language} expected=${m.expected} got=${m.got} (${m.score}, ${m.language}) ${m.text}`);
-    for (const m of unhinted.misses.filter((x) => x.language !== language)) console.log(`  language ${language} -> ${m.language}: ${m.text}`);
-  }
-}
-const t = totals.texts;
-rows.push(["all", String(t), pct(totals.hinted / t), pct(totals.unhinted / t), "", pct(totals.langHinted / t), pct(totals.langUnhinted / t), pct(totals.baseline / t)]);
+type Row = { cells: string[]; n: number; hinted: number; unhinted: number; langHinted: number; langUnhinted: number; baseline: number };
 
-const header = ["lang", "texts", "accuracy (hint)", "accuracy (no hint)", "pos/neu/neg right (hint)", "language (hint)", "language (no hint)", "nlp.js as-is"];
-console.log(`| ${header.join(" | ")} |`);
-console.log(`|${header.map(() => "---").join("|")}|`);
-for (const row of rows) console.log(`| ${row.join(" | ")} |`);
+async function table(set: FixtureSet): Promise<void> {
+  const rows: Row[] = [];
+  for (const language of FIXTURE_LANGUAGES) {
+    const hinted = await scoreLanguage(language, { hint: true, set });
+    const unhinted = await scoreLanguage(language, { hint: false, set });
+    const baseline = await baselineAccuracy(language, set);
+    const perLabel = (["positive", "neutral", "negative"] as const)
+      .map((l) => `${hinted.byLabel[l].right}/${hinted.byLabel[l].texts}`)
+      .join(" ");
+    rows.push({
+      cells: [language, String(hinted.texts), pct(hinted.accuracy), pct(unhinted.accuracy), perLabel, pct(hinted.languageAccuracy), pct(unhinted.languageAccuracy), pct(baseline)],
+      n: hinted.texts,
+      hinted: hinted.accuracy,
+      unhinted: unhinted.accuracy,
+      langHinted: hinted.languageAccuracy,
+      langUnhinted: unhinted.languageAccuracy,
+      baseline,
+    });
+    if (SHOW_MISSES) {
+      for (const m of hinted.misses) console.log(`  miss ${language} expected=${m.expected} got=${m.got} (${m.score}, ${m.language}) ${m.text}`);
+      for (const m of unhinted.misses.filter((x) => x.language !== language)) console.log(`  language ${language} -> ${m.language}: ${m.text}`);
+    }
+  }
+  const total = rows.reduce((n, r) => n + r.n, 0);
+  const mean = (f: (r: Row) => number) => pct(rows.reduce((sum, r) => sum + f(r) * r.n, 0) / total);
+  const all = ["all", String(total), mean((r) => r.hinted), mean((r) => r.unhinted), "", mean((r) => r.langHinted), mean((r) => r.langUnhinted), mean((r) => r.baseline)];
+  const header = ["lang", "texts", "accuracy (hint)", "accuracy (no hint)", "pos/neu/neg right (hint)", "language (hint)", "language (no hint)", "nlp.js as-is"];
+  console.log(`\n${set === "main" ? "main set (tests/fixtures/sentiment/<lang>.json)" : "held-out set (tests/fixtures/sentiment/holdout-<lang>.json)"}`);
+  console.log(`| ${header.join(" | ")} |`);
+  console.log(`|${header.map(() => "---").join("|")}|`);
+  for (const row of [...rows.map((r) => r.cells), all]) console.log(`| ${row.join(" | ")} |`);
+}
+
+await table("main");
+await table("holdout");
 
 // Throughput: all fixture texts round-robin without hint (language detection included), then
 // long texts (one ~20,000-character comment, analysed up to the 5,000-character cap).
-const texts = FIXTURE_LANGUAGES.flatMap((l) => loadSentimentFixture(l).map((i) => i.text));
+const texts = FIXTURE_LANGUAGES.flatMap((l) => loadSentimentFixture(l, "main").map((i) => i.text));
 async function throughput(inputs: string[], seconds: number): Promise<number> {
   const end = performance.now() + seconds * 1000;
   let done = 0;

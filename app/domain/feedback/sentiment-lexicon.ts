@@ -74,6 +74,7 @@ const en: LanguageLexicon = {
     unhelpful: -2.5, overpriced: -2, "charged twice": -3, "never again": -3, "not recommend": -2.5, "avoid": -2.5,
     "not happy": -2.5, "not good": -2, "not great": -1.5, "not bad": 1, "no problem": 1, "no problems": 1,
     "no issues": 1, "no complaints": 1.5, "without problems": 1, "without any problems": 1,
+    "like it": 1.5, "liked it": 2, "not like": -2, "not liked": -2,
     // Added after the first measurement (v1), see docs/feedback-sentiment.md.
     adore: 3, thrilled: 3, "spot on": 2.5, "better than expected": 2.5, "better than i expected": 2.5,
     "not what i ordered": -2.5, "not what i expected": -2, "coming apart": -2.5, "falling apart": -2.5,

@@ -217,6 +217,9 @@ function parseHint(hint: string | undefined): SupportedLanguage | null {
 const HINT_BONUS = 0.5;
 const MARKER_WEIGHT = 2;
 const DETECTION_WORDS = 150;
+/** Shortest text that may be declared "another language"; with a supported page locale as hint, longer. */
+const UNSUPPORTED_MIN_LETTERS = 20;
+const UNSUPPORTED_MIN_LETTERS_WITH_HINT = 60;
 /** Unrestricted trigram score (1 = best) under which our best language counts as clearly beaten. */
 const UNSUPPORTED_GAP = 0.85;
 /** Texts with fewer letters than this are too short for trigrams to mean much. */
@@ -261,7 +264,7 @@ function detectFromTokens(text: string, tokens: Token[], hint: SupportedLanguage
 
   // Clearly another language (Italian, Dutch...): the unrestricted guess prefers it and none of
   // our function words occur. Short texts never get here without trigram weight, so a hint wins.
-  if (letterCount >= 20 && best.markerShare < 0.25) {
+  if (letterCount >= (hint ? UNSUPPORTED_MIN_LETTERS_WITH_HINT : UNSUPPORTED_MIN_LETTERS) && best.markerShare < 0.25) {
     const all = languageGuesser.guess(trigramText);
     const top = all[0];
     if (top && !isSupported(top.alpha2)) {
