@@ -14,6 +14,7 @@ import langDe from "@nlpjs/lang-de";
 import { analyzeSentiment } from "../../app/domain/feedback/sentiment";
 import {
   FIXTURE_LANGUAGES,
+  FIXTURE_SETS,
   loadSentimentFixture,
   scoreLanguage,
   type FixtureLanguage,
@@ -71,14 +72,18 @@ async function table(set: FixtureSet): Promise<void> {
   const mean = (f: (r: Row) => number) => pct(rows.reduce((sum, r) => sum + f(r) * r.n, 0) / total);
   const all = ["all", String(total), mean((r) => r.hinted), mean((r) => r.unhinted), "", mean((r) => r.langHinted), mean((r) => r.langUnhinted), mean((r) => r.baseline)];
   const header = ["lang", "texts", "accuracy (hint)", "accuracy (no hint)", "pos/neu/neg right (hint)", "language (hint)", "language (no hint)", "nlp.js as-is"];
-  console.log(`\n${set === "main" ? "main set (tests/fixtures/sentiment/<lang>.json)" : "held-out set (tests/fixtures/sentiment/holdout-<lang>.json)"}`);
+  const titles: Record<FixtureSet, string> = {
+    main: "main set (tests/fixtures/sentiment/<lang>.json, tuned on)",
+    holdout: "first held-out set (holdout-<lang>.json, measured once, then tuned on)",
+    holdout2: "second held-out set (holdout2-<lang>.json, never tuned on)",
+  };
+  console.log(`\n${titles[set]}`);
   console.log(`| ${header.join(" | ")} |`);
   console.log(`|${header.map(() => "---").join("|")}|`);
   for (const row of [...rows.map((r) => r.cells), all]) console.log(`| ${row.join(" | ")} |`);
 }
 
-await table("main");
-await table("holdout");
+for (const set of FIXTURE_SETS) await table(set);
 
 // Throughput: all fixture texts round-robin without hint (language detection included), then
 // long texts (one ~20,000-character comment, analysed up to the 5,000-character cap).

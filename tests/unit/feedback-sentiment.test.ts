@@ -17,6 +17,7 @@ import {
 } from "../../app/domain/feedback/sentiment";
 import {
   FIXTURE_LANGUAGES,
+  FIXTURE_SETS,
   loadSentimentFixture,
   scoreLanguage,
   type FixtureLanguage,
@@ -25,8 +26,10 @@ import {
 
 // Measured (main set, page locale as hint): en 90.9%, es 84.1%, pt 88.6%, fr 84.1%, de 84.1%.
 const MAIN_FLOOR: Record<FixtureLanguage, number> = { en: 0.85, es: 0.78, pt: 0.82, fr: 0.78, de: 0.78 };
-// Measured on the held-out set (16 texts a language, never tuned on): 63.7% overall.
-const HOLDOUT_FLOOR = 0.58;
+// Measured on the first held-out set: 63.7% before it informed the v2 lexicon additions, 92.5% after.
+const HOLDOUT_FLOOR = 0.85;
+// Measured on the second held-out set (16 texts a language, never tuned on): 60.0% overall.
+const HOLDOUT2_FLOOR = 0.55;
 // Measured: 100% of the texts get the set's language with the hint, 95.5% to 100% without.
 const LANGUAGE_FLOOR = { hint: 0.97, noHint: 0.9 };
 
@@ -47,15 +50,19 @@ describe("accuracy on the labelled sets", () => {
     }
   });
 
-  it("stays above the floor on the held-out set it was never tuned on", async () => {
-    const scores = await Promise.all(FIXTURE_LANGUAGES.map((l) => scoreLanguage(l, { hint: true, set: "holdout" })));
+  it.each([
+    ["holdout", HOLDOUT_FLOOR],
+    ["holdout2", HOLDOUT2_FLOOR],
+  ] as const)("stays above the overall floor on the %s set", async (set, floor) => {
+    const scores = await Promise.all(FIXTURE_LANGUAGES.map((l) => scoreLanguage(l, { hint: true, set })));
     const texts = scores.reduce((n, s) => n + s.texts, 0);
     const accuracy = scores.reduce((n, s) => n + s.accuracy * s.texts, 0) / texts;
-    console.info(`sentiment accuracy (held-out set, hint): ${table(scores, "accuracy")}; all ${(accuracy * 100).toFixed(1)}%`);
-    expect(accuracy).toBeGreaterThanOrEqual(HOLDOUT_FLOOR);
+    console.info(`sentiment accuracy (${set} set, hint): ${table(scores, "accuracy")}; all ${(accuracy * 100).toFixed(1)}%`);
+    expect(texts).toBe(80);
+    expect(accuracy).toBeGreaterThanOrEqual(floor);
   });
 
-  it("does clearly better than nlp.js's SentimentAnalyzer as shipped (true language given)", async () => {
+  it("does clearly better than nlp.js's SentimentAnalyzer as shipped (true language given, all sets)", async () => {
     const plugins = { en: langEn.LangEn, es: langEs.LangEs, pt: langPt.LangPt, fr: langFr.LangFr, de: langDe.LangDe };
     let ours = 0;
     let theirs = 0;
@@ -64,7 +71,7 @@ describe("accuracy on the labelled sets", () => {
       const container = new nlpCore.Container();
       container.use(plugins[language]);
       const analyzer = new nlpSentiment.SentimentAnalyzer({ container });
-      for (const set of ["main", "holdout"] as const) {
+      for (const set of FIXTURE_SETS) {
         for (const item of loadSentimentFixture(language, set)) {
           const { sentiment } = await analyzer.process({ locale: language, text: item.text });
           if (sentiment.vote === item.label) theirs += 1;
@@ -73,7 +80,7 @@ describe("accuracy on the labelled sets", () => {
         }
       }
     }
-    console.info(`all 300 texts: ours ${((ours / texts) * 100).toFixed(1)}%, nlp.js as-is ${((theirs / texts) * 100).toFixed(1)}%`);
+    console.info(`all ${texts} texts: ours ${((ours / texts) * 100).toFixed(1)}%, nlp.js as-is ${((theirs / texts) * 100).toFixed(1)}%`);
     expect(ours - theirs).toBeGreaterThanOrEqual(0.15 * texts);
   });
 
