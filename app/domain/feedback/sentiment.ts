@@ -11,20 +11,16 @@
  * - Polarity: the language's nlp.js lexicon (SentiCon / AFINN / Pattern, fetched through
  *   `SentimentAnalyzer.getDictionary` from a Container with the language plugin) and its stemmer,
  *   plus the domain lexicon in ./sentiment-lexicon.ts, scored with clause-bounded negation,
- *   intensifiers and "but" weighting. nlp.js's own scoring is not used because its negation never
- *   ends: after one "no" every later word in the text is inverted (measured in the bench).
+ *   intensifiers and "but" weighting. nlp.js's own scoring is not used: its negation never ends
+ *   (after one "no" every later word of the text is inverted) and it scores function words; the
+ *   bench compares it (`nlp.js as-is`).
  *
- * Pure apart from importing the libraries: no I/O, no clock. Analysers are built lazily, once per
- * language, and shared.
+ * Pure apart from loading the libraries: no I/O, no clock. Analysers (and the nlp.js language
+ * packages) are loaded lazily, once per language, and shared.
  */
 import nlpCore from "@nlpjs/core";
 import nlpSentiment from "@nlpjs/sentiment";
 import nlpLanguage from "@nlpjs/language";
-import langEn from "@nlpjs/lang-en";
-import langEs from "@nlpjs/lang-es";
-import langPt from "@nlpjs/lang-pt";
-import langFr from "@nlpjs/lang-fr";
-import langDe from "@nlpjs/lang-de";
 import { LEXICONS, SYMBOL_SCORES, type SupportedLanguage } from "./sentiment-lexicon";
 
 export type SentimentLabel = "positive" | "neutral" | "negative";
@@ -36,12 +32,13 @@ export const MAX_ANALYSED_CHARS = 5000;
 /** |score| below this is neutral. score = S / sqrt(S^2 + 15) of the summed term scores S (VADER's normalisation). */
 export const NEUTRAL_BAND = 0.15;
 
-const LANGUAGE_PLUGINS: Record<SupportedLanguage, unknown> = {
-  en: langEn.LangEn,
-  es: langEs.LangEs,
-  pt: langPt.LangPt,
-  fr: langFr.LangFr,
-  de: langDe.LangDe,
+/** The language packages (lexicons, stemmers, ~140 ms and ~15 MB together) load on first use. */
+const LANGUAGE_PLUGINS: Record<SupportedLanguage, () => Promise<unknown>> = {
+  en: async () => (await import("@nlpjs/lang-en")).default.LangEn,
+  es: async () => (await import("@nlpjs/lang-es")).default.LangEs,
+  pt: async () => (await import("@nlpjs/lang-pt")).default.LangPt,
+  fr: async () => (await import("@nlpjs/lang-fr")).default.LangFr,
+  de: async () => (await import("@nlpjs/lang-de")).default.LangDe,
 };
 
 /** nlp.js lexicons use different scales; bring them near the domain lexicon's -4..4 without letting them dominate. */
@@ -86,7 +83,7 @@ function getAnalyser(language: SupportedLanguage): Promise<Analyser> {
 
 async function buildAnalyser(language: SupportedLanguage): Promise<Analyser> {
   const container = new nlpCore.Container();
-  container.use(LANGUAGE_PLUGINS[language]);
+  container.use(await LANGUAGE_PLUGINS[language]());
   const stemmer = container.get(`stemmer-${language}`) as Stemmer | undefined;
   if (!stemmer) throw new Error(`nlp.js has no stemmer for ${language}`);
   const analyzer = new nlpSentiment.SentimentAnalyzer({ container });
