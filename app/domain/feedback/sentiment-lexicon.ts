@@ -3,9 +3,12 @@
  *
  * nlp.js ships general-purpose lexicons (SentiCon for en/es/de, AFINN for pt, Pattern for fr)
  * that miss how shoppers write about orders ("never arrived", "no llegó", "kam kaputt an")
- * and, for French, have no negation words at all. The entries below were written from general
- * knowledge of post-purchase reviews BEFORE the labelled set in tests/fixtures/sentiment was
- * measured; they are not derived from it.
+ * and, for French, have no negation words at all. The first entries of each language were written
+ * from general knowledge of post-purchase reviews before the labelled sets in
+ * tests/fixtures/sentiment were measured. Entries under "Added after the first measurement (v1)"
+ * came from the main set's errors, those under "Added after the held-out set was measured (v2)"
+ * from the first held-out set's; the second held-out set (holdout2-*.json) was never used, and
+ * is the honest measure (docs/feedback-sentiment.md).
  *
  * Scale: roughly -4 (worst) .. +4 (best), like VADER's; nlp.js values are rescaled onto it.
  * Keys are plain text in the language; they are normalised (lowercase, accents stripped) and
