@@ -22,6 +22,10 @@ import {
 import { LoyaltyError } from "../services/loyalty/errors";
 import { getBalance, ledger } from "../services/loyalty/balance.server";
 import { redeemReward } from "../services/loyalty/rewards.server";
+import { getProgram } from "../services/loyalty/program.server";
+import { saveProgramSettingsJson } from "../services/admin-loyalty.server";
+import { rekeySessions } from "../services/sessions.server";
+import { readFile } from "node:fs/promises";
 
 class UsageError extends Error {}
 
@@ -41,6 +45,9 @@ commands:
   loyalty ledger --shop <domain> --customer <gid or numeric id>    the customer's points ledger, one JSON row per line
   loyalty redeem --shop <domain> --customer <gid or numeric id> --reward <reward id> [--request-key <key>]
                                                                    spend points on a reward: prints the redemption (its code)
+  loyalty program show --shop <domain>                             the program in force: { version, updatedAt, settings } (settings JSON of docs/loyalty.md)
+  loyalty program set --shop <domain> --file <program.json>        validate and save settings JSON as the program's next version
+  sessions rekey                                                   re-encrypt stored Shopify tokens with SESSION_ENCRYPTION_KEY (key rotation)
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -68,6 +75,7 @@ async function run(argv: string[]): Promise<void> {
       segment: { type: "string" },
       reward: { type: "string" },
       "request-key": { type: "string" },
+      file: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -138,6 +146,31 @@ async function run(argv: string[]): Promise<void> {
       write(await redeemReward({ shop: domain, customerGid, rewardId: values.reward, requestKey: values["request-key"] }));
       return;
     }
+    case "loyalty program show": {
+      const program = await getProgram(shop());
+      write(program ? { version: program.version, updatedAt: program.updatedAt.toISOString(), settings: program.settings } : { version: null, updatedAt: null, settings: null });
+      return;
+    }
+    case "loyalty program set": {
+      const domain = shop();
+      if (!values.file) throw new UsageError("loyalty program set needs --file <program.json>");
+      const text = await readFile(values.file, "utf8").catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read ${values.file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+      });
+      let input: unknown;
+      try {
+        input = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`${values.file} is not JSON: ${(error as Error).message}`);
+      }
+      const saved = await saveProgramSettingsJson({ shop: domain, input, actor: "cli" });
+      if (!saved.ok) throw new UsageError(saved.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("\n"));
+      write({ version: saved.version });
+      return;
+    }
+    case "sessions rekey":
+      write(await rekeySessions());
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

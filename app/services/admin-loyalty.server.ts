@@ -325,6 +325,31 @@ export async function saveProgramSettings({
   }
 }
 
+/**
+ * Saves program settings given as JSON (the settings format of docs/loyalty.md; the operator
+ * CLI's `loyalty program set`) exactly like a save in the admin: the same schema, the same
+ * cross-checks, a new version in force from now, audited with the actor.
+ */
+export async function saveProgramSettingsJson({
+  shop,
+  input,
+  actor,
+  now,
+}: {
+  shop: string;
+  input: unknown;
+  actor: string;
+  now?: Date;
+}): Promise<{ ok: true; version: number } | { ok: false; errors: FieldError[] }> {
+  const parsed = parseProgramSettings(input);
+  if (!parsed.ok) return { ok: false, errors: parsed.errors };
+  const errors = await crossChecks(shop, parsed.settings);
+  if (errors.length > 0) return { ok: false, errors };
+  const current = await getProgram(shop);
+  const saved = await saveProgram({ shop, settings: parsed.settings, actor, expectedVersion: current?.version ?? null, now });
+  return { ok: true, version: saved.version };
+}
+
 // ---------------------------------------------------------------- customer page
 
 type LedgerPageRow = {
