@@ -2,7 +2,7 @@
 // positioned error found (an empty list means the segment is valid).
 
 import type { Argument, Condition, FunctionCall, Literal, Operand } from "./ast";
-import { FIELDS, shopifyOnlyReason, type FieldDefinition, type FieldOperator, type FieldType } from "./fields";
+import { FIELDS, SHOPIFY_ONLY_NAMES, shopifyOnlyReason, type FieldDefinition, type FieldOperator, type FieldType } from "./fields";
 import { FUNCTIONS, resolveParameter, type FunctionDefinition, type ParameterType } from "./functions";
 import type { Position, SegmentError } from "./lexer";
 
@@ -231,7 +231,10 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
       if (functionsByName.has(operand.name)) {
         report(`\`${operand.name}\` at ${where(operand.position)} is a function: write \`${operand.name} MATCHES (...)\``, operand.position);
       } else {
-        report(`unknown attribute \`${operand.name}\` at ${where(operand.position)}${didYouMean(suggest(operand.name, candidates))}`, operand.position);
+        // Closer to a Shopify-only name (customer_city -> customer_cities) than to one of ours: no suggestion.
+        const closest = suggest(operand.name, [...candidates, ...SHOPIFY_ONLY_NAMES]);
+        const suggestion = closest && !SHOPIFY_ONLY_NAMES.includes(closest) ? closest : undefined;
+        report(`unknown attribute \`${operand.name}\` at ${where(operand.position)}${didYouMean(suggestion)}`, operand.position);
       }
       return undefined;
     }

@@ -281,6 +281,9 @@ const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: 
   { name: "customer_within_distance", reason: "the app does not geocode addresses" },
 ];
 
+/** The plain (undotted) Shopify-only names, so that a typo is not "corrected" to an unrelated attribute. */
+export const SHOPIFY_ONLY_NAMES: readonly string[] = SHOPIFY_ONLY.flatMap((s) => (typeof s.name === "string" ? [s.name] : []));
+
 /** The reason a name Shopify documents cannot be evaluated here, if it is one of those. */
 export function shopifyOnlyReason(name: string): string | undefined {
   return SHOPIFY_ONLY.find((s) => (typeof s.name === "string" ? s.name === name : s.name.test(name)))?.reason;
