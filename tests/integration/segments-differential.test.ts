@@ -12,7 +12,7 @@ import type { Condition } from "../../app/domain/segments/ast";
 import { checkSegment } from "../../app/domain/segments/check";
 import { calendarDayAt, shiftCalendarDay } from "../../app/domain/segments/dates";
 import { createSegmentEvaluator, type SegmentCustomer, type SegmentOrder } from "../../app/domain/segments/evaluate";
-import { EMAIL_SUBSCRIPTION_STATUSES, FIELDS, RFM_GROUPS } from "../../app/domain/segments/fields";
+import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, RFM_GROUPS } from "../../app/domain/segments/fields";
 import { FUNCTIONS, type ParameterDefinition } from "../../app/domain/segments/functions";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { computeRfm, type RfmInput, type RfmResult } from "../../app/domain/segments/rfm";
@@ -51,6 +51,8 @@ const TAGS = ["vip", "VIP", "wholesale", "Newsletter", "été", "ÉTÉ", "sale",
 const EMAILS = [null, "ana@gmail.com", "bo@GMAIL.com", "cy@example.org", "di@shop.example", "no-at-sign", "two@at@Shop.Example", "empty@"];
 const COUNTRIES = ["US", "DE", "CA", "FR", "de"];
 const CONSENT = [null, "subscribed", "not_subscribed", "PENDING", "unsubscribed", "redacted", "invalid"];
+/** Account states as REST payloads (lower case) and GraphQL (upper case) write them. */
+const ACCOUNT_STATES = [null, "enabled", "disabled", "invited", "declined", "ENABLED", "DISABLED"];
 
 type StoredOrder = SegmentOrder & { gid: string; lines: { gid: string; productId: number | null; quantity: number }[] };
 type StoredCustomer = {
@@ -62,6 +64,7 @@ type StoredCustomer = {
   countryCode: string | null;
   addresses: unknown;
   consent: string | null;
+  accountState: string | null;
   createdAt: Date | null;
   deleted: boolean;
   redacted: boolean;
@@ -143,6 +146,7 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     countryCode: rng.chance(0.8) ? rng.pick(COUNTRIES) : null,
     addresses,
     consent: rng.pick(CONSENT),
+    accountState: rng.pick(ACCOUNT_STATES),
     createdAt: rng.chance(0.9) ? randomInstant(rng) : null,
     deleted: rng.chance(0.03),
     redacted: rng.chance(0.03),
@@ -159,6 +163,7 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     tags: c.tags,
     countryCodes: countryCodes.filter((code): code is string => code !== null),
     emailMarketingState: c.consent,
+    accountState: c.accountState,
     rfmGroup,
     createdAt: c.createdAt,
     ...aggregates,
@@ -180,11 +185,11 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
   await insertRows(
     client,
     "customers",
-    ["shop", "gid", "email", "tags", "country_code", "addresses", "email_marketing_state", "shopify_created_at", "deleted_at", "redacted_at",
+    ["shop", "gid", "email", "tags", "country_code", "addresses", "email_marketing_state", "state", "shopify_created_at", "deleted_at", "redacted_at",
       "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at"],
     customers.map((c) => {
       const a = computeCustomerAggregates({ orders: c.orders });
-      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, JSON.stringify(c.addresses), c.consent, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
+      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, JSON.stringify(c.addresses), c.consent, c.accountState, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
         a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt];
     }),
   );
@@ -338,7 +343,7 @@ class QueryGenerator {
         return `${name} ${operator} ${this.quote(rng.pick(["gmail.com", "GMAIL.com", "example.org", "shop.example", "", "nomatch.test", "at@shop.example"]))}`;
       case "enum": {
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
-        const values = name === "rfm_group" ? RFM_GROUPS : EMAIL_SUBSCRIPTION_STATUSES;
+        const values = name === "rfm_group" ? RFM_GROUPS : name === "customer_account_status" ? CUSTOMER_ACCOUNT_STATUSES : EMAIL_SUBSCRIPTION_STATUSES;
         return `${name} ${operator} ${this.quote(this.cased(rng.pick(values)))}`;
       }
       case "boolean":

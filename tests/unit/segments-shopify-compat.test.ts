@@ -38,8 +38,8 @@ const EXAMPLES: readonly Example[] = [
   { query: "last_order_date = today", source: REFERENCE },
   { query: "last_order_date = yesterday", source: REFERENCE },
   { query: "last_order_date > 2020-05-30T16:00:00", source: REFERENCE },
-  { query: "customer_account_status = 'DISABLED'", source: REFERENCE, refused: "`customer_account_status` at 1:1 is a Shopify attribute this app cannot evaluate" },
-  { query: "customer_account_status != 'DISABLED'", source: REFERENCE, refused: "`customer_account_status` at 1:1 is a Shopify attribute this app cannot evaluate" },
+  { query: "customer_account_status = 'DISABLED'", source: REFERENCE },
+  { query: "customer_account_status != 'DISABLED'", source: REFERENCE },
   { query: "amount_spent = 10.99", source: REFERENCE },
   { query: "amount_spent != 10.99", source: REFERENCE },
   { query: "amount_spent > 10.99", source: REFERENCE },
@@ -141,8 +141,8 @@ function customer(id: number, orders: SegmentOrder[], over: Partial<SegmentCusto
 const STORE: readonly SegmentCustomer[] = [
   customer(1, [order("2026-11-20T10:00:00Z", 1234, 2), order("2026-12-01T10:00:00Z", 1234, 3)]),
   customer(2, [order("2026-06-01T10:00:00Z", 1234, 5)]),
-  customer(3, [order("2020-05-30T17:00:00Z", 99, 3)], { tags: ["VIP"] }),
-  customer(4, []),
+  customer(3, [order("2020-05-30T17:00:00Z", 99, 3)], { tags: ["VIP"], accountState: "disabled" }),
+  customer(4, [], { accountState: "ENABLED" }),
 ];
 
 function members(query: string): number[] {
@@ -188,6 +188,9 @@ describe("Shopify's documented segment queries", () => {
     expect(members("last_order_date > 2020-05-30T17:00:00 AND last_order_date < 2020-05-31")).toEqual([]);
     expect(members("last_order_date >= 12_months_ago")).toEqual([1, 2]);
     expect(members("orders_placed MATCHES (date > 2025-01-01)")).toEqual([1, 2]);
+    // The account state as payloads carry it (REST lower case, GraphQL upper case); no state: no value.
+    expect(members("customer_account_status = 'DISABLED'")).toEqual([3]);
+    expect(members("customer_account_status != 'DISABLED'")).toEqual([4]);
   });
 
   it("keeps the deprecated form's meaning in this app: a bare `quantity:` is at least, a bare `date:` on or after", () => {

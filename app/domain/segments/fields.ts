@@ -51,6 +51,8 @@ export type SegmentCustomer = {
   readonly tags: readonly string[];
   /** ISO country codes of the default address and every stored address. */
   readonly countryCodes: readonly string[];
+  /** Account state from the customer payload ("enabled", "DISABLED", ...); null or absent if never reported. */
+  readonly accountState?: string | null;
   /** Email marketing consent state as Shopify reports it ("subscribed", ...); null if never reported. */
   readonly emailMarketingState: string | null;
   readonly rfmGroup: string | null;
@@ -111,6 +113,9 @@ const EQUALITY: readonly FieldOperator[] = ["=", "!=", "IS NULL"];
 
 /** Shopify's values for `email_subscription_status` in segment queries. */
 export const EMAIL_SUBSCRIPTION_STATUSES = ["SUBSCRIBED", "NOT_SUBSCRIBED", "PENDING", "UNSUBSCRIBED", "REDACTED", "INVALID"] as const;
+
+/** Shopify's values for `customer_account_status` (its CustomerState enum). */
+export const CUSTOMER_ACCOUNT_STATUSES = ["ENABLED", "DISABLED", "INVITED", "DECLINED"] as const;
 
 /** The eleven RFM groups, in the lower case the RFM recompute stores (Shopify writes them upper case: RFM_GROUP_VALUES). */
 export const RFM_GROUPS = [
@@ -238,6 +243,13 @@ export const FIELDS: readonly SegmentField[] = [
     binding: { kind: "text", sql: column("email_marketing_state"), present: notNull("email_marketing_state"), value: (c) => c.emailMarketingState },
   },
   {
+    name: "customer_account_status",
+    type: { kind: "enum", values: CUSTOMER_ACCOUNT_STATUSES },
+    operators: EQUALITY,
+    description: "State of the customer's account (Shopify's customer state); no value until a customer payload has carried one.",
+    binding: { kind: "text", sql: column("state"), present: notNull("state"), value: (c) => c.accountState ?? null },
+  },
+  {
     name: "rfm_group",
     type: { kind: "enum", values: RFM_GROUP_VALUES },
     operators: EQUALITY,
@@ -270,7 +282,6 @@ const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: 
   { name: "anniversary", reason: "the app does not store customer metafields such as a birth date yet" },
   { name: "customer_cities", reason: "cities of stored addresses are not mapped to Shopify's city codes yet" },
   { name: "customer_regions", reason: "regions of stored addresses are not mapped to Shopify's region codes yet" },
-  { name: "customer_account_status", reason: "the customer's account state is not stored yet" },
   { name: "customer_language", reason: "the customer's language is not stored yet" },
   { name: "sms_subscription_status", reason: "SMS marketing consent is not stored yet" },
   { name: "predicted_spend_tier", reason: "Shopify's spend prediction is not sent to apps" },
