@@ -139,6 +139,17 @@ describe("compileSegmentFilter: functions", () => {
     expect(compile("orders_placed MATCHES (date > -1d, count < 0)")).toEqual({ text: "FALSE", values: [] });
   });
 
+  it.each([
+    ["products_purchased(product_type: 'Shoes', date: -90d) = true", "products_purchased MATCHES (product_type = 'Shoes', date >= -90d)"],
+    ["products_purchased(product_id: 42, quantity: 2) = true", "products_purchased MATCHES (id = 42, sum_quantity >= 2)"],
+    ["products_purchased(tag: 'sale') = false", "products_purchased NOT MATCHES (tag = 'sale')"],
+    ["orders_placed(count_at_least: 2, date: -1y) = true", "orders_placed MATCHES (count >= 2, date >= -1y)"],
+    ["orders_placed(count_at_least: 1, date: -30d) = true", "orders_placed MATCHES (date >= -30d)"],
+    ["orders_placed(count_at_most: 1) = true", "orders_placed MATCHES (count <= 1)"],
+  ])("the deprecated %s and Shopify's %s compile to the same SQL (same plans)", (deprecated, matches) => {
+    expect(compile(matches)).toEqual(compile(deprecated));
+  });
+
   it("a date-time names one second in the shop's zone", () => {
     const { text, values } = compile("last_order_date > 2026-03-08T02:30:00", { timeZone: "America/New_York" });
     expect(text).toBe("(c.last_order_at IS NOT NULL AND c.last_order_at >= $2::timestamptz)");
