@@ -12,7 +12,8 @@ import type { Condition } from "../../app/domain/segments/ast";
 import { checkSegment } from "../../app/domain/segments/check";
 import { calendarDayAt, shiftCalendarDay } from "../../app/domain/segments/dates";
 import { createSegmentEvaluator, type SegmentCustomer, type SegmentOrder } from "../../app/domain/segments/evaluate";
-import { EMAIL_SUBSCRIPTION_STATUSES, FIELDS, FUNCTIONS, RFM_GROUPS } from "../../app/domain/segments/fields";
+import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, RFM_GROUPS } from "../../app/domain/segments/fields";
+import { FUNCTIONS, type ParameterDefinition } from "../../app/domain/segments/functions";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { computeRfm, type RfmInput, type RfmResult } from "../../app/domain/segments/rfm";
 import { compileSegmentFilter } from "../../app/domain/segments/sql";
@@ -50,6 +51,8 @@ const TAGS = ["vip", "VIP", "wholesale", "Newsletter", "été", "ÉTÉ", "sale",
 const EMAILS = [null, "ana@gmail.com", "bo@GMAIL.com", "cy@example.org", "di@shop.example", "no-at-sign", "two@at@Shop.Example", "empty@"];
 const COUNTRIES = ["US", "DE", "CA", "FR", "de"];
 const CONSENT = [null, "subscribed", "not_subscribed", "PENDING", "unsubscribed", "redacted", "invalid"];
+/** Account states as REST payloads (lower case) and GraphQL (upper case) write them. */
+const ACCOUNT_STATES = [null, "enabled", "disabled", "invited", "declined", "ENABLED", "DISABLED"];
 
 type StoredOrder = SegmentOrder & { gid: string; lines: { gid: string; productId: number | null; quantity: number }[] };
 type StoredCustomer = {
@@ -61,6 +64,7 @@ type StoredCustomer = {
   countryCode: string | null;
   addresses: unknown;
   consent: string | null;
+  accountState: string | null;
   createdAt: Date | null;
   deleted: boolean;
   redacted: boolean;
@@ -142,6 +146,7 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     countryCode: rng.chance(0.8) ? rng.pick(COUNTRIES) : null,
     addresses,
     consent: rng.pick(CONSENT),
+    accountState: rng.pick(ACCOUNT_STATES),
     createdAt: rng.chance(0.9) ? randomInstant(rng) : null,
     deleted: rng.chance(0.03),
     redacted: rng.chance(0.03),
@@ -158,6 +163,7 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     tags: c.tags,
     countryCodes: countryCodes.filter((code): code is string => code !== null),
     emailMarketingState: c.consent,
+    accountState: c.accountState,
     rfmGroup,
     createdAt: c.createdAt,
     ...aggregates,
@@ -179,11 +185,11 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
   await insertRows(
     client,
     "customers",
-    ["shop", "gid", "email", "tags", "country_code", "addresses", "email_marketing_state", "shopify_created_at", "deleted_at", "redacted_at",
+    ["shop", "gid", "email", "tags", "country_code", "addresses", "email_marketing_state", "state", "shopify_created_at", "deleted_at", "redacted_at",
       "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at"],
     customers.map((c) => {
       const a = computeCustomerAggregates({ orders: c.orders });
-      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, JSON.stringify(c.addresses), c.consent, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
+      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, JSON.stringify(c.addresses), c.consent, c.accountState, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
         a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt];
     }),
   );
@@ -235,7 +241,19 @@ class QueryGenerator {
       const instant = someone.lastOrderAt ?? someone.createdAt ?? NOW;
       return shiftCalendarDay(calendarDayAt(instant, zone), rng.pick([-1, 0, 0, 0, 1]), "d");
     }
-    const form = rng.pick(["d", "w", "m", "y", "plus", "today", "yesterday", "ago"] as const);
+    if (rng.chance(0.15)) {
+      // A local date-time: often a second on either side of some customer's last order.
+      this.mark("date:datetime");
+      const someone = rng.pick(this.customers);
+      const instant = new Date((someone.lastOrderAt ?? someone.createdAt ?? NOW).getTime() + rng.pick([-1000, 0, 0, 1000, 3_600_000]));
+      const parts = Object.fromEntries(
+        new Intl.DateTimeFormat("en-US", { timeZone: zone, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit" })
+          .formatToParts(instant)
+          .map((p) => [p.type, p.value]),
+      );
+      return `${parts.year}-${parts.month}-${parts.day}T${parts.hour}:${parts.minute}:${parts.second}`;
+    }
+    const form = rng.pick(["d", "w", "m", "y", "plus", "today", "yesterday", "ago", "named"] as const);
     this.mark(`date:${form}`);
     switch (form) {
       case "d":
@@ -254,6 +272,8 @@ class QueryGenerator {
         return this.cased("yesterday");
       case "ago":
         return `${rng.pick([0, 1, 30, 90, 200])}_days_ago`;
+      case "named":
+        return rng.pick(["7_days_ago", "12_months_ago", "2_weeks_ago", "1_year_ago", "3_MONTHS_AGO"]);
     }
   }
 
@@ -287,7 +307,7 @@ class QueryGenerator {
   predicate(zone: string, exponent: number): string {
     const rng = this.rng;
     const field = rng.pick([...FIELDS, ...FUNCTIONS.map((f) => ({ ...f, isFunction: true as const }))]);
-    if ("isFunction" in field) return this.functionCall(field.name, zone);
+    if ("isFunction" in field) return this.functionCall(field.name, zone, exponent);
     this.mark(`attr:${field.name}`);
     const op = rng.pick(field.operators);
     const operator = op === "IS NULL" ? rng.pick(["IS NULL", "IS NOT NULL"]) : op === "CONTAINS" ? rng.pick(["CONTAINS", "NOT CONTAINS"]) : op;
@@ -323,7 +343,7 @@ class QueryGenerator {
         return `${name} ${operator} ${this.quote(rng.pick(["gmail.com", "GMAIL.com", "example.org", "shop.example", "", "nomatch.test", "at@shop.example"]))}`;
       case "enum": {
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
-        const values = name === "rfm_group" ? RFM_GROUPS : EMAIL_SUBSCRIPTION_STATUSES;
+        const values = name === "rfm_group" ? RFM_GROUPS : name === "customer_account_status" ? CUSTOMER_ACCOUNT_STATUSES : EMAIL_SUBSCRIPTION_STATUSES;
         return `${name} ${operator} ${this.quote(this.cased(rng.pick(values)))}`;
       }
       case "boolean":
@@ -331,48 +351,97 @@ class QueryGenerator {
     }
   }
 
-  private functionCall(name: string, zone: string): string {
+  private shuffled(items: string[]): string[] {
+    for (let i = items.length - 1; i > 0; i--) {
+      const j = this.rng.int(0, i);
+      [items[i], items[j]] = [items[j] as string, items[i] as string];
+    }
+    return items;
+  }
+
+  /** A value for a function parameter of a type. */
+  private parameterValue(fn: string, parameter: string, zone: string, exponent: number): string {
+    const rng = this.rng;
+    switch (parameter) {
+      case "product_type":
+        return this.quote(this.cased(rng.pick(["Shoes", "hats", "Socks", "Gloves"])));
+      case "id":
+      case "product_id":
+        return rng.pick(["101", "103", "105", "106", String(UNKNOWN_PRODUCT), "7", "101.5", "-3"]);
+      case "tag":
+        return this.quote(rng.pick(["sale", "SALE", "summer", "été", "ÉTÉ", "new", "none"]));
+      case "quantity":
+      case "sum_quantity":
+        return rng.pick(["0", "1", "2", "2.5", "3", "6", "-1"]);
+      case "count":
+      case "count_at_least":
+      case "count_at_most":
+        return rng.pick(["0", "1", "2", "2.5", "3", "5", "-1"]);
+      case "amount":
+      case "sum_amount":
+        return this.money(exponent);
+      case "date":
+        return this.date(zone);
+      default:
+        throw new Error(`no values for ${fn}.${parameter}`);
+    }
+  }
+
+  /** `name op value` for a MATCHES parameter, with one of its operators. */
+  private matchesParameter(fn: string, parameter: ParameterDefinition, zone: string, exponent: number): string {
+    const rng = this.rng;
+    const operator = rng.pick(parameter.operators);
+    this.mark(`param:${fn}.${parameter.name}:${operator}`);
+    const value = () => this.parameterValue(fn, parameter.name, zone, exponent);
+    switch (operator) {
+      case "BETWEEN": {
+        let [lo, hi] = [value(), value()];
+        if (parameter.type !== "date") [lo, hi] = this.ordered(lo, hi);
+        else if (/^\d{4}-/.test(lo) && /^\d{4}-/.test(hi) && lo > hi) [lo, hi] = [hi, lo];
+        return `${parameter.name} ${this.cased("BETWEEN")} ${lo} ${this.cased("AND")} ${hi}`;
+      }
+      case "IN":
+      case "NOT IN":
+        return `${parameter.name} ${operator.split(" ").map((w) => this.cased(w)).join(" ")} (${Array.from({ length: rng.int(1, 3) }, value).join(", ")})`;
+      default:
+        return `${parameter.name} ${operator} ${value()}`;
+    }
+  }
+
+  private functionCall(name: string, zone: string, exponent: number): string {
     const rng = this.rng;
     this.mark(`fn:${name}`);
-    const args: string[] = [];
     const definition = FUNCTIONS.find((f) => f.name === name);
-    for (const parameter of definition?.parameters ?? []) {
-      if (!rng.chance(0.4)) continue;
-      this.mark(`arg:${name}.${parameter.name}`);
-      let value: string;
-      switch (`${name}.${parameter.name}`) {
-        case "products_purchased.product_type":
-          value = this.quote(this.cased(rng.pick(["Shoes", "hats", "Socks", "Gloves"])));
-          break;
-        case "products_purchased.product_id":
-          value = rng.pick(["101", "103", "105", "106", String(UNKNOWN_PRODUCT), "7", "101.5"]);
-          break;
-        case "products_purchased.tag":
-          value = this.quote(rng.pick(["sale", "SALE", "summer", "été", "ÉTÉ", "new", "none"]));
-          break;
-        case "products_purchased.quantity":
-          value = rng.pick(["0", "1", "2", "2.5", "3", "6"]);
-          break;
-        case "orders_placed.count_at_least":
-          value = rng.pick(["0", "1", "2", "2.5", "3", "6"]);
-          break;
-        case "orders_placed.count_at_most":
-          value = rng.pick(["0", "1", "2", "3.5", "5", "-1"]);
-          break;
-        default:
-          value = this.date(zone);
+    if (!definition) throw new Error(`unknown function ${name}`);
+    if (rng.chance(0.6)) {
+      // Shopify's form: each parameter at most once (an alias counts as its parameter).
+      const used = new Set<string>();
+      const args: string[] = [];
+      for (const parameter of definition.parameters) {
+        const canonical = parameter.aliasOf ?? parameter.name;
+        if (used.has(canonical) || !rng.chance(0.3)) continue;
+        used.add(canonical);
+        args.push(this.matchesParameter(name, parameter, zone, exponent));
       }
-      args.push(`${parameter.name}: ${value}`);
+      const negated = rng.chance(0.4);
+      this.mark(negated ? "fnmatch:NOT MATCHES" : "fnmatch:MATCHES");
+      const keyword = negated ? rng.pick(["NOT MATCHES", "not matches", "NOT_MATCHES"]) : this.cased("MATCHES");
+      return `${name} ${keyword} (${this.shuffled(args).join(", ")})`;
     }
-    // Parameters in any order.
-    for (let i = args.length - 1; i > 0; i--) {
-      const j = rng.int(0, i);
-      [args[i], args[j]] = [args[j] as string, args[i] as string];
+    // The deprecated form, with this app's old names and bare values, or Shopify's operators.
+    const args: string[] = [];
+    for (const legacy of Object.keys(definition.legacy)) {
+      if (!rng.chance(0.35)) continue;
+      this.mark(`arg:${name}.${legacy}`);
+      const target = definition.parameters.find((p) => p.name === definition.legacy[legacy]?.parameter);
+      const canOperate = target && target.operators.includes(">") && rng.chance(0.3);
+      const value = this.parameterValue(name, legacy, zone, exponent);
+      args.push(canOperate ? `${legacy}: ${rng.pick([">", "<=", "!="])} ${value}` : `${legacy}: ${value}`);
     }
     const operator = rng.pick(["=", "!="]);
     const value = rng.pick(["true", "false", "TRUE", "False"]);
     this.mark(`fncmp:${operator}${value.toLowerCase()}`);
-    return `${name}(${args.join(", ")}) ${operator} ${value}`;
+    return `${name}(${this.shuffled(args).join(", ")}) ${operator} ${value}`;
   }
 
   condition(zone: string, exponent: number, depth: number): string {
@@ -542,10 +611,15 @@ describe(`segment SQL equals the reference evaluator (seed ${SEED})`, () => {
       ...FIELDS.flatMap((f) =>
         f.operators.flatMap((op) => (op === "IS NULL" ? ["IS NULL", "IS NOT NULL"] : op === "CONTAINS" ? ["CONTAINS", "NOT CONTAINS"] : [op]).map((o) => `op:${f.type.kind}:${o}`)),
       ),
-      ...FUNCTIONS.flatMap((f) => [`fn:${f.name}`, ...f.parameters.map((p) => `arg:${f.name}.${p.name}`)]),
+      ...FUNCTIONS.flatMap((f) => [
+        `fn:${f.name}`,
+        ...Object.keys(f.legacy).map((p) => `arg:${f.name}.${p}`),
+        ...f.parameters.flatMap((p) => p.operators.map((op) => `param:${f.name}.${p.name}:${op}`)),
+      ]),
       ...["=true", "=false", "!=true", "!=false"].map((c) => `fncmp:${c}`),
+      ...["MATCHES", "NOT MATCHES"].map((c) => `fnmatch:${c}`),
       ...["AND", "OR", "NOT", "()"].map((c) => `comb:${c}`),
-      ...["absolute", "d", "w", "m", "y", "plus", "today", "yesterday", "ago"].map((d) => `date:${d}`),
+      ...["absolute", "datetime", "d", "w", "m", "y", "plus", "today", "yesterday", "ago", "named"].map((d) => `date:${d}`),
     ];
     expect(expected.filter((key) => !coverage.has(key)), failure("never generated")).toEqual([]);
   }, 120_000);

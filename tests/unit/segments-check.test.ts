@@ -48,8 +48,23 @@ describe("checkSegment: errors", () => {
     ["amount_spent > 1 AND\n  custmer_tags CONTAINS 'vip'", "unknown attribute `custmer_tags` at 2:3, did you mean `customer_tags`?", 2, 3],
     ["favourite_colour = 'red'", "unknown attribute `favourite_colour` at 1:1", 1, 1],
     ["product_purchased(date: -90d) = true", "unknown function `product_purchased` at 1:1, did you mean `products_purchased`?", 1, 1],
-    ["orders_placed = 3", "`orders_placed` at 1:1 is a function: write `orders_placed(...) = true`", 1, 1],
+    ["orders_placed = 3", "`orders_placed` at 1:1 is a function: write `orders_placed MATCHES (...)`", 1, 1],
     ["amount_spent(date: -1y) > 3", "`amount_spent` at 1:1 is an attribute, not a function", 1, 1],
+    // Shopify's function syntax and names (issue 16)
+    ["shopify_email.opened MATCHES ()", "`shopify_email.opened` at 1:1 is a Shopify attribute this app cannot evaluate: apps receive no Shopify Email events", 1, 1],
+    ["storefront_event.product_viewed MATCHES (id = 1)", "`storefront_event.product_viewed` at 1:1 is a Shopify attribute this app cannot evaluate: apps receive no storefront browsing events", 1, 1],
+    ["customer_cities CONTAINS 'US-NY-NewYorkCity'", "`customer_cities` at 1:1 is a Shopify attribute this app cannot evaluate: cities of stored addresses are not mapped to Shopify's city codes yet", 1, 1],
+    ["orders_placed MATCHES (location_id = 1)", "parameter `location_id` of `orders_placed` at 1:24 is a Shopify parameter this app cannot evaluate: the app does not store the location an order was placed at", 1, 24],
+    ["orders_placed MATCHES (count_at_least = 3)", "`count_at_least` at 1:24 is only accepted in the deprecated form `orders_placed(count_at_least: ...) = true`; with MATCHES write `count >= <n>`", 1, 24],
+    ["products_purchased MATCHES (product_id = 3)", "`product_id` at 1:29 is only accepted in the deprecated form `products_purchased(product_id: ...) = true`; with MATCHES write `id = <product id>`", 1, 29],
+    ["products_purchased MATCHES (date > -1m, date < -1d)", "parameter `date` given twice at 1:41", 1, 41],
+    ["products_purchased MATCHES (quantity > 1, sum_quantity < 5)", "parameter `sum_quantity` given twice at 1:43", 1, 43],
+    ["products_purchased MATCHES (tag > 'a')", "operator `>` is not allowed for parameter `tag` of `products_purchased` at 1:33, use one of: =", 1, 33],
+    ["products_purchased MATCHES (id = 'a')", "parameter `id` of `products_purchased` takes a number, got a string at 1:34", 1, 34],
+    ["products_purchased(product_id: > 3) = true", "operator `>` is not allowed for parameter `product_id` of `products_purchased` at 1:32, use one of: =, !=, IN, NOT IN", 1, 32],
+    ["products_purchased(count: 3) = true", "unknown parameter `count` of `products_purchased` at 1:20, expected one of: id, product_id, tag, product_type, date, quantity", 1, 20],
+    ["last_order_date > 2020-05-30T24:00:00", "invalid date and time `2020-05-30T24:00:00` at 1:19 (24-hour time, HH <= 23)", 1, 19],
+    ["last_order_date > 2020-02-30T10:00:00", "invalid date and time `2020-02-30T10:00:00` at 1:19 (24-hour time, HH <= 23)", 1, 19],
     // wrong value type
     ["last_order_date > 90", "`last_order_date` compares with a date, got a number at 1:19", 1, 19],
     ["amount_spent > '100'", "`amount_spent` compares with a number, got a string at 1:16", 1, 16],
@@ -74,7 +89,7 @@ describe("checkSegment: errors", () => {
     // enum values
     [
       "rfm_group = 'vip'",
-      `unknown value 'vip' for \`rfm_group\` at 1:13, expected one of: ${RFM_GROUPS.join(", ")}`,
+      `unknown value 'vip' for \`rfm_group\` at 1:13, expected one of: ${RFM_GROUPS.map((g) => g.toUpperCase()).join(", ")}`,
       1,
       13,
     ],
@@ -93,7 +108,7 @@ describe("checkSegment: errors", () => {
     ],
     [
       "orders_placed(colour: 'red') = true",
-      "unknown parameter `colour` of `orders_placed` at 1:15, expected one of: count_at_least, count_at_most, date",
+      "unknown parameter `colour` of `orders_placed` at 1:15, expected one of: date, count_at_least, count_at_most",
       1,
       15,
     ],

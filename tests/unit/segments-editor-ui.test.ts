@@ -79,6 +79,24 @@ describe("errorMarks", () => {
     expect(analyzeSegmentQuery(fixed).ok).toBe(true);
   });
 
+  it("never suggests customer_tags for Shopify's city and region attributes (issue 16)", () => {
+    for (const text of ["customer_cities CONTAINS 'US-NY-NewYorkCity'", "customer_city CONTAINS 'x'", "customer_regions CONTAINS 'US-NY'"]) {
+      const [mark] = errorMarks(text, errorsOf(text));
+      expect(mark?.suggestion, text).toBeNull();
+      expect(mark?.message, text).not.toContain("customer_tags");
+    }
+    const [refused] = errorMarks("customer_cities CONTAINS 'x'", errorsOf("customer_cities CONTAINS 'x'"));
+    expect(refused?.message).toContain("is a Shopify attribute this app cannot evaluate");
+  });
+
+  it("colours Shopify's function syntax, dotted names and date-times whole", () => {
+    const text = "products_purchased NOT MATCHES (id IN (1, 2)) OR last_order_date > 2020-05-30T16:00:00 OR shopify_email.opened MATCHES ()";
+    const pieces = highlightQuery(text, []).filter((p) => p.text.trim() !== "");
+    expect(pieces.find((p) => p.text === "2020-05-30T16:00:00")?.kind).toBe("date");
+    expect(pieces.find((p) => p.text === "shopify_email.opened")?.kind).toBe("attribute");
+    expect(pieces.find((p) => p.text.includes("MATCHES"))?.kind).toBe("keyword");
+  });
+
   it("marks every error the checker returns, each at its own value", () => {
     const text = "last_order_date > 5 AND amount_spent = 'lots'";
     const marks = errorMarks(text, errorsOf(text));

@@ -21,6 +21,10 @@ describe("analyzeSegmentQuery", () => {
     ["orders_placed(count_at_least: 2, date: 30_days_ago) = true", { relativeTime: true, usesRfm: false, usesProducts: false }],
     ["NOT (rfm_group = 'champions' OR amount_spent < 5)", { relativeTime: false, usesRfm: true, usesProducts: false }],
     ["products_purchased(product_type: 'Shoes') = false", { relativeTime: false, usesRfm: false, usesProducts: true }],
+    ["products_purchased NOT MATCHES (tag = 'Shoes')", { relativeTime: false, usesRfm: false, usesProducts: true }],
+    ["orders_placed MATCHES (date >= 12_months_ago)", { relativeTime: true, usesRfm: false, usesProducts: false }],
+    ["orders_placed MATCHES (date BETWEEN 2024-01-01 AND -1d)", { relativeTime: true, usesRfm: false, usesProducts: false }],
+    ["last_order_date > 2020-05-30T16:00:00", { relativeTime: false, usesRfm: false, usesProducts: false }],
   ])("%s", (text, flags) => {
     const result = analyzeSegmentQuery(text);
     expect(result).toMatchObject({ ok: true, ...flags });

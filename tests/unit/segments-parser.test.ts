@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Condition, Literal, Operand } from "../../app/domain/segments/ast";
+import type { Argument, Condition, Literal, Operand } from "../../app/domain/segments/ast";
 import { lexSegment } from "../../app/domain/segments/lexer";
 import { checkSegment } from "../../app/domain/segments/check";
 import { MAX_DEPTH, parseSegment } from "../../app/domain/segments/parser";
@@ -15,12 +15,20 @@ function lit(l: Literal): string {
       return String(l.value);
     case "date":
       return `date(${l.value})`;
+    case "dateTime":
+      return `datetime(${l.value})`;
     case "relativeDate":
       return `rel(${l.amount}${l.unit})`;
   }
 }
+function arg(a: Argument): string {
+  if (a.operator === ":") return `${a.name}: ${lit(a.values[0] as Literal)}`;
+  if (a.operator === "BETWEEN") return `${a.name} between ${a.values.map(lit).join(" ")}`;
+  if (a.operator === "IN" || a.operator === "NOT IN") return `${a.name} ${a.operator.toLowerCase()} (${a.values.map(lit).join(" ")})`;
+  return `${a.name} ${a.operator} ${lit(a.values[0] as Literal)}`;
+}
 function opnd(o: Operand): string {
-  return o.kind === "attribute" ? o.name : `${o.name}(${o.args.map((a) => `${a.name}: ${lit(a.value)}`).join(", ")})`;
+  return o.kind === "attribute" ? o.name : `${o.name}(${o.args.map(arg).join(", ")})`;
 }
 function show(c: Condition): string {
   switch (c.kind) {
@@ -37,6 +45,8 @@ function show(c: Condition): string {
       return `[${opnd(c.left)} ${c.negated ? "is not null" : "is null"}]`;
     case "contains":
       return `[${opnd(c.left)} ${c.negated ? "not contains" : "contains"} ${lit(c.value)}]`;
+    case "matches":
+      return `[${c.call.name} ${c.negated ? "not matches" : "matches"} (${c.call.args.map(arg).join(", ")})]`;
   }
 }
 
@@ -52,6 +62,21 @@ describe("parseSegment: valid queries", () => {
     ["products_purchased(product_type: 'Shoes', date: -90d, quantity: 2) = false", "[products_purchased(product_type: 'Shoes', date: rel(-90d), quantity: 2) = false]"],
     ["orders_placed(count_at_least: 3, date: -1y) = true", "[orders_placed(count_at_least: 3, date: rel(-1y)) = true]"],
     ["orders_placed() = true", "[orders_placed() = true]"],
+    // Shopify's function syntax (issue 16).
+    ["products_purchased MATCHES (id = 123, date > -3m)", "[products_purchased matches (id = 123, date > rel(-3m))]"],
+    ["products_purchased NOT MATCHES (date > -3m)", "[products_purchased not matches (date > rel(-3m))]"],
+    ["products_purchased not_matches ()", "[products_purchased not matches ()]"],
+    ["orders_placed matches ()", "[orders_placed matches ()]"],
+    ["products_purchased MATCHES (id IN (1, 2), id NOT IN (3))", "[products_purchased matches (id in (1 2), id not in (3))]"],
+    ["products_purchased MATCHES (date BETWEEN -12m AND today, quantity != 5)", "[products_purchased matches (date between rel(-12m) rel(0d), quantity != 5)]"],
+    ["orders_placed MATCHES (count > 1, sum_amount >= 99.5)", "[orders_placed matches (count > 1, sum_amount >= 99.5)]"],
+    ["products_purchased(date: > -3m, quantity: BETWEEN 1 AND 3) = true", "[products_purchased(date > rel(-3m), quantity between 1 3) = true]"],
+    ["shopify_email.opened MATCHES (activity_id = 5240029206)", "[shopify_email.opened matches (activity_id = 5240029206)]"],
+    ["storefront_event.product_viewed() = true", "[storefront_event.product_viewed() = true]"],
+    ["last_order_date > 2020-05-30T16:00:00", "[last_order_date > datetime(2020-05-30T16:00:00)]"],
+    ["last_order_date >= 12_months_ago", "[last_order_date >= rel(-12m)]"],
+    ["last_order_date >= 7_days_ago", "[last_order_date >= rel(-7d)]"],
+    ["last_order_date >= 2_weeks_ago AND first_order_date < 1_year_ago", "(and [last_order_date >= rel(-2w)] [first_order_date < rel(-1y)])"],
     ["last_order_date IS NULL", "[last_order_date is null]"],
     ["customer_email_domain is not null", "[customer_email_domain is not null]"],
     ["first_order_date >= 2024-01-31", "[first_order_date >= date(2024-01-31)]"],
@@ -131,7 +156,7 @@ describe("parseSegment: errors", () => {
     ["amount_spent ! 3", "unexpected character `!` (did you mean `!=`?) at 1:14", 1, 14],
     ["amount_spent > 12abc", "malformed number `12abc` at 1:16", 1, 16],
     ["amount_spent > 1.2.3", "malformed number `1.2.3` at 1:16", 1, 16],
-    ["amount_spent", "expected an operator (=, !=, >, <, >=, <=, BETWEEN, IS NULL, CONTAINS) after `amount_spent`, got end of query at 1:13", 1, 13],
+    ["amount_spent", "expected an operator (=, !=, >, <, >=, <=, BETWEEN, IS NULL, CONTAINS, MATCHES) after `amount_spent`, got end of query at 1:13", 1, 13],
     ["amount_spent >", "expected a value, got end of query at 1:15", 1, 15],
     ["rfm_group = at_risk", "expected a value, got `at_risk` (quote text values: 'at_risk') at 1:13", 1, 13],
     ["(amount_spent > 3", "expected `)` to close `(` at 1:1, got end of query at 1:18", 1, 18],

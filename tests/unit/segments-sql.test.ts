@@ -112,6 +112,52 @@ describe("compileSegmentFilter: dates are days in the shop's time zone", () => {
 });
 
 describe("compileSegmentFilter: functions", () => {
+  it("MATCHES: an IN list is one text[] parameter, NOT MATCHES negates, MATCHES () is any purchase", () => {
+    const listed = compile("products_purchased MATCHES (id IN (42, 7, 1.5), date > 2026-01-01)");
+    expect(listed.text).toContain("segment_o.shopify_created_at >= $2::timestamptz AND segment_li.product_gid = ANY($3::text[]) AND segment_li.quantity > 0)");
+    expect(listed.values).toEqual(["2026-01-02T00:00:00.000Z", ["gid://shopify/Product/42", "gid://shopify/Product/7"]]);
+    const excluded = compile("products_purchased NOT MATCHES (id NOT IN (42))");
+    expect(excluded.text).toMatch(/^\(NOT EXISTS \(.* AND segment_li\.product_gid IS NOT NULL AND segment_li\.product_gid <> ALL\(\$2::text\[\]\) AND segment_li\.quantity > 0\)\)$/);
+    expect(excluded.values).toEqual([["gid://shopify/Product/42"]]);
+    expect(compile("products_purchased MATCHES ()").text).toMatch(/^EXISTS \(SELECT 1 FROM orders segment_o JOIN line_items .* AND segment_li\.quantity > 0\)$/);
+  });
+
+  it("MATCHES aggregates: counts of orders, sums of units, amounts in minor units", () => {
+    expect(compile("orders_placed MATCHES (count >= 2)")).toEqual({ text: "c.orders_count >= $2::bigint", values: ["2"] });
+    expect(compile("orders_placed MATCHES (sum_amount > 100)")).toEqual({ text: "c.total_spent_minor > $2::bigint", values: ["10000"] });
+    const counted = compile("products_purchased MATCHES (tag = 'x', count > 1)");
+    expect(counted.text).toMatch(/^\(SELECT count\(DISTINCT segment_o\.gid\) FROM .* >= \$3::bigint$/);
+    expect(counted.values).toEqual(["x", "2"]);
+    expect(compile("products_purchased MATCHES (quantity = 5)").text).toMatch(/^\(SELECT COALESCE\(SUM\(segment_li\.quantity\), 0\) .* = \$2::bigint$/);
+    const amount = compile("orders_placed MATCHES (amount BETWEEN 10 AND 20.5, count = 0)");
+    expect(amount.text).toContain("(segment_o.total_price_minor - segment_o.refunded_minor) >= $2::bigint AND (segment_o.total_price_minor - segment_o.refunded_minor) <= $3::bigint");
+    expect(amount.text).toMatch(/^\(NOT EXISTS/);
+    expect(amount.values).toEqual(["1000", "2050"]);
+    // Aggregates that hold for any count need no rows: no unused parameter is left behind.
+    expect(compile("products_purchased MATCHES (date > -1d, quantity >= 0)")).toEqual({ text: "TRUE", values: [] });
+    expect(compile("orders_placed MATCHES (date > -1d, count != 2.5)")).toEqual({ text: "TRUE", values: [] });
+    expect(compile("orders_placed MATCHES (date > -1d, count < 0)")).toEqual({ text: "FALSE", values: [] });
+  });
+
+  it.each([
+    ["products_purchased(product_type: 'Shoes', date: -90d) = true", "products_purchased MATCHES (product_type = 'Shoes', date >= -90d)"],
+    ["products_purchased(product_id: 42, quantity: 2) = true", "products_purchased MATCHES (id = 42, sum_quantity >= 2)"],
+    ["products_purchased(tag: 'sale') = false", "products_purchased NOT MATCHES (tag = 'sale')"],
+    ["orders_placed(count_at_least: 2, date: -1y) = true", "orders_placed MATCHES (count >= 2, date >= -1y)"],
+    ["orders_placed(count_at_least: 1, date: -30d) = true", "orders_placed MATCHES (date >= -30d)"],
+    ["orders_placed(count_at_most: 1) = true", "orders_placed MATCHES (count <= 1)"],
+  ])("the deprecated %s and Shopify's %s compile to the same SQL (same plans)", (deprecated, matches) => {
+    expect(compile(matches)).toEqual(compile(deprecated));
+  });
+
+  it("a date-time names one second in the shop's zone", () => {
+    const { text, values } = compile("last_order_date > 2026-03-08T02:30:00", { timeZone: "America/New_York" });
+    expect(text).toBe("(c.last_order_at IS NOT NULL AND c.last_order_at >= $2::timestamptz)");
+    // 02:30 does not exist that night in New York (clocks go from 02:00 to 03:00): moved forward by the gap.
+    expect(values).toEqual(["2026-03-08T07:30:01.000Z"]);
+    expect(compile("last_order_date = 2026-06-01T12:00:00").values).toEqual(["2026-06-01T12:00:00.000Z", "2026-06-01T12:00:01.000Z"]);
+  });
+
   it("products_purchased correlates on the customer row and takes every filter as a parameter", () => {
     const { text, values } = compile("products_purchased(product_type: 'Shoes', tag: 'Sale', product_id: 42, date: 2026-01-01) = true");
     expect(text).toBe(

@@ -1,5 +1,6 @@
 // Example queries the editor offers to start from. Each must pass the checker
-// (tests/unit/segments-editor-ui.test.ts checks them).
+// (tests/unit/segments-editor-ui.test.ts checks them) and be written as Shopify writes it
+// (MATCHES, upper-case enum values), so that it also works when pasted into Shopify.
 export type ExampleQuery = { title: string; description: string; query: string };
 
 export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
@@ -11,8 +12,13 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
     description: "Email subscribers without an order",
     query: "email_subscription_status = 'SUBSCRIBED' AND number_of_orders = 0",
   },
-  { title: "At risk", description: "RFM group: used to buy often, not lately", query: "rfm_group = 'at_risk'" },
-  { title: "Recent shoe buyers", description: "Bought shoes in the last 90 days", query: "products_purchased(product_type: 'Shoes', date: -90d) = true" },
+  { title: "At risk", description: "RFM group: used to buy often, not lately", query: "rfm_group = 'AT_RISK'" },
+  {
+    title: "Recent shoe buyers",
+    description: "Bought a product tagged Shoes in the last 90 days",
+    query: "products_purchased MATCHES (tag = 'Shoes', date >= -90d)",
+  },
+  { title: "Repeat buyers this year", description: "Two or more orders in the last 12 months", query: "orders_placed MATCHES (count >= 2, date >= -12m)" },
   { title: "Refund-heavy", description: "More than a quarter of spend refunded", query: "refund_rate > 0.25 AND number_of_orders >= 2" },
   { title: "Tagged VIP", description: "Customers with the vip tag", query: "customer_tags CONTAINS 'vip'" },
 ];

@@ -47,6 +47,7 @@ function tokenLength(text: string, token: Token): number {
     case "string":
       return stringLength(text, token.offset);
     case "date":
+    case "dateTime":
       return token.value.length;
     case "boolean":
     case "keyword":
@@ -73,6 +74,7 @@ function tokenKind(token: Token): PieceKind {
     case "number":
       return "number";
     case "date":
+    case "dateTime":
     case "relativeDate":
       return "date";
     case "boolean":

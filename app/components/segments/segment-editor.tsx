@@ -225,7 +225,8 @@ export function SegmentEditor({ initial, errors, cancelUrl }: { initial: Segment
                 />
                 <Text as="p" variant="bodySm" tone="subdued">
                   The language of Shopify's customer segment editor: attributes such as amount_spent, number_of_orders, last_order_date,
-                  customer_tags or rfm_group, compared with = != &gt; &lt; &gt;= &lt;=, BETWEEN, CONTAINS, IS NULL, and joined with AND, OR, NOT.
+                  customer_tags or rfm_group, compared with = != &gt; &lt; &gt;= &lt;=, BETWEEN, CONTAINS, IS NULL; functions such as
+                  products_purchased MATCHES (tag = 'Shoes', date &gt;= -90d); joined with AND, OR, NOT.
                 </Text>
                 <Divider />
                 <Examples onPick={setQuery} />

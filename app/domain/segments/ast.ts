@@ -16,15 +16,39 @@ export type RelativeDateLiteral = {
   readonly raw: string;
   readonly position: Position;
 };
-export type Literal = NumberLiteral | StringLiteral | BooleanLiteral | DateLiteral | RelativeDateLiteral;
+/** A local date and time, YYYY-MM-DDTHH:mm:ss as written, in the shop's time zone (validity is checked by check.ts). */
+export type DateTimeLiteral = { readonly kind: "dateTime"; readonly value: string; readonly position: Position };
+export type Literal = NumberLiteral | StringLiteral | BooleanLiteral | DateLiteral | RelativeDateLiteral | DateTimeLiteral;
 
 export type Attribute = { readonly kind: "attribute"; readonly name: string; readonly position: Position };
-export type Argument = { readonly kind: "argument"; readonly name: string; readonly value: Literal; readonly position: Position };
-/** products_purchased(product_type: 'Shoes', date: -90d); used as `call = true` or `call = false`. */
+/**
+ * How a parameter tests its value. `:` is the deprecated form's bare `name: value`, whose
+ * meaning depends on the parameter (app/domain/segments/functions.ts).
+ */
+export type ParameterOperator = ComparisonOperator | "BETWEEN" | "IN" | "NOT IN" | ":";
+/**
+ * One parameter of a function: `id = 123`, `date BETWEEN -12m AND today`, `id IN (1, 2)`,
+ * or in the deprecated form `date: -90d`, `date: > -3m`. `values` holds one literal, the two
+ * BETWEEN bounds, or the IN list.
+ */
+export type Argument = {
+  readonly kind: "argument";
+  readonly name: string;
+  readonly operator: ParameterOperator;
+  readonly values: readonly Literal[];
+  readonly position: Position;
+  readonly operatorPosition: Position;
+};
+/**
+ * A function: Shopify's `products_purchased MATCHES (id = 1, date > -3m)` (`syntax: "matches"`,
+ * inside a Matches node) or the deprecated `products_purchased(id: 1) = true` (`syntax: "call"`,
+ * the left side of a comparison with a boolean).
+ */
 export type FunctionCall = {
   readonly kind: "functionCall";
   readonly name: string;
   readonly args: readonly Argument[];
+  readonly syntax: "call" | "matches";
   readonly position: Position;
 };
 export type Operand = Attribute | FunctionCall;
@@ -57,11 +81,19 @@ export type Contains = {
   readonly position: Position;
   readonly operatorPosition: Position;
 };
+/** `products_purchased MATCHES (...)`, or `NOT MATCHES (...)` when negated. */
+export type Matches = {
+  readonly kind: "matches";
+  readonly call: FunctionCall;
+  readonly negated: boolean;
+  readonly position: Position;
+  readonly operatorPosition: Position;
+};
 export type And = { readonly kind: "and"; readonly left: Condition; readonly right: Condition; readonly position: Position };
 export type Or = { readonly kind: "or"; readonly left: Condition; readonly right: Condition; readonly position: Position };
 export type Not = { readonly kind: "not"; readonly operand: Condition; readonly position: Position };
 
-export type Predicate = Comparison | Between | IsNull | Contains;
+export type Predicate = Comparison | Between | IsNull | Contains | Matches;
 export type Condition = Predicate | And | Or | Not;
 export type SegmentNode = Condition | Operand | Argument | Literal;
 

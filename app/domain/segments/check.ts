@@ -2,7 +2,8 @@
 // positioned error found (an empty list means the segment is valid).
 
 import type { Argument, Condition, FunctionCall, Literal, Operand } from "./ast";
-import { FIELDS, FUNCTIONS, type FieldDefinition, type FieldOperator, type FieldType, type FunctionDefinition, type ParameterType } from "./fields";
+import { FIELDS, SHOPIFY_ONLY_NAMES, shopifyOnlyReason, type FieldDefinition, type FieldOperator, type FieldType } from "./fields";
+import { FUNCTIONS, resolveParameter, type FunctionDefinition, type ParameterType } from "./functions";
 import type { Position, SegmentError } from "./lexer";
 import { checkSegmentLimits } from "./limits";
 
@@ -57,6 +58,7 @@ function literalType(literal: Literal): string {
       return "a boolean";
     case "date":
     case "relativeDate":
+    case "dateTime":
       return "a date";
   }
 }
@@ -85,6 +87,25 @@ function isValidDate(value: string): boolean {
   return date.getUTCFullYear() === y && date.getUTCMonth() === m - 1 && date.getUTCDate() === d;
 }
 
+/** YYYY-MM-DDTHH:mm:ss with an existing day and a 24-hour time (Shopify: HH <= 23). */
+function isValidDateTime(value: string): boolean {
+  const [day, time] = value.split("T") as [string, string];
+  const [h, min, sec] = time.split(":").map(Number) as [number, number, number];
+  return isValidDate(day) && h <= 23 && min <= 59 && sec <= 59;
+}
+
+/** The attribute type a function parameter's values have. */
+const PARAMETER_TYPES: Readonly<Record<ParameterType, FieldType>> = {
+  id: { kind: "number" },
+  number: { kind: "number" },
+  money: { kind: "money" },
+  string: { kind: "string" },
+  date: { kind: "date" },
+};
+
+/** Shopify's limit on the values of an IN list. */
+export const MAX_LIST_VALUES = 500;
+
 export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: CheckInput): readonly SegmentError[] {
   const errors: SegmentError[] = [];
   const fieldsByName = new Map(fields.map((f) => [f.name, f]));
@@ -92,14 +113,13 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
   const report = (message: string, position: Position) =>
     errors.push({ message, line: position.line, column: position.column, offset: position.offset });
 
-  function literalMatches(type: FieldType | ParameterType, literal: Literal): boolean {
-    const kind = typeof type === "string" ? type : type.kind;
-    switch (kind) {
+  function literalMatches(type: FieldType, literal: Literal): boolean {
+    switch (type.kind) {
       case "number":
       case "money":
         return literal.kind === "number";
       case "date":
-        return literal.kind === "date" || literal.kind === "relativeDate";
+        return literal.kind === "date" || literal.kind === "relativeDate" || literal.kind === "dateTime";
       case "boolean":
         return literal.kind === "boolean";
       default:
@@ -111,6 +131,10 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
   function checkValue(target: Target, literal: Literal): void {
     if (literal.kind === "date" && !isValidDate(literal.value)) {
       report(`invalid date \`${literal.value}\` at ${where(literal.position)}`, literal.position);
+      return;
+    }
+    if (literal.kind === "dateTime" && !isValidDateTime(literal.value)) {
+      report(`invalid date and time \`${literal.value}\` at ${where(literal.position)} (24-hour time, HH <= 23)`, literal.position);
       return;
     }
     const { type } = target;
@@ -142,46 +166,76 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
 
   function checkArguments(call: FunctionCall, definition: FunctionDefinition): void {
     const seen = new Set<string>();
-    const names = definition.parameters.map((p) => p.name);
-    for (const arg of call.args) checkArgument(call, definition, arg, seen, names);
-    for (const parameter of definition.parameters) {
-      if (parameter.required && !seen.has(parameter.name)) {
-        report(`\`${call.name}\` at ${where(call.position)} needs the parameter \`${parameter.name}\``, call.position);
-      }
-    }
+    for (const arg of call.args) checkArgument(call, definition, arg, seen);
   }
 
-  function checkArgument(call: FunctionCall, definition: FunctionDefinition, arg: Argument, seen: Set<string>, names: readonly string[]): void {
-    const parameter = definition.parameters.find((p) => p.name === arg.name);
-    if (!parameter) {
+  function checkArgument(call: FunctionCall, definition: FunctionDefinition, arg: Argument, seen: Set<string>): void {
+    const deprecated = call.syntax === "call";
+    const refused = definition.refused[arg.name];
+    if (refused) {
+      report(`parameter \`${arg.name}\` of \`${call.name}\` at ${where(arg.position)} is a Shopify parameter this app cannot evaluate: ${refused}`, arg.position);
+      return;
+    }
+    const resolved = resolveParameter(definition, call, arg.name);
+    if (!resolved) {
+      const renamed = deprecated ? undefined : definition.renamed[arg.name];
+      const names = deprecated ? Object.keys(definition.legacy) : definition.parameters.map((p) => p.name);
       report(
-        `unknown parameter \`${arg.name}\` of \`${call.name}\` at ${where(arg.position)}` +
-          (suggest(arg.name, names) ? didYouMean(suggest(arg.name, names)) : `, expected one of: ${names.join(", ")}`),
+        renamed
+          ? `\`${arg.name}\` at ${where(arg.position)} is only accepted in the deprecated form \`${call.name}(${arg.name}: ...) = true\`; with MATCHES write \`${renamed}\``
+          : `unknown parameter \`${arg.name}\` of \`${call.name}\` at ${where(arg.position)}` +
+              (suggest(arg.name, names) ? didYouMean(suggest(arg.name, names)) : `, expected one of: ${names.join(", ")}`),
         arg.position,
       );
       return;
     }
-    if (seen.has(arg.name)) report(`parameter \`${arg.name}\` given twice at ${where(arg.position)}`, arg.position);
-    seen.add(arg.name);
-    if (!literalMatches(parameter.type, arg.value)) {
+    const { parameter } = resolved;
+    // Shopify: each parameter once per MATCHES (an alias counts as its parameter). The deprecated
+    // form may bound `count` twice (count_at_least and count_at_most).
+    const key = deprecated ? arg.name : parameter.name;
+    if (seen.has(key)) report(`parameter \`${arg.name}\` given twice at ${where(arg.position)}`, arg.position);
+    seen.add(key);
+    if (arg.operator !== ":" && !parameter.operators.includes(arg.operator)) {
       report(
-        `parameter \`${arg.name}\` of \`${call.name}\` takes a ${parameter.type}, got ${literalType(arg.value)} at ${where(arg.value.position)}`,
-        arg.value.position,
+        `operator \`${arg.operator}\` is not allowed for parameter \`${arg.name}\` of \`${call.name}\` at ${where(arg.operatorPosition)}, use one of: ${parameter.operators.join(", ")}`,
+        arg.operatorPosition,
       );
-    } else if (arg.value.kind === "date" && !isValidDate(arg.value.value)) {
-      report(`invalid date \`${arg.value.value}\` at ${where(arg.value.position)}`, arg.value.position);
+      return;
+    }
+    if (arg.values.length > MAX_LIST_VALUES) {
+      report(`parameter \`${arg.name}\` lists ${arg.values.length} values at ${where(arg.position)}, at most ${MAX_LIST_VALUES}`, arg.position);
+      return;
+    }
+    const target: Target = { name: `${call.name}.${arg.name}`, type: PARAMETER_TYPES[parameter.type], operators: [] };
+    for (const value of arg.values) {
+      if (!literalMatches(target.type, value)) {
+        report(
+          `parameter \`${arg.name}\` of \`${call.name}\` takes ${expectedLiteral(target.type)}, got ${literalType(value)} at ${where(value.position)}`,
+          value.position,
+        );
+      } else {
+        checkValue(target, value);
+      }
     }
   }
 
   function resolve(operand: Operand): Target | undefined {
     const candidates = [...fieldsByName.keys(), ...functionsByName.keys()];
+    const shopifyOnly = fieldsByName.has(operand.name) || functionsByName.has(operand.name) ? undefined : shopifyOnlyReason(operand.name);
+    if (shopifyOnly) {
+      report(`\`${operand.name}\` at ${where(operand.position)} is a Shopify attribute this app cannot evaluate: ${shopifyOnly}`, operand.position);
+      return undefined;
+    }
     if (operand.kind === "attribute") {
       const field = fieldsByName.get(operand.name);
       if (field) return field;
       if (functionsByName.has(operand.name)) {
-        report(`\`${operand.name}\` at ${where(operand.position)} is a function: write \`${operand.name}(...) = true\``, operand.position);
+        report(`\`${operand.name}\` at ${where(operand.position)} is a function: write \`${operand.name} MATCHES (...)\``, operand.position);
       } else {
-        report(`unknown attribute \`${operand.name}\` at ${where(operand.position)}${didYouMean(suggest(operand.name, candidates))}`, operand.position);
+        // Closer to a Shopify-only name (customer_city -> customer_cities) than to one of ours: no suggestion.
+        const closest = suggest(operand.name, [...candidates, ...SHOPIFY_ONLY_NAMES]);
+        const suggestion = closest && !SHOPIFY_ONLY_NAMES.includes(closest) ? closest : undefined;
+        report(`unknown attribute \`${operand.name}\` at ${where(operand.position)}${didYouMean(suggestion)}`, operand.position);
       }
       return undefined;
     }
@@ -228,6 +282,9 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
         if (target && allows(target, "CONTAINS", condition.operatorPosition, written)) checkValueLiteral(target, condition.value);
         return;
       }
+      case "matches":
+        resolve(condition.call);
+        return;
       case "isNull": {
         const target = resolve(condition.left);
         if (target) allows(target, "IS NULL", condition.operatorPosition, condition.negated ? "IS NOT NULL" : "IS NULL");

@@ -75,3 +75,22 @@ export function startOfCalendarDay(day: CalendarDay, timeZone: string): Date {
   if (Number.isNaN(start.getTime())) throw new RangeError(`cannot place ${day} in time zone ${JSON.stringify(timeZone)}`);
   return new Date(start.getTime());
 }
+
+const DATE_TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})$/;
+
+/**
+ * The instant a local date and time (`2020-05-30T16:00:00`) names in a time zone. A time that a
+ * daylight saving change skips moves forward by the gap; a time that occurs twice is its first
+ * occurrence (@date-fns/tz's reading).
+ */
+export function instantOfLocalDateTime(value: string, timeZone: string): Date {
+  const match = DATE_TIME.exec(value);
+  if (!match) throw new RangeError(`not a local date and time: ${JSON.stringify(value)}`);
+  const [y, mo, d, h, mi, s] = match.slice(1).map(Number) as [number, number, number, number, number, number];
+  const instant = new TZDate(y, mo - 1, d, h, mi, s, timeZone);
+  if (Number.isNaN(instant.getTime())) throw new RangeError(`cannot place ${value} in time zone ${JSON.stringify(timeZone)}`);
+  return new Date(instant.getTime());
+}
+
+/** A date-time literal names one second: [instant, instant + 1 s). */
+export const DATE_TIME_SPAN_MS = 1000;

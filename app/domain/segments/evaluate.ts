@@ -3,13 +3,14 @@
 // can hold one against the other. Same semantics (docs/segments.md):
 // - a predicate on an attribute without a value is false (`!=` too); NOT negates it;
 // - a date names a calendar day in the shop's time zone; an instant is compared by the
-//   day it falls on there;
+//   day it falls on there; a date-time names one second, from its instant on;
 // - numbers compare exactly (money literals in major units, values in minor units);
 // - text compares ignoring case.
 
 import type { Comparison, Condition, FunctionCall, Literal } from "./ast";
-import { DEFAULT_TIME_ZONE, assertTimeZone, resolveDateLiteral, type CalendarDay } from "./dates";
-import { FIELDS, type SegmentCustomer, type SegmentField, type SegmentOrder } from "./fields";
+import { DATE_TIME_SPAN_MS, DEFAULT_TIME_ZONE, assertTimeZone, instantOfLocalDateTime, resolveDateLiteral, type CalendarDay } from "./dates";
+import { FIELDS, type SegmentCustomer, type SegmentField, type SegmentLineItem, type SegmentOrder } from "./fields";
+import { functionQuery, type ParameterTest } from "./functions";
 import { currencyExponent } from "../money";
 import type { ComparisonOperator } from "./lexer";
 
@@ -114,6 +115,10 @@ function evaluate(env: Env, node: Condition, customer: SegmentCustomer): boolean
       return evaluate(env, node.left, customer) || evaluate(env, node.right, customer);
     case "not":
       return !evaluate(env, node.operand, customer);
+    case "matches": {
+      const result = functionValue(env, node.call, customer);
+      return node.negated ? !result : result;
+    }
     case "comparison":
       if (node.left.kind === "functionCall") return functionComparison(env, node.left, node, customer);
       return compareAttribute(env, fieldOf(env, node.left.name), node.operator, node.right, customer);
@@ -155,6 +160,18 @@ function literalDay(env: Env, literal: Literal): CalendarDay {
   return day;
 }
 
+/** Sign of instant - date literal: by the calendar day in the zone, or by the second a date-time names. */
+function compareInstant(env: Env, instant: Date, literal: Literal): number {
+  if (literal.kind === "dateTime") {
+    const start = instantOfLocalDateTime(literal.value, env.timeZone).getTime();
+    const time = instant.getTime();
+    return time < start ? -1 : time >= start + DATE_TIME_SPAN_MS ? 1 : 0;
+  }
+  const day = env.dayOf(instant);
+  const target = literalDay(env, literal);
+  return day < target ? -1 : day > target ? 1 : 0;
+}
+
 function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperator, literal: Literal, customer: SegmentCustomer): boolean {
   const b = f.binding;
   switch (b.kind) {
@@ -174,9 +191,7 @@ function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperato
     case "instant": {
       const value = b.value(customer);
       if (value === null) return false;
-      const day = env.dayOf(value);
-      const target = literalDay(env, literal);
-      return holds(operator, day < target ? -1 : day > target ? 1 : 0);
+      return holds(operator, compareInstant(env, value, literal));
     }
     case "text": {
       const value = b.value(customer);
@@ -205,50 +220,100 @@ function functionComparison(env: Env, call: FunctionCall, node: Comparison, cust
 
 const counts = (order: SegmentOrder) => !order.cancelled && !order.test;
 
+/** Whether a value (a fraction numerator / denominator) passes a numeric or date-free test. */
+function numberPasses(value: bigint, test: ParameterTest, scale: number): boolean {
+  const against = (operator: ComparisonOperator, literal: Literal) => {
+    const l = fraction(literal, scale);
+    return holds(operator, compareFractions(value, 1n, l.numerator, l.denominator));
+  };
+  switch (test.operator) {
+    case "BETWEEN":
+      return against(">=", test.low) && against("<=", test.high);
+    case "IN":
+    case "NOT IN":
+      throw new TypeError(`${test.operator} does not apply to numbers`);
+    default:
+      return against(test.operator, test.value);
+  }
+}
+
+function instantPasses(env: Env, instant: Date, test: ParameterTest): boolean {
+  switch (test.operator) {
+    case "BETWEEN":
+      return compareInstant(env, instant, test.low) >= 0 && compareInstant(env, instant, test.high) <= 0;
+    case "IN":
+    case "NOT IN":
+      throw new TypeError(`${test.operator} does not apply to dates`);
+    default:
+      return holds(test.operator, compareInstant(env, instant, test.value));
+  }
+}
+
+function textEquals(test: ParameterTest, value: string): boolean {
+  if (test.operator !== "=" || test.value.kind !== "string") throw new TypeError("expected = 'text'");
+  return test.value.value.toLowerCase() === value.toLowerCase();
+}
+
+/** The product id of a line item, read from its gid. */
+function lineProductId(line: SegmentLineItem): bigint | null {
+  const id = line.productId?.match(/^gid:\/\/shopify\/Product\/(\d+)$/)?.[1];
+  return id === undefined ? null : BigInt(id);
+}
+
+/** A literal names this product id: an integer written without a fraction, equal to it. */
+const namesProduct = (literal: Literal, id: bigint) => literal.kind === "number" && /^\+?\d+$/.test(literal.raw) && BigInt(literal.raw.replace("+", "")) === id;
+
+function lineMatches(line: SegmentLineItem, parameter: string, test: ParameterTest): boolean {
+  switch (parameter) {
+    case "id": {
+      const id = lineProductId(line);
+      if (test.operator !== "IN" && test.operator !== "NOT IN") throw new TypeError(`id takes IN or NOT IN`);
+      if (id === null) return false;
+      const listed = test.values.some((literal) => namesProduct(literal, id));
+      return test.operator === "IN" ? listed : !listed;
+    }
+    case "tag":
+      return line.productTags.some((tag) => textEquals(test, tag));
+    case "product_type":
+      return line.productType !== null && textEquals(test, line.productType);
+    default:
+      throw new TypeError(`unknown line parameter ${parameter}`);
+  }
+}
+
 function functionValue(env: Env, call: FunctionCall, customer: SegmentCustomer): boolean {
-  const args = new Map(call.args.map((a) => [a.name, a.value]));
-  const date = args.get("date");
-  const since = date ? literalDay(env, date) : undefined;
-  const orders = customer.orders.filter((o) => counts(o) && (since === undefined || env.dayOf(o.createdAt) >= since));
+  const query = functionQuery(call);
+  const filters = query.tests.filter((t) => t.role === "filter");
+  const aggregates = query.tests.filter((t) => t.role === "aggregate");
+  const orderFilters = filters.filter((t) => t.parameter === "date" || t.parameter === "amount");
+  const lineFilters = filters.filter((t) => !orderFilters.includes(t));
+  const orders = customer.orders.filter(
+    (order) =>
+      counts(order) &&
+      orderFilters.every((t) =>
+        t.parameter === "date" ? instantPasses(env, order.createdAt, t.test) : numberPasses(order.totalPriceMinor - order.refundedMinor, t.test, env.exponent),
+      ),
+  );
   switch (call.name) {
     case "products_purchased": {
-      const productId = args.get("product_id");
-      const productType = args.get("product_type");
-      const tag = args.get("tag");
       let units = 0n;
+      let ordersWithUnits = 0n;
       for (const order of orders) {
+        let bought = false;
         for (const line of order.lineItems) {
-          if (productId) {
-            const id = line.productId?.match(/^gid:\/\/shopify\/Product\/(\d+)$/)?.[1];
-            if (id === undefined || productId.kind !== "number" || Number(id) !== productId.value) continue;
-          }
-          if (productType) {
-            if (productType.kind !== "string" || line.productType?.toLowerCase() !== productType.value.toLowerCase()) continue;
-          }
-          if (tag) {
-            if (tag.kind !== "string" || !line.productTags.some((t) => t.toLowerCase() === tag.value.toLowerCase())) continue;
-          }
+          if (!lineFilters.every((t) => lineMatches(line, t.parameter, t.test))) continue;
           units += BigInt(line.quantity);
+          if (line.quantity > 0) bought = true;
         }
+        if (bought) ordersWithUnits++;
       }
-      const quantity = args.get("quantity");
-      const wanted = quantity ? fraction(quantity) : { numerator: 1n, denominator: 1n };
-      return compareFractions(units, 1n, wanted.numerator, wanted.denominator) >= 0;
+      if (aggregates.length === 0) return ordersWithUnits > 0n;
+      return aggregates.every((t) => numberPasses(t.parameter === "count" ? ordersWithUnits : units, t.test, 0));
     }
     case "orders_placed": {
-      const count = BigInt(orders.length);
-      const least = args.get("count_at_least");
-      const most = args.get("count_at_most");
-      if (!least && !most) return count >= 1n;
-      if (least) {
-        const l = fraction(least);
-        if (compareFractions(count, 1n, l.numerator, l.denominator) < 0) return false;
-      }
-      if (most) {
-        const m = fraction(most);
-        if (compareFractions(count, 1n, m.numerator, m.denominator) > 0) return false;
-      }
-      return true;
+      if (aggregates.length === 0) return orders.length > 0;
+      const amount = orders.reduce((sum, order) => sum + order.totalPriceMinor - order.refundedMinor, 0n);
+      return aggregates.every((t) => (t.parameter === "count" ? numberPasses(BigInt(orders.length), t.test, 0) : numberPasses(amount, t.test, env.exponent)));
     }
     default:
       throw new TypeError(`unknown function ${call.name}`);

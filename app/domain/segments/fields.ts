@@ -51,6 +51,8 @@ export type SegmentCustomer = {
   readonly tags: readonly string[];
   /** ISO country codes of the default address and every stored address. */
   readonly countryCodes: readonly string[];
+  /** Account state from the customer payload ("enabled", "DISABLED", ...); null or absent if never reported. */
+  readonly accountState?: string | null;
   /** Email marketing consent state as Shopify reports it ("subscribed", ...); null if never reported. */
   readonly emailMarketingState: string | null;
   readonly rfmGroup: string | null;
@@ -85,7 +87,7 @@ export type FieldBinding =
       readonly denominator: SqlOf;
       readonly value: (c: SegmentCustomer) => { readonly numerator: bigint; readonly denominator: bigint } | null;
     }
-  /** A timestamptz, compared with calendar days in the shop's time zone. */
+  /** A timestamptz, compared with calendar days (or local date-times) in the shop's time zone. */
   | { readonly kind: "instant"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => Date | null }
   /** A yes/no value. */
   | { readonly kind: "boolean"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => boolean | null }
@@ -106,22 +108,16 @@ export type FieldBinding =
 /** A catalogue attribute both back ends can evaluate. */
 export type SegmentField = FieldDefinition & { readonly binding: FieldBinding };
 
-/** Parameter types of segment functions. */
-export type ParameterType = "string" | "number" | "date";
-
-export type FunctionDefinition = {
-  readonly name: string;
-  readonly parameters: readonly { readonly name: string; readonly type: ParameterType; readonly required?: boolean; readonly description: string }[];
-  readonly description: string;
-};
-
 const ORDERED: readonly FieldOperator[] = ["=", "!=", ">", "<", ">=", "<=", "BETWEEN", "IS NULL"];
 const EQUALITY: readonly FieldOperator[] = ["=", "!=", "IS NULL"];
 
 /** Shopify's values for `email_subscription_status` in segment queries. */
 export const EMAIL_SUBSCRIPTION_STATUSES = ["SUBSCRIBED", "NOT_SUBSCRIBED", "PENDING", "UNSUBSCRIBED", "REDACTED", "INVALID"] as const;
 
-/** The eleven RFM groups. */
+/** Shopify's values for `customer_account_status` (its CustomerState enum). */
+export const CUSTOMER_ACCOUNT_STATUSES = ["ENABLED", "DISABLED", "INVITED", "DECLINED"] as const;
+
+/** The eleven RFM groups, in the lower case the RFM recompute stores (Shopify writes them upper case: RFM_GROUP_VALUES). */
 export const RFM_GROUPS = [
   "champions",
   "loyal",
@@ -135,6 +131,9 @@ export const RFM_GROUPS = [
   "dormant",
   "prospects",
 ] as const;
+
+/** The RFM groups as Shopify spells them in queries ('AT_RISK'); any case is accepted. */
+export const RFM_GROUP_VALUES: readonly string[] = RFM_GROUPS.map((g) => g.toUpperCase());
 
 const column =
   (name: string): SqlOf =>
@@ -244,8 +243,15 @@ export const FIELDS: readonly SegmentField[] = [
     binding: { kind: "text", sql: column("email_marketing_state"), present: notNull("email_marketing_state"), value: (c) => c.emailMarketingState },
   },
   {
+    name: "customer_account_status",
+    type: { kind: "enum", values: CUSTOMER_ACCOUNT_STATUSES },
+    operators: EQUALITY,
+    description: "State of the customer's account (Shopify's customer state); no value until a customer payload has carried one.",
+    binding: { kind: "text", sql: column("state"), present: notNull("state"), value: (c) => c.accountState ?? null },
+  },
+  {
     name: "rfm_group",
-    type: { kind: "enum", values: RFM_GROUPS },
+    type: { kind: "enum", values: RFM_GROUP_VALUES },
     operators: EQUALITY,
     description: "Recency-frequency-monetary group of the customer (see docs/segments.md); no value until first computed.",
     // Written only by the RFM recompute, in the lower-case spelling of RFM_GROUPS.
@@ -268,28 +274,31 @@ export const FIELDS: readonly SegmentField[] = [
   },
 ];
 
-export const FUNCTIONS: readonly FunctionDefinition[] = [
-  {
-    name: "products_purchased",
-    description: "Whether the customer bought matching products; compare with true or false.",
-    parameters: [
-      { name: "product_type", type: "string", description: "Product type, e.g. 'Shoes'." },
-      { name: "product_id", type: "number", description: "Shopify product id." },
-      { name: "tag", type: "string", description: "Product tag." },
-      { name: "date", type: "date", description: "Only purchases on or after this date." },
-      { name: "quantity", type: "number", description: "At least this many units." },
-    ],
-  },
-  {
-    name: "orders_placed",
-    description: "Whether the customer placed a number of orders; compare with true or false.",
-    parameters: [
-      { name: "count_at_least", type: "number", description: "At least this many orders." },
-      { name: "count_at_most", type: "number", description: "At most this many orders." },
-      { name: "date", type: "date", description: "Only orders on or after this date." },
-    ],
-  },
+/** Why a Shopify attribute or function is refused here: the app never has its data (docs/segments.md). */
+const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: string }[] = [
+  { name: /^shopify_email\./, reason: "apps receive no Shopify Email events" },
+  { name: /^storefront(_event)?\./, reason: "apps receive no storefront browsing events" },
+  { name: "abandoned_checkout_date", reason: "the app does not receive abandoned checkouts yet" },
+  { name: "anniversary", reason: "the app does not store customer metafields such as a birth date yet" },
+  { name: "customer_cities", reason: "cities of stored addresses are not mapped to Shopify's city codes yet" },
+  { name: "customer_regions", reason: "regions of stored addresses are not mapped to Shopify's region codes yet" },
+  { name: "customer_language", reason: "the customer's language is not stored yet" },
+  { name: "sms_subscription_status", reason: "SMS marketing consent is not stored yet" },
+  { name: "predicted_spend_tier", reason: "Shopify's spend prediction is not sent to apps" },
+  { name: "companies", reason: "B2B companies are not stored" },
+  { name: "created_by_app_id", reason: "apps are not told which app created a customer" },
+  { name: "product_subscription_status", reason: "subscription data belongs to subscription apps" },
+  { name: "store_credit_accounts", reason: "store credit accounts are not stored" },
+  { name: "customer_within_distance", reason: "the app does not geocode addresses" },
 ];
+
+/** The plain (undotted) Shopify-only names, so that a typo is not "corrected" to an unrelated attribute. */
+export const SHOPIFY_ONLY_NAMES: readonly string[] = SHOPIFY_ONLY.flatMap((s) => (typeof s.name === "string" ? [s.name] : []));
+
+/** The reason a name Shopify documents cannot be evaluated here, if it is one of those. */
+export function shopifyOnlyReason(name: string): string | undefined {
+  return SHOPIFY_ONLY.find((s) => (typeof s.name === "string" ? s.name === name : s.name.test(name)))?.reason;
+}
 
 export function describeFieldType(type: FieldType): string {
   switch (type.kind) {

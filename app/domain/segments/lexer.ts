@@ -8,7 +8,7 @@ export type Position = { readonly line: number; readonly column: number; readonl
 
 export type SegmentError = Position & { readonly message: string };
 
-export type Keyword = "AND" | "OR" | "NOT" | "BETWEEN" | "IS" | "NULL" | "CONTAINS";
+export type Keyword = "AND" | "OR" | "NOT" | "BETWEEN" | "IS" | "NULL" | "CONTAINS" | "MATCHES" | "NOT_MATCHES" | "IN";
 export type ComparisonOperator = "=" | "!=" | ">" | "<" | ">=" | "<=";
 export type RelativeUnit = "d" | "w" | "m" | "y";
 
@@ -18,7 +18,9 @@ export type Token = Position &
     | { readonly kind: "number"; readonly value: number; readonly raw: string }
     | { readonly kind: "string"; readonly value: string }
     | { readonly kind: "date"; readonly value: string }
-    /** -90d, +30d, today (0d), yesterday (-1d), 30_days_ago (-30d). */
+    /** 2020-05-30T16:00:00: a local time in the shop's time zone. */
+    | { readonly kind: "dateTime"; readonly value: string }
+    /** -90d, +30d, today (0d), yesterday (-1d), 30_days_ago (-30d), 12_months_ago (-12m). */
     | { readonly kind: "relativeDate"; readonly amount: number; readonly unit: RelativeUnit; readonly raw: string }
     | { readonly kind: "boolean"; readonly value: boolean }
     | { readonly kind: "keyword"; readonly keyword: Keyword }
@@ -32,7 +34,8 @@ export type Token = Position &
 
 export type LexResult = { ok: true; tokens: readonly Token[] } | { ok: false; error: SegmentError };
 
-const KEYWORDS: ReadonlySet<string> = new Set(["AND", "OR", "NOT", "BETWEEN", "IS", "NULL", "CONTAINS"]);
+const KEYWORDS: ReadonlySet<string> = new Set(["AND", "OR", "NOT", "BETWEEN", "IS", "NULL", "CONTAINS", "MATCHES", "NOT_MATCHES", "IN"]);
+const AGO_UNITS: Readonly<Record<string, RelativeUnit>> = { day: "d", week: "w", month: "m", year: "y" };
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
 const isIdentStart = (c: string | undefined) => c !== undefined && /[A-Za-z_]/.test(c);
@@ -110,6 +113,12 @@ export function lexSegment(text: string): LexResult {
     }
     if (c === "-" || c === "+" || isDigit(c)) {
       const rest = text.slice(i);
+      const dateTime = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?![A-Za-z0-9_:.])/.exec(rest);
+      if (dateTime) {
+        tokens.push({ ...p, kind: "dateTime", value: dateTime[0] });
+        i += dateTime[0].length;
+        continue;
+      }
       const date = /^\d{4}-\d{2}-\d{2}(?![A-Za-z0-9_])/.exec(rest);
       if (date) {
         tokens.push({ ...p, kind: "date", value: date[0] });
@@ -123,9 +132,11 @@ export function lexSegment(text: string): LexResult {
         i += relative[0].length;
         continue;
       }
-      const ago = /^(\d+)_days_ago(?![A-Za-z0-9_])/i.exec(rest);
+      // Shopify's named dates (7_days_ago, 30_days_ago, 90_days_ago, 12_months_ago), any count and unit.
+      const ago = /^(\d+)_(day|week|month|year)s?_ago(?![A-Za-z0-9_])/i.exec(rest);
       if (ago) {
-        tokens.push({ ...p, kind: "relativeDate", amount: -Number(ago[1]), unit: "d", raw: ago[0] });
+        const unit = AGO_UNITS[(ago[2] as string).toLowerCase()] as RelativeUnit;
+        tokens.push({ ...p, kind: "relativeDate", amount: -Number(ago[1]), unit, raw: ago[0] });
         i += ago[0].length;
         continue;
       }
@@ -141,10 +152,16 @@ export function lexSegment(text: string): LexResult {
     if (isIdentStart(c)) {
       let j = i + 1;
       while (isIdentPart(text[j])) j++;
+      // Dotted names: Shopify's namespaced attributes (shopify_email.opened, storefront.product_viewed).
+      while (text[j] === "." && isIdentStart(text[j + 1])) {
+        j += 2;
+        while (isIdentPart(text[j])) j++;
+      }
       const word = text.slice(i, j);
       const upper = word.toUpperCase();
       const lower = word.toLowerCase();
-      if (KEYWORDS.has(upper)) tokens.push({ ...p, kind: "keyword", keyword: upper as Keyword });
+      if (word.includes(".")) tokens.push({ ...p, kind: "identifier", name: word });
+      else if (KEYWORDS.has(upper)) tokens.push({ ...p, kind: "keyword", keyword: upper as Keyword });
       else if (lower === "true" || lower === "false") tokens.push({ ...p, kind: "boolean", value: lower === "true" });
       else if (lower === "today") tokens.push({ ...p, kind: "relativeDate", amount: 0, unit: "d", raw: word });
       else if (lower === "yesterday") tokens.push({ ...p, kind: "relativeDate", amount: -1, unit: "d", raw: word });

@@ -8,15 +8,18 @@
 //                        | BETWEEN literal AND literal
 //                        | IS [NOT] NULL
 //                        | [NOT] CONTAINS literal )
-//   operand   := identifier [ '(' [ argument ( ',' argument )* ] ')' ]
-//   argument  := identifier ':' literal
-//   literal   := number | 'string' | true | false | YYYY-MM-DD
-//              | -90d | +30d | -4w | -3m | -1y | today | yesterday | 30_days_ago
+//              | identifier ( MATCHES | NOT MATCHES | NOT_MATCHES ) '(' [ parameter ( ',' parameter )* ] ')'
+//   parameter := identifier ( op literal | BETWEEN literal AND literal | [NOT] IN '(' literal ( ',' literal )* ')' )
+//   operand   := identifier [ '(' [ argument ( ',' argument )* ] ')' ]     (the deprecated function form)
+//   argument  := identifier ':' ( literal | op literal | BETWEEN literal AND literal )
+//   literal   := number | 'string' | true | false | YYYY-MM-DD | YYYY-MM-DDTHH:mm:ss
+//              | -90d | +30d | -4w | -3m | -1y | today | yesterday | 30_days_ago | 12_months_ago
 //   op        := = | != | > | < | >= | <=
+//   identifier:= name ( '.' name )*     (dotted: shopify_email.opened)
 //
 // parseSegment never throws: every failure is returned as a positioned error.
 
-import { node, type Argument, type Condition, type Literal, type Operand } from "./ast";
+import { node, type Argument, type Attribute, type Condition, type Literal, type Operand } from "./ast";
 import { lexSegment, type Position, type SegmentError, type Token } from "./lexer";
 
 export type ParseResult = { ok: true; ast: Condition } | { ok: false; error: SegmentError };
@@ -39,6 +42,7 @@ function describe(token: Token): string {
     case "string":
       return "a string";
     case "date":
+    case "dateTime":
       return `date ${token.value}`;
     case "relativeDate":
       return `\`${token.raw}\``;
@@ -163,6 +167,13 @@ class Parser {
     const position = left.position;
     const token = this.advance();
     const operatorPosition = at(token);
+    if (left.kind === "attribute") {
+      const matches = this.isKeyword(token, "MATCHES") || this.isKeyword(token, "NOT_MATCHES");
+      if (matches || (this.isKeyword(token, "NOT") && this.isKeyword(this.peek(), "MATCHES"))) {
+        if (!matches) this.advance();
+        return this.matches(left, !this.isKeyword(token, "MATCHES"), operatorPosition);
+      }
+    }
     if (token.kind === "operator") {
       return node({ kind: "comparison", left, operator: token.operator, right: this.literal(), position, operatorPosition });
     }
@@ -193,7 +204,68 @@ class Parser {
     if (this.isKeyword(contains, "CONTAINS")) {
       return node({ kind: "contains", left, value: this.literal(), negated, position, operatorPosition });
     }
-    return this.fail(`expected an operator (=, !=, >, <, >=, <=, BETWEEN, IS NULL, CONTAINS) after \`${left.name}\`, got ${describe(token)}`, token);
+    return this.fail(`expected an operator (=, !=, >, <, >=, <=, BETWEEN, IS NULL, CONTAINS, MATCHES) after \`${left.name}\`, got ${describe(token)}`, token);
+  }
+
+  /** `name MATCHES (parameter, ...)`: the MATCHES keyword is consumed. */
+  private matches(left: Attribute, negated: boolean, operatorPosition: Position): Condition {
+    const open = this.advance();
+    if (open.kind !== "lparen") this.fail(`expected \`(\` after MATCHES, got ${describe(open)} (write \`${left.name} MATCHES ()\` for any)`, open);
+    const args: Argument[] = [];
+    if (this.peek().kind === "rparen") this.advance();
+    else {
+      for (;;) {
+        args.push(this.parameter(left.name));
+        const sep = this.advance();
+        if (sep.kind === "rparen") break;
+        if (sep.kind !== "comma") this.fail(`expected \`,\` or \`)\` in the parameters of \`${left.name}\`, got ${describe(sep)}`, sep);
+      }
+    }
+    const call = node({ kind: "functionCall", name: left.name, args: Object.freeze(args), syntax: "matches", position: left.position });
+    return node({ kind: "matches", call, negated, position: left.position, operatorPosition });
+  }
+
+  /** `id = 1`, `date BETWEEN a AND b`, `id [NOT] IN (1, 2)`. */
+  private parameter(functionName: string): Argument {
+    const name = this.advance();
+    if (name.kind !== "identifier") return this.fail(`expected a parameter name, got ${describe(name)}`, name);
+    const token = this.advance();
+    const operatorPosition = at(token);
+    const make = (operator: Argument["operator"], values: Literal[]) =>
+      node({ kind: "argument", name: name.name, operator, values: Object.freeze(values), position: at(name), operatorPosition });
+    if (token.kind === "operator") return make(token.operator, [this.literal()]);
+    if (this.isKeyword(token, "BETWEEN")) return make("BETWEEN", this.betweenBounds());
+    let negated = false;
+    let inToken: Token = token;
+    if (this.isKeyword(token, "NOT")) {
+      negated = true;
+      inToken = this.advance();
+    }
+    if (this.isKeyword(inToken, "IN")) return make(negated ? "NOT IN" : "IN", this.list());
+    if (token.kind === "colon") {
+      return this.fail(`\`${name.name}: value\` is the deprecated form: inside MATCHES write \`${name.name} = value\` (or another operator)`, token);
+    }
+    return this.fail(`expected an operator (=, !=, >, <, >=, <=, BETWEEN, IN, NOT IN) after parameter \`${name.name}\` of \`${functionName}\`, got ${describe(inToken)}`, inToken);
+  }
+
+  private betweenBounds(): Literal[] {
+    const low = this.literal();
+    const and = this.advance();
+    if (!this.isKeyword(and, "AND")) this.fail(`expected AND between the BETWEEN bounds, got ${describe(and)}`, and);
+    return [low, this.literal()];
+  }
+
+  /** `( literal, ... )`: at least one value. */
+  private list(): Literal[] {
+    const open = this.advance();
+    if (open.kind !== "lparen") this.fail(`expected \`(\` after IN, got ${describe(open)}`, open);
+    const values: Literal[] = [];
+    for (;;) {
+      values.push(this.literal());
+      const sep = this.advance();
+      if (sep.kind === "rparen") return values;
+      if (sep.kind !== "comma") this.fail(`expected \`,\` or \`)\` in the list, got ${describe(sep)}`, sep);
+    }
   }
 
   private operand(): Operand {
@@ -214,15 +286,28 @@ class Parser {
     } else {
       this.advance();
     }
-    return node({ kind: "functionCall", name: token.name, args: Object.freeze(args), position: at(token) });
+    return node({ kind: "functionCall", name: token.name, args: Object.freeze(args), syntax: "call", position: at(token) });
   }
 
+  /** Deprecated form: `name: value`, `name: > value`, `name: BETWEEN a AND b`. */
   private argument(): Argument {
     const name = this.advance();
     if (name.kind !== "identifier") return this.fail(`expected a parameter name, got ${describe(name)}`, name);
     const colon = this.advance();
     if (colon.kind !== "colon") this.fail(`expected \`:\` after parameter \`${name.name}\`, got ${describe(colon)}`, colon);
-    return node({ kind: "argument", name: name.name, value: this.literal(), position: at(name) });
+    const next = this.peek();
+    const operatorPosition = at(next);
+    const make = (operator: Argument["operator"], values: Literal[]) =>
+      node({ kind: "argument", name: name.name, operator, values: Object.freeze(values), position: at(name), operatorPosition });
+    if (next.kind === "operator") {
+      this.advance();
+      return make(next.operator, [this.literal()]);
+    }
+    if (this.isKeyword(next, "BETWEEN")) {
+      this.advance();
+      return make("BETWEEN", this.betweenBounds());
+    }
+    return make(":", [this.literal()]);
   }
 
   private literal(): Literal {
@@ -237,6 +322,8 @@ class Parser {
         return node({ kind: "boolean", value: token.value, position });
       case "date":
         return node({ kind: "date", value: token.value, position });
+      case "dateTime":
+        return node({ kind: "dateTime", value: token.value, position });
       case "relativeDate":
         return node({ kind: "relativeDate", amount: token.amount, unit: token.unit, raw: token.raw, position });
       case "identifier":

@@ -12,12 +12,14 @@
 //   Every emitted predicate is non-NULL, so NOT is exact.
 // - A date names a calendar day in the time zone; `x > D` means after that day,
 //   `x = D` on that day, `x BETWEEN A AND B` from the start of A to the end of B.
+//   A date-time (2020-05-30T16:00:00, local to the zone) names that one second the same way.
 // - Money literals are major units of the shop currency, compared exactly with minor
 //   units (no floating point); integers compare exactly with decimal literals.
 
-import type { Argument, Comparison, Condition, FunctionCall, Literal, Operand } from "./ast";
-import { DEFAULT_TIME_ZONE, assertTimeZone, nextCalendarDay, resolveDateLiteral, startOfCalendarDay, type CalendarDay } from "./dates";
+import type { Comparison, Condition, FunctionCall, Literal, Operand } from "./ast";
+import { DATE_TIME_SPAN_MS, DEFAULT_TIME_ZONE, assertTimeZone, instantOfLocalDateTime, nextCalendarDay, resolveDateLiteral, startOfCalendarDay, type CalendarDay } from "./dates";
 import { FIELDS, type FieldBinding, type SegmentField, type SqlOf } from "./fields";
+import { FunctionQueryError, functionQuery, productIdOf, type FunctionQuery, type ParameterTest } from "./functions";
 import { currencyExponent } from "../money";
 import type { ComparisonOperator } from "./lexer";
 
@@ -76,7 +78,7 @@ type Context = {
 };
 
 /** Adds a parameter and returns its placeholder, with a cast so PostgreSQL never guesses its type. */
-function param(ctx: Context, value: string, cast: "text" | "bigint" | "numeric" | "timestamptz" | "boolean"): string {
+function param(ctx: Context, value: string | string[], cast: "text" | "text[]" | "bigint" | "numeric" | "timestamptz" | "boolean"): string {
   ctx.values.push(value);
   return `$${ctx.firstParamIndex + ctx.values.length - 1}::${cast}`;
 }
@@ -134,6 +136,10 @@ function condition(ctx: Context, node: Condition): string {
       if (node.negated) return present ?? "TRUE";
       return present ? `(NOT ${present})` : "FALSE";
     }
+    case "matches": {
+      const predicate = functionPredicate(ctx, node.call);
+      return node.negated ? `(NOT ${predicate})` : predicate;
+    }
     case "contains": {
       if (node.left.kind === "functionCall") throw new SegmentCompileError(`CONTAINS does not apply to ${node.left.name}()`);
       const f = field(ctx, node.left);
@@ -188,8 +194,12 @@ function integerComparison(ctx: Context, x: string, present: string | undefined,
   }
 }
 
-/** Days: [start of day, start of next day) in the time zone. */
+/** Days: [start of day, start of next day) in the time zone; a date-time: [that second, the next). */
 function dayBounds(ctx: Context, literal: Literal): { start: Date; end: Date } {
+  if (literal.kind === "dateTime") {
+    const start = instantOfLocalDateTime(literal.value, ctx.timeZone);
+    return { start, end: new Date(start.getTime() + DATE_TIME_SPAN_MS) };
+  }
   if (literal.kind !== "date" && literal.kind !== "relativeDate") throw new SegmentCompileError(`expected a date, got a ${literal.kind}`);
   const day: CalendarDay = resolveDateLiteral(literal, ctx);
   return { start: startOfCalendarDay(day, ctx.timeZone), end: startOfCalendarDay(nextCalendarDay(day), ctx.timeZone) };
@@ -213,26 +223,8 @@ function compare(ctx: Context, f: SegmentField, operator: ComparisonOperator, li
         `${b.numerator(a)}::numeric * ${param(ctx, d.toString(), "numeric")} ${sqlOperator} ${param(ctx, n.toString(), "numeric")} * ${b.denominator(a)}`,
       );
     }
-    case "instant": {
-      const x = b.sql(a);
-      const present = presentSql(b, a);
-      const { start, end } = dayBounds(ctx, literal);
-      switch (operator) {
-        case ">":
-          return guarded(present, `${x} >= ${instantParam(ctx, end)}`);
-        case ">=":
-          return guarded(present, `${x} >= ${instantParam(ctx, start)}`);
-        case "<":
-          return guarded(present, `${x} < ${instantParam(ctx, start)}`);
-        case "<=":
-          return guarded(present, `${x} < ${instantParam(ctx, end)}`);
-        case "=":
-          return guarded(present, `${x} >= ${instantParam(ctx, start)} AND ${x} < ${instantParam(ctx, end)}`);
-        case "!=":
-          return guarded(present, `(${x} < ${instantParam(ctx, start)} OR ${x} >= ${instantParam(ctx, end)})`);
-      }
-      break;
-    }
+    case "instant":
+      return guarded(presentSql(b, a), instantComparison(ctx, b.sql(a), operator, literal));
     case "text": {
       if (operator !== "=" && operator !== "!=") throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
       const x = b.storedLowerCase ? b.sql(a) : `lower(${b.sql(a)})`;
@@ -247,6 +239,25 @@ function compare(ctx: Context, f: SegmentField, operator: ComparisonOperator, li
       throw new SegmentCompileError(`${f.name} takes CONTAINS or NOT CONTAINS`);
   }
   throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
+}
+
+/** `x op D` for a timestamptz expression x and a date (a day) or date-time (a second). */
+function instantComparison(ctx: Context, x: string, operator: ComparisonOperator, literal: Literal): string {
+  const { start, end } = dayBounds(ctx, literal);
+  switch (operator) {
+    case ">":
+      return `${x} >= ${instantParam(ctx, end)}`;
+    case ">=":
+      return `${x} >= ${instantParam(ctx, start)}`;
+    case "<":
+      return `${x} < ${instantParam(ctx, start)}`;
+    case "<=":
+      return `${x} < ${instantParam(ctx, end)}`;
+    case "=":
+      return `${x} >= ${instantParam(ctx, start)} AND ${x} < ${instantParam(ctx, end)}`;
+    case "!=":
+      return `(${x} < ${instantParam(ctx, start)} OR ${x} >= ${instantParam(ctx, end)})`;
+  }
 }
 
 function between(ctx: Context, f: SegmentField, low: Literal, high: Literal): string {
@@ -285,10 +296,6 @@ function functionComparison(ctx: Context, call: FunctionCall, node: Comparison):
   return wanted ? predicate : `(NOT ${predicate})`;
 }
 
-function argumentsOf(call: FunctionCall): Map<string, Literal> {
-  return new Map(call.args.map((arg: Argument) => [arg.name, arg.value]));
-}
-
 /** Orders that count (neither cancelled nor test) of the customer row, in subquery alias `segment_o`. */
 function countedOrders(ctx: Context): string[] {
   const a = ctx.alias;
@@ -296,70 +303,241 @@ function countedOrders(ctx: Context): string[] {
 }
 
 function functionPredicate(ctx: Context, call: FunctionCall): string {
-  const args = argumentsOf(call);
+  let query: FunctionQuery;
+  try {
+    query = functionQuery(call);
+  } catch (error) {
+    if (error instanceof FunctionQueryError) throw new SegmentCompileError(error.message);
+    throw error;
+  }
   switch (call.name) {
     case "products_purchased":
-      return productsPurchased(ctx, args);
+      return productsPurchased(ctx, query);
     case "orders_placed":
-      return ordersPlaced(ctx, args);
+      return ordersPlaced(ctx, query);
     default:
       throw new SegmentCompileError(`unknown function ${call.name}`);
   }
 }
 
-function productsPurchased(ctx: Context, args: Map<string, Literal>): string {
-  const quantity = args.get("quantity");
-  const atLeast = quantity ? ceilDiv(decimalOf(quantity).numerator, decimalOf(quantity).denominator) : 1n;
-  // Quantities are never negative: at least 0 units always holds, whatever else is asked.
-  if (atLeast <= 0n) return "TRUE";
-  const productId = args.get("product_id") && decimalOf(args.get("product_id") as Literal);
-  // Product ids are positive integers: any other number matches no product.
-  if (productId && (productId.denominator !== 1n || productId.numerator <= 0n)) return "FALSE";
-  // From here on every parameter added is used in the text.
+const testsOf = (query: FunctionQuery, parameter: string) => query.tests.filter((t) => t.parameter === parameter).map((t) => t.test);
+
+/** `x op D` / `x BETWEEN A AND B` for a timestamptz x. */
+function instantTest(ctx: Context, x: string, test: ParameterTest): string {
+  if (test.operator === "IN" || test.operator === "NOT IN") throw new SegmentCompileError(`${test.operator} does not apply to dates`);
+  if (test.operator === "BETWEEN") return `${x} >= ${instantParam(ctx, dayBounds(ctx, test.low).start)} AND ${x} < ${instantParam(ctx, dayBounds(ctx, test.high).end)}`;
+  return instantComparison(ctx, x, test.operator, test.value);
+}
+
+/** `x op amount` for an integer money expression x (minor units); literals are major units. */
+function moneyTest(ctx: Context, x: string, test: ParameterTest): string {
+  const money = (literal: Literal): Fraction => {
+    const d = decimalOf(literal);
+    return { numerator: d.numerator * 10n ** BigInt(ctx.exponent), denominator: d.denominator };
+  };
+  if (test.operator === "IN" || test.operator === "NOT IN") throw new SegmentCompileError(`${test.operator} does not apply to amounts`);
+  if (test.operator === "BETWEEN") return and(integerComparison(ctx, x, undefined, ">=", money(test.low)), integerComparison(ctx, x, undefined, "<=", money(test.high)));
+  return integerComparison(ctx, x, undefined, test.operator, money(test.value));
+}
+
+/**
+ * The whole numbers 0, 1, 2, ... that a list of tests allows, as one range [low, high] (high
+ * null: no upper bound) less some excluded values; `empty` when none. Counts and quantities
+ * are never negative, so the range starts at 0 at the lowest.
+ */
+type NaturalRange = { empty: boolean; low: bigint; high: bigint | null; excluded: bigint[] };
+
+function naturalRange(tests: readonly ParameterTest[]): NaturalRange {
+  const range: NaturalRange = { empty: false, low: 0n, high: null, excluded: [] };
+  const atLeast = (v: bigint) => (range.low = v > range.low ? v : range.low);
+  const atMost = (v: bigint) => (range.high = range.high === null || v < range.high ? v : range.high);
+  for (const test of tests) {
+    if (test.operator === "IN" || test.operator === "NOT IN") throw new SegmentCompileError(`${test.operator} does not apply to counts`);
+    if (test.operator === "BETWEEN") {
+      const lo = decimalOf(test.low);
+      const hi = decimalOf(test.high);
+      atLeast(ceilDiv(lo.numerator, lo.denominator));
+      atMost(floorDiv(hi.numerator, hi.denominator));
+      continue;
+    }
+    const { numerator: n, denominator: d } = decimalOf(test.value);
+    switch (test.operator) {
+      case ">":
+        atLeast(floorDiv(n, d) + 1n);
+        break;
+      case ">=":
+        atLeast(ceilDiv(n, d));
+        break;
+      case "<":
+        atMost(ceilDiv(n, d) - 1n);
+        break;
+      case "<=":
+        atMost(floorDiv(n, d));
+        break;
+      case "=":
+        if (n % d !== 0n) range.empty = true;
+        else {
+          atLeast(n / d);
+          atMost(n / d);
+        }
+        break;
+      case "!=":
+        if (n % d === 0n && n / d >= 0n) range.excluded.push(n / d);
+        break;
+    }
+  }
+  if (range.high !== null && range.high < range.low) range.empty = true;
+  range.excluded = range.excluded.filter((v) => v >= range.low && (range.high === null || v <= range.high));
+  return range;
+}
+
+const inRange = (range: NaturalRange, v: bigint) => !range.empty && v >= range.low && (range.high === null || v <= range.high) && !range.excluded.includes(v);
+
+/** `x` (a non-negative integer expression) within the range; TRUE or FALSE when the range decides alone. */
+function rangeCondition(ctx: Context, x: string, range: NaturalRange): string {
+  if (range.empty) return "FALSE";
+  const parts: string[] = [];
+  if (range.high !== null && range.low === range.high) parts.push(`${x} = ${integerParam(ctx, range.low)}`);
+  else if (range.high !== null && range.low > 0n) {
+    // A subquery is written once (BETWEEN); a column as two comparisons, as before.
+    parts.push(x.startsWith("(SELECT") ? `${x} BETWEEN ${integerParam(ctx, range.low)} AND ${integerParam(ctx, range.high)}` : `${x} >= ${integerParam(ctx, range.low)}`);
+    if (!x.startsWith("(SELECT")) parts.push(`${x} <= ${integerParam(ctx, range.high)}`);
+  }
+  else if (range.high !== null) parts.push(`${x} <= ${integerParam(ctx, range.high)}`);
+  else if (range.low > 0n) parts.push(`${x} >= ${integerParam(ctx, range.low)}`);
+  for (const v of range.excluded) parts.push(`${x} <> ${integerParam(ctx, v)}`);
+  return parts.length === 0 ? "TRUE" : and(...parts);
+}
+
+/** `exists` when the range is exactly "at least 1", its negation for "exactly 0", else the range test on x. */
+function aggregateCondition(ctx: Context, x: () => string, exists: () => string, range: NaturalRange): string {
+  if (!range.empty && range.excluded.length === 0 && range.low === 1n && range.high === null) return exists();
+  if (!range.empty && range.excluded.length === 0 && range.low === 0n && range.high === 0n) return `(NOT ${exists()})`;
+  if (range.empty || (range.low === 0n && range.high === null && range.excluded.length === 0)) return range.empty ? "FALSE" : "TRUE";
+  return rangeCondition(ctx, x(), range);
+}
+
+function productsPurchased(ctx: Context, query: FunctionQuery): string {
+  const sums = naturalRange(testsOf(query, "sum_quantity"));
+  const counts = naturalRange(testsOf(query, "count"));
+  const aggregated = query.tests.some((t) => t.role === "aggregate");
+  // What the function says when no line item is selected: aggregates are 0, "bought" is false.
+  const whenNone = aggregated && inRange(sums, 0n) && inRange(counts, 0n) ? "TRUE" : "FALSE";
+  if (aggregated && (sums.empty || counts.empty)) return "FALSE";
+  // Product ids are positive integers: an IN list of other numbers selects nothing. Decided
+  // before any parameter is added, so that every parameter added is used in the text.
+  const productGids = (test: ParameterTest) =>
+    test.operator === "IN" || test.operator === "NOT IN"
+      ? test.values.map(productIdOf).filter((id): id is bigint => id !== null).map((id) => `gid://shopify/Product/${id}`)
+      : [];
+  if (query.tests.some((t) => t.parameter === "id" && t.test.operator === "IN" && productGids(t.test).length === 0)) return whenNone;
+  // Parameters of the filters are added before it is known whether the aggregates need the
+  // rows at all (`sum_quantity >= 0` does not): dropped again when no part uses them.
+  const mark = ctx.values.length;
+  let whereUsed = false;
   const where = countedOrders(ctx);
   let joinProducts = false;
-  const date = args.get("date");
-  if (date) where.push(`segment_o.shopify_created_at >= ${instantParam(ctx, dayBounds(ctx, date).start)}`);
-  if (productId) where.push(`segment_li.product_gid = ${param(ctx, `gid://shopify/Product/${productId.numerator}`, "text")}`);
-  const productType = args.get("product_type");
-  if (productType) {
-    joinProducts = true;
-    where.push(`lower(segment_p.product_type) = ${param(ctx, text(productType).toLowerCase(), "text")}`);
-  }
-  const tag = args.get("tag");
-  if (tag) {
-    joinProducts = true;
-    where.push(`segment_lower_tags(segment_p.tags) @> ARRAY[${param(ctx, text(tag).toLowerCase(), "text")}]`);
+  // A fixed order of the filters, whatever order they were written in.
+  const order = ["date", "id", "product_type", "tag"];
+  const filters = query.tests.filter((t) => t.role === "filter").sort((x, y) => order.indexOf(x.parameter) - order.indexOf(y.parameter));
+  for (const test of filters) {
+    switch (test.parameter) {
+      case "date":
+        where.push(instantTest(ctx, "segment_o.shopify_created_at", test.test));
+        break;
+      case "id": {
+        if (test.test.operator !== "IN" && test.test.operator !== "NOT IN") throw new SegmentCompileError(`id takes IN or NOT IN, got ${test.test.operator}`);
+        const gids = productGids(test.test);
+        if (test.test.operator === "IN") {
+          where.push(gids.length === 1 ? `segment_li.product_gid = ${param(ctx, gids[0] as string, "text")}` : `segment_li.product_gid = ANY(${param(ctx, gids, "text[]")})`);
+        } else {
+          where.push("segment_li.product_gid IS NOT NULL");
+          if (gids.length > 0) where.push(`segment_li.product_gid <> ALL(${param(ctx, gids, "text[]")})`);
+        }
+        break;
+      }
+      case "product_type":
+        joinProducts = true;
+        where.push(`lower(segment_p.product_type) = ${param(ctx, text(equalityValue(test.test)).toLowerCase(), "text")}`);
+        break;
+      case "tag":
+        joinProducts = true;
+        where.push(`segment_lower_tags(segment_p.tags) @> ARRAY[${param(ctx, text(equalityValue(test.test)).toLowerCase(), "text")}]`);
+        break;
+    }
   }
   const from =
     "FROM orders segment_o JOIN line_items segment_li ON segment_li.shop = segment_o.shop AND segment_li.order_gid = segment_o.gid" +
     (joinProducts ? " JOIN products segment_p ON segment_p.shop = segment_li.shop AND segment_p.gid = segment_li.product_gid" : "");
-  if (atLeast === 1n) return `EXISTS (SELECT 1 ${from} WHERE ${[...where, "segment_li.quantity > 0"].join(" AND ")})`;
-  return `(SELECT COALESCE(SUM(segment_li.quantity), 0) ${from} WHERE ${where.join(" AND ")}) >= ${integerParam(ctx, atLeast)}`;
+  const exists = () => {
+    whereUsed = true;
+    return `EXISTS (SELECT 1 ${from} WHERE ${[...where, "segment_li.quantity > 0"].join(" AND ")})`;
+  };
+  if (!aggregated) return exists();
+  const sum = () => {
+    whereUsed = true;
+    return `(SELECT COALESCE(SUM(segment_li.quantity), 0) ${from} WHERE ${where.join(" AND ")})`;
+  };
+  const count = () => {
+    whereUsed = true;
+    return `(SELECT count(DISTINCT segment_o.gid) ${from} WHERE ${[...where, "segment_li.quantity > 0"].join(" AND ")})`;
+  };
+  return combine(ctx, mark, () => whereUsed, [aggregateCondition(ctx, sum, exists, sums), aggregateCondition(ctx, count, exists, counts)]);
 }
 
-function ordersPlaced(ctx: Context, args: Map<string, Literal>): string {
-  const least = args.get("count_at_least");
-  const most = args.get("count_at_most");
-  const date = args.get("date");
-  // With no bound, "placed orders" means at least one.
-  let low: bigint | undefined = least ? ceilDiv(decimalOf(least).numerator, decimalOf(least).denominator) : most ? undefined : 1n;
-  const high = most ? floorDiv(decimalOf(most).numerator, decimalOf(most).denominator) : undefined;
-  if (low !== undefined && low <= 0n) low = undefined; // a count is never negative
-  if (high !== undefined && high < 0n) return "FALSE";
-  if (low !== undefined && high !== undefined && low > high) return "FALSE";
-  if (low === undefined && high === undefined) return "TRUE";
-  if (!date) {
-    // Without a date the stored aggregate is the count (same definition: neither cancelled nor test).
-    const x = `${ctx.alias}.orders_count`;
-    const parts = [];
-    if (low !== undefined) parts.push(`${x} >= ${integerParam(ctx, low)}`);
-    if (high !== undefined) parts.push(`${x} <= ${integerParam(ctx, high)}`);
-    return and(...parts);
+/**
+ * AND of the parts of a function's condition. When no part reads the selected rows (every
+ * part a constant), the parameters added since `mark` are unused and removed.
+ */
+function combine(ctx: Context, mark: number, rowsUsed: () => boolean, parts: string[]): string {
+  const kept = parts.filter((part) => part !== "TRUE");
+  if (!rowsUsed()) {
+    ctx.values.length = mark;
+    return kept.length === 0 ? "TRUE" : "FALSE";
   }
-  const where = [...countedOrders(ctx), `segment_o.shopify_created_at >= ${instantParam(ctx, dayBounds(ctx, date).start)}`].join(" AND ");
-  if (low === 1n && high === undefined) return `EXISTS (SELECT 1 FROM orders segment_o WHERE ${where})`;
-  const count = `(SELECT count(*) FROM orders segment_o WHERE ${where})`;
-  if (low !== undefined && high !== undefined) return `${count} BETWEEN ${integerParam(ctx, low)} AND ${integerParam(ctx, high)}`;
-  return low !== undefined ? `${count} >= ${integerParam(ctx, low)}` : `${count} <= ${integerParam(ctx, high as bigint)}`;
+  return kept.length === 0 ? "TRUE" : and(...kept);
+}
+
+function equalityValue(test: ParameterTest): Literal {
+  if (test.operator !== "=") throw new SegmentCompileError(`expected =, got ${test.operator}`);
+  return test.value;
+}
+
+function ordersPlaced(ctx: Context, query: FunctionQuery): string {
+  const counts = naturalRange(testsOf(query, "count"));
+  const sums = testsOf(query, "sum_amount");
+  const filters = query.tests.filter((t) => t.role === "filter");
+  const aggregated = query.tests.some((t) => t.role === "aggregate");
+  if (counts.empty) return "FALSE";
+  const a = ctx.alias;
+  if (filters.length === 0) {
+    // Without filters the stored aggregates are the count and the sum (same definition:
+    // orders neither cancelled nor test, amounts less refunds).
+    const parts = [rangeCondition(ctx, `${a}.orders_count`, aggregated ? counts : { empty: false, low: 1n, high: null, excluded: [] })];
+    for (const test of sums) parts.push(moneyTest(ctx, `${a}.total_spent_minor`, test));
+    const kept = parts.filter((p) => p !== "TRUE");
+    return kept.length === 0 ? "TRUE" : and(...kept);
+  }
+  const mark = ctx.values.length;
+  let whereUsed = false;
+  const where = countedOrders(ctx);
+  for (const test of filters) {
+    if (test.parameter === "date") where.push(instantTest(ctx, "segment_o.shopify_created_at", test.test));
+    else if (test.parameter === "amount") where.push(moneyTest(ctx, "(segment_o.total_price_minor - segment_o.refunded_minor)", test.test));
+  }
+  const condition = where.join(" AND ");
+  const rows = (text: string) => {
+    whereUsed = true;
+    return text;
+  };
+  const exists = () => rows(`EXISTS (SELECT 1 FROM orders segment_o WHERE ${condition})`);
+  if (!aggregated) return exists();
+  const parts = [aggregateCondition(ctx, () => rows(`(SELECT count(*) FROM orders segment_o WHERE ${condition})`), exists, counts)];
+  const sum = `(SELECT COALESCE(SUM(segment_o.total_price_minor - segment_o.refunded_minor), 0) FROM orders segment_o WHERE ${condition})`;
+  for (const test of sums) {
+    const part = moneyTest(ctx, sum, test);
+    if (part.includes(sum)) whereUsed = true;
+    parts.push(part);
+  }
+  return combine(ctx, mark, () => whereUsed, parts);
 }

@@ -11,7 +11,7 @@ export const MAX_QUERY_LENGTH = 10_000;
 
 export type SegmentDefinition = {
   ast: Condition;
-  /** Uses a time-relative value (-90d, today, 30_days_ago, ...): membership changes as time passes. */
+  /** Uses a time-relative value (-90d, today, 30_days_ago, 12_months_ago, ...): membership changes as time passes. */
   relativeTime: boolean;
   /** Uses `rfm_group`, which the refresh job recomputes for the whole shop. */
   usesRfm: boolean;
@@ -43,7 +43,7 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
       return;
     }
     if (value.name === "products_purchased") flags.usesProducts = true;
-    for (const arg of value.args) literal(arg.value);
+    for (const arg of value.args) arg.values.forEach(literal);
   };
   const visit = (condition: Condition): void => {
     switch (condition.kind) {
@@ -70,6 +70,9 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
         return;
       case "isNull":
         operand(condition.left);
+        return;
+      case "matches":
+        operand(condition.call);
         return;
     }
   };
