@@ -126,3 +126,19 @@ describe("size caps", () => {
     expect(errors[0]!.message).toMatch(/^too many conditions/);
   });
 });
+
+describe("limits on Shopify's MATCHES syntax and date-times", () => {
+  const messages = (query: string) => check(query).map((e) => e.message);
+  it("bounds dates inside MATCHES parameters and date-time values", () => {
+    expect(messages("products_purchased MATCHES (date > 9999-12-31)")).toContainEqual(expect.stringMatching(/date `9999-12-31` is out of range/));
+    expect(messages("orders_placed MATCHES (date BETWEEN -300000y AND today)")).toContainEqual(expect.stringMatching(/date offset `-300000y` is out of range/));
+    expect(messages("last_order_date < 9999-12-31T23:00:00")).toContainEqual(expect.stringMatching(/is out of range/));
+    expect(check("last_order_date < 2999-12-31T23:00:00")).toEqual([]);
+  });
+
+  it("counts MATCHES calls against the function-call cap", () => {
+    const calls = Array.from({ length: MAX_FUNCTION_CALLS + 1 }, (_, i) => `products_purchased MATCHES (id = ${i + 1})`);
+    expect(messages(calls.join(" OR "))).toContainEqual(expect.stringMatching(/too many function calls/));
+    expect(check(calls.slice(0, MAX_FUNCTION_CALLS).join(" OR "))).toEqual([]);
+  });
+});

@@ -35,10 +35,11 @@ export const MAX_FUNCTION_CALLS = 10;
 const at = (p: { line: number; column: number }) => `${p.line}:${p.column}`;
 
 function literalError(literal: Literal): string | undefined {
-  if (literal.kind === "date") {
-    // YYYY-MM-DD strings order like the days they name; an impossible day (2024-02-30) is
-    // reported by check.ts.
-    if (literal.value < MIN_DATE || literal.value > MAX_DATE) {
+  if (literal.kind === "date" || literal.kind === "dateTime") {
+    // YYYY-MM-DD strings (and the day of a YYYY-MM-DDTHH:mm:ss) order like the days they
+    // name; an impossible day (2024-02-30) is reported by check.ts.
+    const day = literal.value.slice(0, 10);
+    if (day < MIN_DATE || day > MAX_DATE) {
       return `date \`${literal.value}\` is out of range at ${at(literal.position)}: dates must be between ${MIN_DATE} and ${MAX_DATE}`;
     }
     return undefined;
@@ -69,7 +70,7 @@ export function checkSegmentLimits(ast: Condition): SegmentError[] {
     if (calls === MAX_FUNCTION_CALLS + 1) {
       report(`too many function calls: more than ${MAX_FUNCTION_CALLS} in one segment at ${at(value.position)}; simplify the query or split it into segments`, value.position);
     }
-    for (const arg of value.args) literal(arg.value);
+    for (const arg of value.args) for (const v of arg.values) literal(v);
   };
   // Iterative (an explicit stack): AND/OR chains are as long as the query, not as deep as the parser's limit.
   const stack: Condition[] = [ast];
@@ -109,6 +110,9 @@ export function checkSegmentLimits(ast: Condition): SegmentError[] {
         break;
       case "isNull":
         operand(predicate.left);
+        break;
+      case "matches":
+        operand(predicate.call);
         break;
     }
   }
