@@ -10,7 +10,8 @@ import { closeDb, getPool } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
 import { authenticate, getShopify, unauthenticated } from "../../app/shopify.server";
 import { twinFetchTarget } from "../../app/shopify/twin-fetch.server";
-import { childProcessEnv, TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, useIntegrationEnv } from "../support/env";
+import { createTokenCipher, parseEncryptionKey } from "../../app/shopify/token-encryption.server";
+import { childProcessEnv, TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, TEST_SESSION_ENCRYPTION_KEY, useIntegrationEnv } from "../support/env";
 import { DESKTOP_USER_AGENT } from "../support/browser";
 import { REPO_ROOT } from "../support/admin-app-server";
 import { AdminTwin, startAdminTwin } from "../twin/admin-graphql";
@@ -70,8 +71,14 @@ describe("Shopify API calls to the twin (SHOPIFY_TWIN_URL)", () => {
     expect(twin.auth.log).toEqual([expect.objectContaining({ shop: SHOP, grant: "urn:ietf:params:oauth:grant-type:token-exchange", status: 200 })]);
     const [issued] = twin.auth.issuedTokens(SHOP);
     const [row] = await sessionRow();
-    expect(row).toMatchObject({ id: `offline_${SHOP}`, accessToken: issued!.token });
-    expect(row!.refreshToken).toMatch(/^shprt_/);
+    // Stored encrypted (SESSION_ENCRYPTION_KEY): the row never holds the token itself.
+    const cipher = createTokenCipher({ currentKey: parseEncryptionKey(TEST_SESSION_ENCRYPTION_KEY) });
+    expect(row!.id).toBe(`offline_${SHOP}`);
+    expect(row!.accessToken).toMatch(/^enc:v1:/);
+    expect(row!.accessToken).not.toContain(issued!.token);
+    expect(cipher.decrypt(row!.accessToken)).toBe(issued!.token);
+    expect(row!.refreshToken).toMatch(/^enc:v1:/);
+    expect(cipher.decrypt(row!.refreshToken!)).toMatch(/^shprt_/);
     expect(row!.expires!.getTime() - Date.now()).toBeGreaterThan(3_500_000);
 
     const before = twin.requestCount;
