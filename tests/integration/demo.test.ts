@@ -20,6 +20,7 @@ import { closeDb } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
 import { ADMIN_DATABASE_URL, databaseUrl } from "../support/database";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
+import { tokenCipherFromEnv } from "../../app/shopify/token-encryption.server";
 import { REPO_ROOT } from "../support/admin-app-server";
 import { launchGuardedBrowser, watchPage, type GuardedBrowser } from "../support/browser";
 import { expectedMetrics, expectedOrder, pickTimelineCustomer, timelineBlocks, type LiveOrder } from "../support/generated-store";
@@ -163,8 +164,11 @@ describe("npm run demo", () => {
 
     // Installed through the real token exchange: an expiring offline token from the twin.
     const [session] = (await db.query<{ accessToken: string; refreshToken: string | null }>(`SELECT "accessToken", "refreshToken" FROM "Session" WHERE id = $1`, [`offline_${SHOP}`])).rows;
-    expect(session?.accessToken).toMatch(/^shpat_/);
-    expect(session?.refreshToken).toMatch(/^shprt_/);
+    // Encrypted at rest with the key the demo's processes have (derived from the demo's app secret here).
+    const cipher = tokenCipherFromEnv({ SHOPIFY_API_SECRET: "crm-demo-api-secret", SESSION_ENCRYPTION_KEY: process.env.SESSION_ENCRYPTION_KEY, SESSION_ENCRYPTION_PREVIOUS_KEYS: undefined });
+    expect(session?.accessToken).toMatch(/^enc:v1:/);
+    expect(cipher.decrypt(session!.accessToken)).toMatch(/^shpat_/);
+    expect(cipher.decrypt(session!.refreshToken!)).toMatch(/^shprt_/);
 
     // The whole history applied: every generated customer is in the demo database.
     const applied = await waitForOutput(/^History applied: ([\d,]+) customers, ([\d,]+) orders/m, 180_000);

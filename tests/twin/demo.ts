@@ -45,6 +45,7 @@ import { storeWebhooks, webhooksFor, type WebhookMessage } from "./webhook-paylo
 import { WebhookSender, type DeliveryResult } from "./webhook-sender";
 import { renderThemeAppBlock, storefrontPage } from "./theme-app-block";
 import { LocalServiceError, ensureLocalServices, type LocalServices } from "../support/local-services";
+import { tokenCipherFromEnv } from "../../app/shopify/token-encryption.server";
 
 const started = performance.now();
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -377,7 +378,10 @@ async function install(): Promise<void> {
   if (response.status !== 200 && response.status !== 302) throw new Error(`opening the app answered ${response.status}: ${body.slice(0, 500)}`);
   const { rows } = await pool!.query<{ accessToken: string; expires: Date | null }>(`SELECT "accessToken", expires FROM "Session" WHERE id = $1`, [`offline_${SHOP}`]);
   const issued = twin!.auth.issuedTokens(SHOP);
-  if (!rows[0] || !issued.some((t) => t.token === rows[0]!.accessToken))
+  // Stored encrypted (decision 035): the app processes derive the key the same way without SESSION_ENCRYPTION_KEY.
+  const cipher = tokenCipherFromEnv({ SHOPIFY_API_SECRET: API_SECRET, SESSION_ENCRYPTION_KEY: process.env.SESSION_ENCRYPTION_KEY || undefined, SESSION_ENCRYPTION_PREVIOUS_KEYS: process.env.SESSION_ENCRYPTION_PREVIOUS_KEYS });
+  const stored = rows[0] ? cipher.decrypt(rows[0].accessToken) : null;
+  if (!rows[0] || !issued.some((t) => t.token === stored))
     throw new Error(`the app did not store an offline session from token exchange (status ${response.status}); see ${LOG_DIR}/app.log`);
   const minutes = rows[0].expires ? Math.round((rows[0].expires.getTime() - Date.now()) / 60_000) : null;
   step(`Installed on ${SHOP}: the app exchanged a session token with the twin for an offline token${minutes !== null ? ` (expires in ${minutes} min, refreshable)` : ""}.`);
