@@ -45,6 +45,8 @@ const EnvSchema = z.object({
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
   DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  // How often the worker analyses tables whose statistics are stale (app/services/table-statistics.server.ts).
+  STATISTICS_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
   // How often the worker re-evaluates time-relative segments (and RFM groups); jobs/segment-refresh.ts.
   SEGMENT_REFRESH_INTERVAL_MS: z.coerce.number().int().min(1_000).default(600_000),
   // Server-side limits on segment statements (decision 026): a preview (editor, CLI) gets this

@@ -10,6 +10,7 @@ import { createRedis } from "../app/redis.server";
 import { startMetricsPublisher } from "../app/services/metrics-publisher.server";
 import { stopContinuationBatches } from "../app/services/process-inbox-event.server";
 import { startInboxSweeper } from "./inbox-sweeper";
+import { startStatisticsKeeper } from "../app/services/table-statistics.server";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
 import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
 import { startLoyaltyMaintenance } from "./loyalty-maintenance";
@@ -35,6 +36,7 @@ async function main() {
   worker.on("error", (error) => logger.warn({ err: error.message }, "worker.error"));
   const sweeper = startInboxSweeper({ intervalMs: env.SWEEP_INTERVAL_MS });
   const publisher = startMetricsPublisher();
+  const statistics = startStatisticsKeeper({ intervalMs: env.STATISTICS_INTERVAL_MS });
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
   const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
@@ -47,6 +49,7 @@ async function main() {
     logger.info({ signal }, "worker.stopping");
     sweeper.stop();
     publisher.stop();
+    statistics.stop();
     // Lets active jobs finish; a job cut off by a hard kill is retried (its transaction rolled back).
     await worker.close();
     await stopContinuationBatches();

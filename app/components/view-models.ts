@@ -85,6 +85,8 @@ export type PipelineOverview = {
   deadLetters: DeadLetterView[];
   deadTotal: number;
   generatedAt: string;
+  /** False when PostgreSQL's autovacuum is off (the worker then keeps table statistics itself). */
+  autovacuum: boolean | null;
 };
 
 export type ReplayResult = { replayed: number; enqueued: boolean; scope: "one" | "all" };

@@ -64,6 +64,16 @@ export default function PipelineRoute() {
             )}
           </Layout.Section>
         ) : null}
+        {overview.autovacuum === false ? (
+          <Layout.Section>
+            <Banner tone="warning" title="PostgreSQL's autovacuum is off">
+              <p>
+                The worker keeps the CRM tables' statistics current itself (it analyses a table once it has changed enough), so event processing stays fast. Dead rows
+                are still only removed by VACUUM: turn autovacuum on, or schedule VACUUM for this database.
+              </p>
+            </Banner>
+          </Layout.Section>
+        ) : null}
         <Layout.Section>
           <BlockStack gap="400">
             <DeliveryCounts overview={overview} />

@@ -1,5 +1,6 @@
 // The Pipeline page of the merchant admin: how this shop's webhook deliveries fared,
 // how far behind the worker is, and the dead letters with a replay action.
+import { autovacuumEnabled } from "./table-statistics.server";
 import { getPool } from "../db.server";
 import { logger } from "../logger.server";
 import { WEBHOOK_STATUSES, type PipelineOverview, type ReplayResult, type WebhookStatusName } from "../components/view-models";
@@ -15,7 +16,8 @@ function pendingSummary(count: number, age: number | null): PipelineOverview["pe
 
 export async function getPipelineOverview({ shop, now = new Date() }: { shop: string; now?: Date }): Promise<PipelineOverview> {
   const pool = getPool();
-  const [counts, pending, lag, dead] = await Promise.all([
+  const [autovacuum, counts, pending, lag, dead] = await Promise.all([
+    autovacuumEnabled().catch(() => null),
     pool.query<{ status: WebhookStatusName; count: number }>(
       `SELECT status::text AS status, count(*)::int AS count FROM webhook_events WHERE shop = $1 GROUP BY status`,
       [shop],
@@ -46,6 +48,7 @@ export async function getPipelineOverview({ shop, now = new Date() }: { shop: st
   const pendingRow = pending.rows[0];
   const lagRow = lag.rows[0];
   return {
+    autovacuum,
     counts: byStatus,
     total: Object.values(byStatus).reduce((sum, n) => sum + n, 0),
     // Counted from the same snapshot as the outcomes, so the page always adds up while

@@ -7,6 +7,7 @@ import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, registry
 import { createRedis } from "../redis.server";
 import { getWebhookQueue } from "../../jobs/queues";
 import { readPublishedSnapshots } from "./metrics-publisher.server";
+import { autovacuumEnabled } from "./table-statistics.server";
 
 let redis: ReturnType<typeof createRedis> | undefined;
 function sharedRedis() {
@@ -33,8 +34,14 @@ async function timed<T>(name: string, check: () => Promise<T>, timeoutMs = 2_000
 }
 
 export async function checkHealth() {
-  const [database, redisCheck] = await Promise.all([timed("database", () => getPool().query("SELECT 1")), timed("redis", () => sharedRedis().ping())]);
-  return { ok: database.ok && redisCheck.ok, checks: { database, redis: redisCheck } };
+  const [database, redisCheck, autovacuum] = await Promise.all([
+    timed("database", () => getPool().query("SELECT 1")),
+    timed("redis", () => sharedRedis().ping()),
+    autovacuumEnabled().catch(() => null),
+  ]);
+  // Warnings do not fail the check: the service works, an operator should know.
+  const warnings = autovacuum === false ? ["PostgreSQL autovacuum is off: the worker analyses stale tables itself; schedule VACUUM to remove dead rows"] : [];
+  return { ok: database.ok && redisCheck.ok, checks: { database, redis: redisCheck }, warnings };
 }
 
 export type EventStats = { received: number; processed: number; pending: number; failed: number; dead: number; ignored: number };
