@@ -19,9 +19,13 @@ import { REAL_SCHEMA_PATH, SHARED_SHOPIFY_DIR } from "../twin/schema-subset";
 
 export const CONFORMANCE_DIR = join(SHARED_SHOPIFY_DIR, "conformance");
 export const SHARED_PRESENT = existsSync(REAL_SCHEMA_PATH) && existsSync(CONFORMANCE_DIR);
-/** Why contract tests skip: they need the ground truth that lives beside the project. */
+/** Why contract tests skip on a developer's machine: they need the ground truth that lives beside the project. */
 export const SKIP_REASON =
   "../shared/shopify (real Admin schema and conformance captures) is not present; contract tests need it (it is present in CI)";
+// In CI the ground truth is always there: its absence is a broken set-up, never a reason to skip.
+if (!SHARED_PRESENT && process.env.CI) {
+  throw new Error(`CI=${process.env.CI}: ${SKIP_REASON}. Contract tests fail instead of skipping in CI.`);
+}
 
 export type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 export type Exchange = { file: string; path: string; query: string | null; variables: Record<string, unknown>; response: Json };
