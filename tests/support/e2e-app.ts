@@ -51,9 +51,13 @@ async function startAppServerWithTestEnv(nodeEnv: "production" | "development", 
   });
 }
 
-/** The server as the embedded admin uses it: production, App Bridge from its own /dev/app-bridge.js stand-in. */
+/**
+ * The server as the embedded admin uses it, App Bridge from its own /dev/app-bridge.js
+ * stand-in: NODE_ENV=development, because the environment check refuses APP_BRIDGE_URL in
+ * production (the build itself is the production build either way).
+ */
 export function startEmbeddedAdminServer(): Promise<AppServer> {
-  return startAppServerWithTestEnv("production", (port) => ({ APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js` }));
+  return startAppServerWithTestEnv("development", (port) => ({ APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js` }));
 }
 
 /**
