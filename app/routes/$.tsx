@@ -1,0 +1,12 @@
+// Any address no other route answers: a 404 that the root boundary shows as a friendly
+// "Page not found" page (app/root.tsx). A thrown Response is not an error to log, so an
+// unknown path no longer writes Remix's "No route matches URL" stack trace.
+export const loader = () => {
+  throw new Response("Not Found", { status: 404 });
+};
+
+// A default export makes this a page route, so the thrown 404 renders the root boundary
+// (a resource route would hand the bare text back).
+export default function NotFound() {
+  return null;
+}
