@@ -94,6 +94,13 @@ export async function waitForRows(page: Page, count: number) {
   await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
 }
 
+/**
+ * For page.waitForURL: the address is at `pathname`, whatever its query. The App Bridge
+ * stand-in keeps the launch parameters (embedded, shop, host) in the address after client
+ * navigation, so a reload works as in the admin: match the path, not the whole URL.
+ */
+export const atPath = (pathname: string) => (url: URL) => url.pathname === pathname;
+
 /** Marks the current document, so that stillSameDocument() can tell whether a full reload happened since. */
 export const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
 
