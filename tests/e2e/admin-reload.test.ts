@@ -180,6 +180,10 @@ describe("reloading admin pages in headless Chromium", () => {
       }
       await screenshot(page, "reload-04-not-found.png");
 
+      const posted = await fetch(`${app.server.origin}/no-such-form`, { method: "POST", body: new URLSearchParams({ a: "1" }), headers: { "user-agent": DESKTOP_USER_AGENT } });
+      expect(posted.status).toBe(404);
+      expect(await posted.text()).toContain("Page not found");
+
       const favicon = await fetch(`${app.server.origin}/favicon.ico`);
       expect(favicon.status).toBe(204);
       expect(favicon.headers.get("cache-control")).toMatch(/max-age=\d+/);
