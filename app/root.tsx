@@ -1,6 +1,8 @@
-import { Links, Meta, Outlet, Scripts, ScrollRestoration } from "@remix-run/react";
+import type { ReactNode } from "react";
+import { Links, Meta, Outlet, Scripts, ScrollRestoration, isRouteErrorResponse, useRouteError } from "@remix-run/react";
+import { PageNotFound, SomethingWentWrong } from "./components/error-page";
 
-export default function App() {
+function Document({ children, bare = false }: { children: ReactNode; bare?: boolean }) {
   return (
     <html lang="en">
       <head>
@@ -9,11 +11,27 @@ export default function App() {
         <Meta />
         <Links />
       </head>
-      <body>
-        <Outlet />
+      <body style={bare ? { margin: 0 } : undefined}>
+        {children}
         <ScrollRestoration />
         <Scripts />
       </body>
     </html>
   );
+}
+
+export default function App() {
+  return (
+    <Document>
+      <Outlet />
+    </Document>
+  );
+}
+
+// Last resort for every route without its own boundary: an unknown address (routes/$.tsx)
+// or an unexpected error shows a friendly page, never the error's text. The server logs
+// the error (entry.server.tsx handleError, shopify.server.ts for the library's answers).
+export function ErrorBoundary() {
+  const error = useRouteError();
+  return <Document bare>{isRouteErrorResponse(error) && error.status === 404 ? <PageNotFound /> : <SomethingWentWrong />}</Document>;
 }

@@ -10,6 +10,7 @@ import { getEnv } from "./env.server";
 import { installTwinFetch } from "./shopify/twin-fetch.server";
 import { EncryptedSessionStorage } from "./shopify/encrypted-session-storage.server";
 import { tokenCipherFromEnv } from "./shopify/token-encryption.server";
+import { logger } from "./logger.server";
 
 /** Keep equal to `[webhooks] api_version` in shopify.app.toml. */
 export const SHOPIFY_API_VERSION = ApiVersion.July26;
@@ -69,8 +70,27 @@ export function getShopifyApi(): ShopifyApi {
   return api;
 }
 
+/**
+ * authenticate.admin, with the library's own error answers logged: it throws Responses for
+ * the normal flow (redirects, the bounce page, 401 re-authorize) but also 5xx Responses with
+ * a developer message (for example when called on the login path). Those reach the merchant
+ * only as a friendly boundary page, so the message goes to the log (path only: the query
+ * carries the session token).
+ */
+async function authenticateAdmin(request: Request) {
+  try {
+    return await getShopify().authenticate.admin(request);
+  } catch (thrown) {
+    if (thrown instanceof Response && thrown.status >= 500) {
+      const message = (await thrown.clone().text().catch(() => "")).slice(0, 500);
+      logger.error({ status: thrown.status, path: new URL(request.url).pathname, message }, "auth.failed");
+    }
+    throw thrown;
+  }
+}
+
 export const authenticate = {
-  admin: (request: Request) => getShopify().authenticate.admin(request),
+  admin: authenticateAdmin,
   /** Storefront requests through the app proxy (PLATFORM.md 5.3): see app/shopify/app-proxy.server.ts. */
   public: {
     appProxy: (request: Request) => getShopify().authenticate.public.appProxy(request),

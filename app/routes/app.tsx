@@ -1,11 +1,12 @@
 import type { HeadersFunction, LoaderFunctionArgs } from "@remix-run/node";
-import { Link, Outlet, useLoaderData, useRouteError } from "@remix-run/react";
+import { Link, Outlet, isRouteErrorResponse, useLoaderData, useRouteError } from "@remix-run/react";
 import { boundary } from "@shopify/shopify-app-remix/server";
 import { AppProvider } from "@shopify/shopify-app-remix/react";
 import { NavMenu } from "@shopify/app-bridge-react";
 import polarisStyles from "@shopify/polaris/build/esm/styles.css";
 import { authenticate } from "../shopify.server";
 import { getEnv } from "../env.server";
+import { PageNotFound, SomethingWentWrong } from "../components/error-page";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
@@ -35,9 +36,17 @@ export default function App() {
   );
 }
 
-// Shopify needs Remix to catch some thrown responses so its headers are included.
+// Shopify needs Remix to catch some thrown responses so its headers are included: the App
+// Bridge pages it answers with (200) and the re-authorize answers to data requests (401) go
+// to boundary.error, which renders their body. Anything else (a 404 a page did not handle,
+// the library's 500s, an exception) is a friendly page that never shows the error's text;
+// the server logged it. No link: inside the admin a plain link would drop the embedded-app
+// parameters; the admin's own navigation is the way on.
 export function ErrorBoundary() {
-  return boundary.error(useRouteError());
+  const error = useRouteError();
+  if (isRouteErrorResponse(error) && (error.status < 400 || error.status === 401)) return boundary.error(error);
+  if (isRouteErrorResponse(error) && error.status === 404) return <PageNotFound action={null} />;
+  return <SomethingWentWrong action={null} />;
 }
 
 export const headers: HeadersFunction = (headersArgs) => boundary.headers(headersArgs);

@@ -11,7 +11,14 @@
 // - on the bounce page (`/auth/session-token?shopify-reload=<url>`) goes back to that
 //   URL (same origin only) with the token;
 // - draws `<ui-nav-menu>` as a bar at the top and turns clicks on its links into the
-//   `shopify:navigate` event that the Remix AppProvider turns into client navigation.
+//   `shopify:navigate` event that the Remix AppProvider turns into client navigation;
+// - keeps the launch parameters (`embedded=1&shop=&host=`) in the address bar after each
+//   client navigation (it wraps history.pushState/replaceState). In the Shopify admin the
+//   app runs in an iframe and a reload relaunches it with `shop`, `host` and a fresh
+//   `id_token`; here the app is the top-level page, so the address must carry what a reload
+//   needs: with those parameters and no token, the Shopify package sends the reload through
+//   the bounce page, which comes back with the token. The app's router keeps its own
+//   location, so the pages never see the added parameters (until the back button).
 // It never makes a request of its own.
 
 export const APP_BRIDGE_STAND_IN_JS = String.raw`/* App Bridge local stand-in (development and tests only). */
@@ -51,12 +58,37 @@ export const APP_BRIDGE_STAND_IN_JS = String.raw`/* App Bridge local stand-in (d
     return;
   }
 
-  var shop = here.searchParams.get("shop") || "";
-  var host = here.searchParams.get("host") || "";
+  var LAUNCH_KEY = "app-bridge-stand-in:launch";
+  var saved = {};
+  try { saved = JSON.parse(window.sessionStorage.getItem(LAUNCH_KEY) || "{}") || {}; } catch (e) { saved = {}; }
+  var shop = here.searchParams.get("shop") || saved.shop || "";
+  var host = here.searchParams.get("host") || saved.host || "";
+  try { if (shop && host) window.sessionStorage.setItem(LAUNCH_KEY, JSON.stringify({ shop: shop, host: host })); } catch (e) { /* storage disabled */ }
   try {
     var payload = JSON.parse(atob(token().split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
     if (payload && payload.dest) shop = new URL(payload.dest).hostname;
   } catch (e) { /* no or malformed token */ }
+
+  // What a reload needs stays in the address: each client navigation's URL gets the
+  // launch parameters back (same origin only; parameters already there are left alone).
+  function withLaunchParams(url) {
+    if (!shop || !host || url === undefined || url === null) return url;
+    try {
+      var target = new URL(String(url), window.location.href);
+      if (target.origin !== window.location.origin) return url;
+      if (target.searchParams.get("embedded") === "1" && target.searchParams.get("shop") && target.searchParams.get("host")) return url;
+      target.searchParams.set("embedded", "1");
+      target.searchParams.set("shop", shop);
+      target.searchParams.set("host", host);
+      return target.pathname + target.search + target.hash;
+    } catch (e) { return url; }
+  }
+  ["pushState", "replaceState"].forEach(function (name) {
+    var original = window.history[name];
+    window.history[name] = function (state, unused, url) {
+      return original.call(window.history, state, unused, withLaunchParams(url));
+    };
+  });
 
   // Same-origin fetches carry the session token, as with the real App Bridge.
   var originalFetch = window.fetch.bind(window);

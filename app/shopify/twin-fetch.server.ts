@@ -74,3 +74,17 @@ export function installTwinFetch(env: Pick<Env, "NODE_ENV" | "SHOPIFY_TWIN_URL">
 export function twinFetchTarget(): string | undefined {
   return installedFor;
 }
+
+const SHOPIFY_INSTALL_URL = /^https:\/\/admin\.shopify\.com\/store\/([a-z0-9][a-z0-9-]*)\/oauth\/install\?client_id=([^&]+)$/i;
+
+/**
+ * Development and tests with the twin only: `login()` sends a merchant who typed a valid
+ * shop domain to Shopify's install page (admin.shopify.com/store/{store}/oauth/install);
+ * the twin's admin opens the installed app at {twin}/store/{store}/apps/{api key}. Returns
+ * that URL for an install redirect, otherwise null (the redirect is left alone).
+ */
+export function twinAdminUrlForInstallRedirect(location: string | null, twinOrigin: string): string | null {
+  const match = location ? SHOPIFY_INSTALL_URL.exec(location) : null;
+  if (!match) return null;
+  return `${new URL(twinOrigin).origin}/store/${match[1]!.toLowerCase()}/apps/${encodeURIComponent(decodeURIComponent(match[2]!))}`;
+}

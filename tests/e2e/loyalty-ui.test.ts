@@ -13,7 +13,7 @@ import { TEST_API_SECRET } from "../support/env";
 import { TEST_SHOP } from "../support/webhooks";
 import { waitForInboxSettled, waitUntil } from "../support/pipeline";
 import { watchPage } from "../support/browser";
-import { EmbeddedAdminApp, markDocument, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument } from "../support/e2e-app";
+import { EmbeddedAdminApp, markDocument, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument, atPath } from "../support/e2e-app";
 import { getProgram, saveProgram } from "../../app/services/loyalty/program.server";
 import { customerPayload, orderPayload, refundPayload, type CustomerSpec } from "../support/factories";
 import { WebhookSender } from "../twin/webhook-sender";
@@ -205,7 +205,7 @@ describe("loyalty UI in headless Chromium", () => {
 
         // ---- The dashboard: members, points issued and reversed, liability, tiers, the chart.
         await page.locator("ui-nav-menu").getByRole("link", { name: "Loyalty" }).click();
-        await page.waitForURL(/\/app\/loyalty$/);
+        await page.waitForURL(atPath("/app/loyalty"));
         await page.locator("[data-loyalty-metric=members]").filter({ hasText: /^1$/ }).waitFor();
         expect(await page.locator("[data-loyalty-metric=issued]").innerText()).toBe("231"); // 120 + 91 + the 20 added by staff
         expect(await page.locator("[data-loyalty-metric=redeemed]").innerText()).toBe("0");

@@ -9,7 +9,7 @@ import { getPool } from "../../app/db.server";
 import { TEST_SHOP } from "../support/webhooks";
 import { watchPage } from "../support/browser";
 import { SEEDED, seedOtherStore, seedStoreThroughWebhooks } from "../support/admin-seed";
-import { EmbeddedAdminApp, bodyText, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument, waitForRows } from "../support/e2e-app";
+import { EmbeddedAdminApp, bodyText, markDocumentOnceAppBridgeIsUp, screenshot, stillSameDocument, waitForRows, atPath } from "../support/e2e-app";
 
 const OTHER_SHOP = "other-store.myshopify.com";
 
@@ -150,7 +150,7 @@ describe("segments UI in headless Chromium", () => {
 
         // ---- Save: the segment page.
         await page.getByRole("button", { name: "Save segment" }).click();
-        await page.waitForURL(/\/app\/segments\/\d+$/);
+        await page.waitForURL((url) => /^\/app\/segments\/\d+$/.test(url.pathname));
         const segmentId = /\/app\/segments\/(\d+)$/.exec(new URL(page.url()).pathname)![1]!;
         await page.getByRole("heading", { name: SEGMENT_NAME, level: 1 }).waitFor();
         expect(await stillSameDocument(page)).toBe(true);
@@ -189,7 +189,7 @@ describe("segments UI in headless Chromium", () => {
         expect(await rows(page).evaluateAll((trs) => trs.map((tr) => tr.querySelector("td")?.textContent))).toEqual(firstPageNames);
         // A member's link opens the customer page.
         await page.getByRole("link", { name: "Beatriz Costa" }).click();
-        await page.waitForURL(new RegExp(`/app/customers/${SEEDED.beatriz.id}$`));
+        await page.waitForURL(atPath(`/app/customers/${SEEDED.beatriz.id}`));
         await page.getByRole("heading", { name: "Beatriz Costa", level: 1 }).waitFor();
         await page.goBack();
         await page.getByRole("heading", { name: SEGMENT_NAME, level: 1 }).waitFor();
@@ -220,7 +220,7 @@ describe("segments UI in headless Chromium", () => {
 
         // ---- The list shows the segment with its members, 7-day change and tag.
         await page.locator("ui-nav-menu").getByRole("link", { name: "Segments" }).click();
-        await page.waitForURL(/\/app\/segments$/);
+        await page.waitForURL(atPath("/app/segments"));
         await waitForRows(page, 1);
         text = await rows(page).first().innerText();
         for (const expectedText of [SEGMENT_NAME, String(expected), `+${expected}`, `${expected} in, 0 out`, TAG]) expect(text).toContain(expectedText);
@@ -229,16 +229,16 @@ describe("segments UI in headless Chromium", () => {
 
         // ---- Edit the query: members and history follow.
         await page.getByRole("link", { name: SEGMENT_NAME }).click();
-        await page.waitForURL(new RegExp(`/app/segments/${segmentId}$`));
+        await page.waitForURL(atPath(`/app/segments/${segmentId}`));
         await page.getByRole("link", { name: "Edit" }).click();
-        await page.waitForURL(new RegExp(`/app/segments/${segmentId}/edit$`));
+        await page.waitForURL(atPath(`/app/segments/${segmentId}/edit`));
         expect(await editor.inputValue()).toBe(FINAL_QUERY);
         await editor.fill(EDITED_QUERY);
         const edited = await sqlCountSpentAtLeast(10_000, 2);
         expect(edited).toBeGreaterThan(0);
         await currentLiveCount(page, edited);
         await page.getByRole("button", { name: "Save segment" }).click();
-        await page.waitForURL(new RegExp(`/app/segments/${segmentId}$`));
+        await page.waitForURL(atPath(`/app/segments/${segmentId}`));
         await waitForRows(page, edited);
         text = await bodyText(page);
         expect(text).toContain(`${expected} entered`);

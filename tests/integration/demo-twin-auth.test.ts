@@ -15,6 +15,7 @@ import { childProcessEnv, TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, TEST_SESS
 import { DESKTOP_USER_AGENT } from "../support/browser";
 import { REPO_ROOT } from "../support/admin-app-server";
 import { AdminTwin, startAdminTwin } from "../twin/admin-graphql";
+import { action as loginAction } from "../../app/routes/auth.login";
 import { generateStore } from "../twin/store-generator";
 
 const run = promisify(execFile);
@@ -102,6 +103,22 @@ describe("Shopify API calls to the twin (SHOPIFY_TWIN_URL)", () => {
     expect(fresh!.accessToken).not.toBe(old!.accessToken);
     expect(fresh!.refreshToken).not.toBe(old!.refreshToken);
     expect(fresh!.expires!.getTime()).toBeGreaterThan(Date.now());
+  });
+
+  it("the login form sends a valid shop to the twin's admin, which opens the app with a session token", async () => {
+    const request = new Request(`${TEST_APP_URL}/auth/login`, { method: "POST", body: new URLSearchParams({ shop: STORE }) });
+    const thrown = await loginAction({ request, params: {}, context: {} }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(thrown).toBeInstanceOf(Response);
+    const location = (thrown as Response).headers.get("location")!;
+    expect(location).toBe(`${twin.url}/store/${STORE}/apps/${TEST_API_KEY}`); // not admin.shopify.com, unreachable here
+    const opened = await fetch(location, { redirect: "manual" });
+    const appUrl = new URL(opened.headers.get("location")!);
+    expect(`${appUrl.origin}${appUrl.pathname}`).toBe(`${TEST_APP_URL}/app`);
+    expect(appUrl.searchParams.get("shop")).toBe(SHOP);
+    expect(appUrl.searchParams.get("id_token")).toBeTruthy();
   });
 
   it("without SHOPIFY_TWIN_URL the library's fetch is left alone; with it, it is replaced", async () => {

@@ -51,8 +51,11 @@ async function startAppServerWithTestEnv(nodeEnv: "production" | "development", 
   });
 }
 
-/** The server as the embedded admin uses it: App Bridge from its own /dev/app-bridge.js stand-in
- * (development: production refuses the stand-in). */
+/**
+ * The server as the embedded admin uses it, App Bridge from its own /dev/app-bridge.js
+ * stand-in: NODE_ENV=development, because the environment check refuses APP_BRIDGE_URL in
+ * production (the build itself is the production build either way).
+ */
 export function startEmbeddedAdminServer(): Promise<AppServer> {
   return startAppServerWithTestEnv("development", (port) => ({ APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js` }));
 }
@@ -90,6 +93,13 @@ export const bodyText = (page: Page) => page.locator("body").innerText();
 export async function waitForRows(page: Page, count: number) {
   await page.waitForFunction((n) => document.querySelectorAll(".Polaris-IndexTable__TableRow").length === n, count, { timeout: 10_000 });
 }
+
+/**
+ * For page.waitForURL: the address is at `pathname`, whatever its query. The App Bridge
+ * stand-in keeps the launch parameters (embedded, shop, host) in the address after client
+ * navigation, so a reload works as in the admin: match the path, not the whole URL.
+ */
+export const atPath = (pathname: string) => (url: URL) => url.pathname === pathname;
 
 /** Marks the current document, so that stillSameDocument() can tell whether a full reload happened since. */
 export const markDocument = (page: Page) => page.evaluate(() => ((window as unknown as { __e2eMarker?: number }).__e2eMarker = 1));
