@@ -648,7 +648,7 @@ async function main() {
     },
   });
   await streamHistory(store, sender, { orders: historyOrders, messages: expectedMessages }, sent);
-  if (!stopping) await sendDemoEmails(childEnv);
+  if (!stopping) void track(sendDemoEmails(childEnv)); // alongside the live traffic, not before it
   if (!stopping) startLiveTraffic(store, sender, historyOrders);
 }
 
