@@ -302,6 +302,8 @@ describe("unsubscribe link (the built app server)", () => {
     const id = await queue(input);
     const get = await fetch(`${app!.origin}${path(unsubscribeUrl(id))}`);
     expect(get.status).toBe(200);
+    expect(get.headers.get("cache-control")).toBe("no-store");
+    expect(get.headers.get("x-robots-tag")).toBe("noindex");
     const page = await get.text();
     expect(page).toContain("Ana&#x27;s Plants");
     expect(page).toMatch(/<form method="post"/i);
