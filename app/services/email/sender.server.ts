@@ -29,7 +29,7 @@ import { suppressAddress } from "./suppression.server";
 export type SenderOptions = {
   /** Rows claimed at a time. */
   batchSize?: number;
-  /** How long a claim is held before another sender may take the row over. */
+  /** How long a claim is held before another sender may take the row over (default EMAIL_LEASE_MS). */
   leaseMs?: number;
   /** Claims after which a transient failure is final. */
   maxAttempts?: number;
@@ -213,7 +213,7 @@ async function senderIdentity(shop: string, cache: Map<string, Promise<{ setting
 /** One pass over the outbox. Throws only for database failures (the job retries). */
 export async function drainEmailOutbox(options: SenderOptions = {}): Promise<SendReport> {
   const started = Date.now();
-  const o = { batchSize: 50, leaseMs: 120_000, maxAttempts: DEFAULT_MAX_ATTEMPTS, retryBaseMs: 30_000, maxPassMs: 60_000, ...options };
+  const o = { batchSize: 50, leaseMs: getEnv().EMAIL_LEASE_MS, maxAttempts: DEFAULT_MAX_ATTEMPTS, retryBaseMs: 30_000, maxPassMs: 60_000, ...options };
   const report: SendReport = { configured: true, claimed: 0, sent: 0, retried: 0, failed: 0, bounced: 0, cancelled: 0, moreDue: false, ms: 0 };
   const transport = o.transport ?? getSmtpTransport();
   if (!transport) {
