@@ -67,6 +67,7 @@ const EnvSchema = z.object({
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
+<<<<<<< HEAD
   // Development and tests only: serve App Bridge from this URL instead of Shopify's CDN (the
   // demo's local stand-in). Refused when NODE_ENV=production.
   APP_BRIDGE_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
@@ -84,6 +85,26 @@ const EnvSchema = z.object({
   // /metrics serves the inbox and queue gauges from a snapshot at most this old (one count per
   // window, whatever the scrape rate).
   METRICS_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
+=======
+  // Email channel (docs/email.md). The SMTP server the worker sends through, e.g.
+  // smtp://user:pass@smtp.example.com:587 or smtps://...:465; unset: emails stay queued
+  // (the sender logs email.smtp_not_configured) until it is set.
+  SMTP_URL: z.preprocess((value) => (value === "" ? undefined : value), url(["smtp:", "smtps:"]).optional()),
+  // Pooled SMTP connections per worker process.
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
+  // The envelope and From address (the shop's sender name is its display name). Default:
+  // no-reply@<host of SHOPIFY_APP_URL>.
+  EMAIL_FROM_ADDRESS: z.preprocess((value) => (value === "" ? undefined : value), z.email().optional()),
+  // Signs unsubscribe links (HMAC-SHA256). Default: derived from SHOPIFY_API_SECRET with a
+  // purpose label. Changing it (or the API secret) invalidates links already sent.
+  EMAIL_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16).optional()),
+  // How long a sender's claim on an email lasts: an email whose sender died is sent by another
+  // after this long (decision 030).
+  EMAIL_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
+  // How often the worker looks for emails due (a lost wake-up or a flushed Redis waits this long at most).
+  EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+  APP_BRIDGE_URL: z.string().optional(),
+>>>>>>> email-channel
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin
   // (app/shopify/twin-fetch.server.ts). Refused when NODE_ENV=production.
