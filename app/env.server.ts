@@ -67,25 +67,6 @@ const EnvSchema = z.object({
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
-<<<<<<< HEAD
-  // Development and tests only: serve App Bridge from this URL instead of Shopify's CDN (the
-  // demo's local stand-in). Refused when NODE_ENV=production.
-  APP_BRIDGE_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
-  // Encrypts Shopify access and refresh tokens at rest (AES-256-GCM): 32 bytes as 64 hex
-  // characters or base64 (`openssl rand -base64 32`). Required in production; development and
-  // tests derive one from SHOPIFY_API_SECRET when unset. Rotation: put the old key in
-  // SESSION_ENCRYPTION_PREVIOUS_KEYS (comma-separated), a new one here, run `crm sessions rekey`.
-  SESSION_ENCRYPTION_KEY: z.preprocess(
-    (value) => (value === "" ? undefined : value),
-    z.string().refine((v) => /^[0-9a-fA-F]{64}$/.test(v.trim()) || Buffer.from(v.trim(), "base64").length === 32, "must be 32 bytes, written as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)").optional(),
-  ),
-  SESSION_ENCRYPTION_PREVIOUS_KEYS: z.string().optional(),
-  // When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`.
-  METRICS_BEARER_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "must be at least 16 characters").optional()),
-  // /metrics serves the inbox and queue gauges from a snapshot at most this old (one count per
-  // window, whatever the scrape rate).
-  METRICS_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
-=======
   // Email channel (docs/email.md). The SMTP server the worker sends through, e.g.
   // smtp://user:pass@smtp.example.com:587 or smtps://...:465; unset: emails stay queued
   // (the sender logs email.smtp_not_configured) until it is set.
@@ -103,8 +84,23 @@ const EnvSchema = z.object({
   EMAIL_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
   // How often the worker looks for emails due (a lost wake-up or a flushed Redis waits this long at most).
   EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
-  APP_BRIDGE_URL: z.string().optional(),
->>>>>>> email-channel
+  // Development and tests only: serve App Bridge from this URL instead of Shopify's CDN (the
+  // demo's local stand-in). Refused when NODE_ENV=production.
+  APP_BRIDGE_URL: z.preprocess((value) => (value === "" ? undefined : value), z.string().optional()),
+  // Encrypts Shopify access and refresh tokens at rest (AES-256-GCM): 32 bytes as 64 hex
+  // characters or base64 (`openssl rand -base64 32`). Required in production; development and
+  // tests derive one from SHOPIFY_API_SECRET when unset. Rotation: put the old key in
+  // SESSION_ENCRYPTION_PREVIOUS_KEYS (comma-separated), a new one here, run `crm sessions rekey`.
+  SESSION_ENCRYPTION_KEY: z.preprocess(
+    (value) => (value === "" ? undefined : value),
+    z.string().refine((v) => /^[0-9a-fA-F]{64}$/.test(v.trim()) || Buffer.from(v.trim(), "base64").length === 32, "must be 32 bytes, written as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)").optional(),
+  ),
+  SESSION_ENCRYPTION_PREVIOUS_KEYS: z.string().optional(),
+  // When set, GET /metrics answers only requests with `Authorization: Bearer <this token>`.
+  METRICS_BEARER_TOKEN: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16, "must be at least 16 characters").optional()),
+  // /metrics serves the inbox and queue gauges from a snapshot at most this old (one count per
+  // window, whatever the scrape rate).
+  METRICS_CACHE_MS: z.coerce.number().int().min(0).default(15_000),
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin
   // (app/shopify/twin-fetch.server.ts). Refused when NODE_ENV=production.
