@@ -22,6 +22,9 @@ import {
 import { LoyaltyError } from "../services/loyalty/errors";
 import { getBalance, ledger } from "../services/loyalty/balance.server";
 import { redeemReward } from "../services/loyalty/rewards.server";
+import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
+import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
+import { readFile } from "node:fs/promises";
 
 class UsageError extends Error {}
 
@@ -41,6 +44,10 @@ commands:
   loyalty ledger --shop <domain> --customer <gid or numeric id>    the customer's points ledger, one JSON row per line
   loyalty redeem --shop <domain> --customer <gid or numeric id> --reward <reward id> [--request-key <key>]
                                                                    spend points on a reward: prints the redemption (its code)
+  feedback rules set --shop <domain> --file <rules.json>           replace the shop's feedback rules (format: docs/feedback.md)
+  feedback rules list --shop <domain>                              the shop's feedback rules and settings
+  feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
+  feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -68,6 +75,7 @@ async function run(argv: string[]): Promise<void> {
       segment: { type: "string" },
       reward: { type: "string" },
       "request-key": { type: "string" },
+      file: { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -138,6 +146,33 @@ async function run(argv: string[]): Promise<void> {
       write(await redeemReward({ shop: domain, customerGid, rewardId: values.reward, requestKey: values["request-key"] }));
       return;
     }
+    case "feedback rules set": {
+      const domain = shop();
+      if (!values.file) throw new UsageError("--file must name a rules JSON file (format: docs/feedback.md)");
+      let text: string;
+      try {
+        text = await readFile(values.file, "utf8");
+      } catch (error) {
+        throw new UsageError(`cannot read --file ${values.file}: ${(error as Error).message}`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`--file ${values.file} is not JSON: ${(error as Error).message}`);
+      }
+      write(await setFeedbackRules(domain, json));
+      return;
+    }
+    case "feedback rules list":
+      write(await listFeedbackRules(shop()));
+      return;
+    case "feedback stats":
+      write(await getFeedbackStats(shop()));
+      return;
+    case "feedback requests":
+      write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -154,7 +189,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
