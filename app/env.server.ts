@@ -66,6 +66,20 @@ const EnvSchema = z.object({
   FEEDBACK_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   // Requests one scheduler transaction claims (FOR UPDATE SKIP LOCKED) and sends.
   FEEDBACK_SCHEDULER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  // Email channel (docs/email.md). The SMTP server the worker sends through, e.g.
+  // smtp://user:pass@smtp.example.com:587 or smtps://...:465; unset: emails stay queued
+  // (the sender logs email.smtp_not_configured) until it is set.
+  SMTP_URL: z.preprocess((value) => (value === "" ? undefined : value), url(["smtp:", "smtps:"]).optional()),
+  // Pooled SMTP connections per worker process.
+  SMTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(50).default(5),
+  // The envelope and From address (the shop's sender name is its display name). Default:
+  // no-reply@<host of SHOPIFY_APP_URL>.
+  EMAIL_FROM_ADDRESS: z.preprocess((value) => (value === "" ? undefined : value), z.email().optional()),
+  // Signs unsubscribe links (HMAC-SHA256). Default: derived from SHOPIFY_API_SECRET with a
+  // purpose label. Changing it (or the API secret) invalidates links already sent.
+  EMAIL_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16).optional()),
+  // How often the worker looks for emails due (a lost wake-up or a flushed Redis waits this long at most).
+  EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   APP_BRIDGE_URL: z.string().optional(),
   // Development and tests only: send the Shopify library's requests for https://{shop}
   // (token exchange, refresh, Admin GraphQL) to a local Shopify twin at this origin
