@@ -15,6 +15,7 @@ import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
 import { startLoyaltyMaintenance } from "./loyalty-maintenance";
 import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";
+import { startFeedbackScheduler } from "./feedback-scheduler";
 import { ZodError } from "zod";
 
 async function main() {
@@ -38,6 +39,7 @@ async function main() {
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
   const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
+  const feedbackScheduler = await startFeedbackScheduler({ intervalMs: env.FEEDBACK_SCHEDULER_INTERVAL_MS, batchSize: env.FEEDBACK_SCHEDULER_BATCH_SIZE });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -53,6 +55,7 @@ async function main() {
     await segmentRefresh.close();
     await tagSync.close();
     await loyaltyMaintenance.close();
+    await feedbackScheduler.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();
