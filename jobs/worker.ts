@@ -1,6 +1,6 @@
 // Worker process entry: `npm run worker`. Applies webhook events (with segment membership and
 // loyalty), sweeps the inbox for rows that were never enqueued, runs the segment refresh, tag
-// sync and loyalty maintenance schedules, publishes its metrics, and closes cleanly on SIGTERM.
+// sync and loyalty maintenance schedules and the email sender, publishes its metrics, and closes cleanly on SIGTERM.
 process.env.CRM_SERVICE ??= "crm-worker";
 import { Worker } from "bullmq";
 import { getEnv, formatEnvIssues } from "../app/env.server";
@@ -16,6 +16,7 @@ import { startLoyaltyMaintenance } from "./loyalty-maintenance";
 import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";
 import { startFeedbackScheduler } from "./feedback-scheduler";
+import { startEmailSender } from "./email-sender";
 import { ZodError } from "zod";
 
 async function main() {
@@ -40,6 +41,7 @@ async function main() {
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
   const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
   const feedbackScheduler = await startFeedbackScheduler({ intervalMs: env.FEEDBACK_SCHEDULER_INTERVAL_MS, batchSize: env.FEEDBACK_SCHEDULER_BATCH_SIZE });
+  const emailSender = await startEmailSender({ sweepIntervalMs: env.EMAIL_SWEEP_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -56,6 +58,7 @@ async function main() {
     await tagSync.close();
     await loyaltyMaintenance.close();
     await feedbackScheduler.close();
+    await emailSender.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

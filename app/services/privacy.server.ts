@@ -3,6 +3,8 @@ import type { PoolClient } from "pg";
 import { gidFor } from "../shopify/webhook-payloads";
 import { eraseCustomerFeedback, FEEDBACK_TABLES } from "./feedback/privacy.server";
 import { writeAudit } from "./crm-store.server";
+import { eraseCustomerEmails } from "./email/outbox.server";
+import { addressHash, suppressAddress } from "./email/suppression.server";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -41,6 +43,22 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
   await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
   const feedback = await eraseCustomerFeedback(db, { shop, customerGid, orderGids: [...orders.rows.map((o) => o.gid), ...orderGids] });
 
+  // Email: the customer is never emailed again (its addresses suppressed "redacted", by hash
+  // only), and its messages lose their address and content (unsent ones are cancelled).
+  const emailed = await db.query<{ address: string }>(
+    `SELECT DISTINCT to_address AS address FROM email_outbox WHERE shop = $1 AND customer_gid = $2 AND to_address IS NOT NULL`,
+    [shop, customerGid],
+  );
+  const addresses = new Set(emailed.rows.map((row) => row.address));
+  if (before.rows[0]?.email) addresses.add(before.rows[0].email);
+  for (const address of addresses) {
+    await suppressAddress(db, { shop, address, reason: "redacted" });
+    await eraseCustomerEmails(db, { shop, customerGid, address });
+  }
+  if (addresses.size === 0) await eraseCustomerEmails(db, { shop, customerGid, address: null });
+  // A bounce's SMTP answer may quote the address.
+  await db.query(`UPDATE email_suppressions SET detail = NULL WHERE shop = $1 AND address_hash = ANY($2::text[])`, [shop, [...addresses].map(addressHash)]);
+
   // Raw payloads that name the customer, one of its orders, or its email/phone; each as a
   // whole token, so that redacting Customer/42 leaves Customer/420 (and ana@ leaves diana@) alone.
   const needles = [customerGid, ...orders.rows.map((o) => o.gid), ...orderGids];
@@ -64,7 +82,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
     actor: "shopify",
     action: "customer.redacted",
     subject: customerGid,
-    details: { ordersUnlinked: orders.rowCount ?? 0, payloadsScrubbed: scrubbed.rowCount ?? 0, feedback, inboxId: input.inboxId },
+    details: { ordersUnlinked: orders.rowCount ?? 0, payloadsScrubbed: scrubbed.rowCount ?? 0, feedback, emailAddressesSuppressed: addresses.size, inboxId: input.inboxId },
   });
 }
 
@@ -79,6 +97,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
+    "email_outbox", "email_suppressions", "email_settings",
   ];
   for (const table of tables) {
     const result = await db.query(`DELETE FROM ${table} WHERE shop = $1`, [shop]);

@@ -8,6 +8,9 @@ import { adjustPoints } from "../../app/services/loyalty/adjust.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { reconcileSegmentTagSync } from "../../app/services/tag-sync/reconcile.server";
 import { createSegment, listSegments } from "../../app/services/segments/segments.server";
+import { queueEmail } from "../../app/services/email/outbox.server";
+import { DEFAULT_EMAIL_SETTINGS, saveShopEmailSettings } from "../../app/services/email/settings.server";
+import { isSuppressed, suppressAddress } from "../../app/services/email/suppression.server";
 import {
   customerPayload,
   customerRedactPayload,
@@ -115,7 +118,20 @@ describe("customers/redact", () => {
     expect(keptPayloadsBefore).toBe(2);
     expect(substringPayloadsBefore).toBe(2);
 
+    // An email queued for the customer (the feedback request for an order).
+    await queueEmail(db(), {
+      shop: TEST_SHOP, customerGid: cgid(r.id), to: r.email!, category: "feedback_request", idempotencyKey: "feedback-request:424201",
+      render: async () => ({ subject: "Zelda, how was order #424201?", html: "<p>Hi Zelda Quillfeather</p>", text: "Hi Zelda Quillfeather" }),
+    });
+
     await deliverAndSettle("customers/redact", customerRedactPayload({ shop: TEST_SHOP, customerId: r.id, email: r.email, phone: r.phone, orderIds: [424201n, 424202n] }));
+
+    // Email: never emailed again (suppressed by the address's hash), the queued email cancelled and emptied.
+    expect(await isSuppressed(db(), TEST_SHOP, r.email!)).toBe("redacted");
+    const { rows: emailRows } = await db().query(`SELECT status, t::text AS row FROM email_outbox t WHERE shop = $1`, [TEST_SHOP]);
+    expect(emailRows.map((e) => e.status)).toEqual(["cancelled"]);
+    const emailTables = emailRows.map((e) => e.row).join("\n") + (await db().query(`SELECT t::text AS row FROM email_suppressions t WHERE shop = $1`, [TEST_SHOP])).rows.map((e) => e.row).join("\n");
+    for (const pii of piiOfR) expect(mentions(emailTables, pii), pii).toBe(false);
 
     // The customer row: no personal data, aggregates kept.
     const { rows: customers } = await db().query(
@@ -212,6 +228,13 @@ describe("shop/redact", () => {
        VALUES ($1, $2, 'r1', '{}'::jsonb, 10, now(), now() + interval '30 days', 'k1')`,
       [shop, cgid(base)],
     );
+    // Email: a queued message, a suppression, the sender settings.
+    await queueEmail(db(), {
+      shop, customerGid: cgid(base), to: c.email!, category: "feedback_request", idempotencyKey: `feedback-request:${base}`,
+      render: async () => ({ subject: "How was it?", html: "<p>Hi</p>", text: "Hi" }),
+    });
+    await suppressAddress(db(), { shop, address: `gone${base}@example.com`, reason: "unsubscribed" });
+    await saveShopEmailSettings(db(), shop, { ...DEFAULT_EMAIL_SETTINGS, senderName: "Shop" });
   }
 
   it("deletes every row of that shop and none of another shop's", async () => {
@@ -220,7 +243,8 @@ describe("shop/redact", () => {
     const otherBefore = await countsFor(other);
     // Populated: every table the pipeline, segments and loyalty write for a shop.
     const populated = ["customers", "orders", "line_items", "refunds", "customer_tags", "products", "data_exports", "audit_log", "webhook_events", "bulk_operations",
-      "segments", "segment_members", "segment_membership_changes", "segment_shop_versions", "tag_writes", "loyalty_programs", "loyalty_program_versions", "loyalty_ledger", "loyalty_redemptions", "sessions", "shops"];
+      "segments", "segment_members", "segment_membership_changes", "segment_shop_versions", "tag_writes", "loyalty_programs", "loyalty_program_versions", "loyalty_ledger", "loyalty_redemptions", "sessions", "shops",
+      "email_outbox", "email_suppressions", "email_settings"];
     for (const shop of [other, TEST_SHOP]) {
       const counts = await countsFor(shop);
       expect(populated.filter((t) => !(counts[t]! > 0)), `tables left empty for ${shop}`).toEqual([]);

@@ -16,7 +16,7 @@ import type { Queryable } from "../../db.server";
 import { logger } from "../../logger.server";
 import { enqueueEmailDrain } from "../../../jobs/email-queue";
 import { messageIdFor, unsubscribeUrl } from "./links.server";
-import { normalizeAddress, type SuppressionReason } from "./suppression.server";
+import { addressHash, normalizeAddress, type SuppressionReason } from "./suppression.server";
 
 export const EMAIL_CATEGORIES = ["feedback_request", "feedback_reminder", "staff_alert", "test"] as const;
 export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
@@ -96,9 +96,9 @@ export async function queueEmail(client: Queryable, input: QueueEmailInput): Pro
   if (existing.rows[0]) return { status: "duplicate", id: existing.rows[0].id };
 
   const blocked = await client.query<{ reason: SuppressionReason | null; redacted: boolean }>(
-    `SELECT (SELECT reason::text FROM email_suppressions WHERE shop = $1 AND address = $2) AS reason,
+    `SELECT (SELECT reason::text FROM email_suppressions WHERE shop = $1 AND address_hash = $2) AS reason,
             EXISTS (SELECT 1 FROM customers WHERE shop = $1 AND gid = $3 AND redacted_at IS NOT NULL) AS redacted`,
-    [shop, address, customerGid],
+    [shop, addressHash(address), customerGid],
   );
   const { reason, redacted } = blocked.rows[0]!;
   if (redacted) return { status: "suppressed", reason: "redacted" };
@@ -176,15 +176,15 @@ export async function outboxCounts(db: Queryable, shop: string): Promise<OutboxC
 }
 
 /**
- * customers/redact: the customer's messages not yet sent are cancelled, and every message's
- * address and content are erased (the rows stay, without personal data, for the frequency
- * cap and the counts). Returns how many rows were erased.
+ * customers/redact: the customer's messages (and any other message to its address) lose
+ * their address, content and SMTP answers; those not yet sent are cancelled. The rows stay,
+ * without personal data, for the frequency cap and the counts. Returns how many rows changed.
  */
 export async function eraseCustomerEmails(db: Queryable, input: { shop: string; customerGid: string; address: string | null }): Promise<number> {
   const r = await db.query(
     `UPDATE email_outbox SET
             status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled'::"EmailStatus" ELSE status END,
-            last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer redacted' ELSE last_error END,
+            last_error = CASE WHEN status IN ('pending', 'sending') THEN 'customer redacted' WHEN last_error IS NULL THEN NULL ELSE '[redacted]' END,
             completed_at = COALESCE(completed_at, now()), claim_token = NULL, locked_until = NULL,
             to_address = NULL, subject = '[redacted]', html = '[redacted]', text = '[redacted]', smtp_response = NULL, updated_at = now()
       WHERE shop = $1 AND (customer_gid = $2 OR ($3::text IS NOT NULL AND to_address = $3))`,

@@ -38,12 +38,12 @@ CREATE TABLE "email_outbox" (
 -- CreateTable
 CREATE TABLE "email_suppressions" (
     "shop" TEXT NOT NULL,
-    "address" TEXT NOT NULL,
+    "address_hash" TEXT NOT NULL,
     "reason" "EmailSuppressionReason" NOT NULL,
     "detail" TEXT,
     "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
 
-    CONSTRAINT "email_suppressions_pkey" PRIMARY KEY ("shop","address")
+    CONSTRAINT "email_suppressions_pkey" PRIMARY KEY ("shop","address_hash")
 );
 
 -- CreateTable
@@ -68,7 +68,8 @@ CREATE INDEX "email_outbox_status_next_attempt_at_idx" ON "email_outbox"("status
 -- CreateIndex
 CREATE INDEX "email_outbox_shop_customer_gid_created_at_idx" ON "email_outbox"("shop", "customer_gid", "created_at");
 
--- Written by hand: addresses are stored lower-cased (the key suppressions are looked up by).
-ALTER TABLE "email_suppressions" ADD CONSTRAINT "email_suppressions_address_check" CHECK ("address" = lower("address") AND "address" <> '');
+-- Written by hand: a suppression names its address by SHA-256 of the lower-cased address (hex),
+-- so the list survives customers/redact without keeping the address itself.
+ALTER TABLE "email_suppressions" ADD CONSTRAINT "email_suppressions_address_hash_check" CHECK ("address_hash" ~ '^[0-9a-f]{64}$');
 -- A row being sent carries its lease.
 ALTER TABLE "email_outbox" ADD CONSTRAINT "email_outbox_lease_check" CHECK ("status" <> 'sending' OR ("claim_token" IS NOT NULL AND "locked_until" IS NOT NULL));
