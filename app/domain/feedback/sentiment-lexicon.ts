@@ -3,9 +3,12 @@
  *
  * nlp.js ships general-purpose lexicons (SentiCon for en/es/de, AFINN for pt, Pattern for fr)
  * that miss how shoppers write about orders ("never arrived", "no llegó", "kam kaputt an")
- * and, for French, have no negation words at all. The entries below were written from general
- * knowledge of post-purchase reviews BEFORE the labelled set in tests/fixtures/sentiment was
- * measured; they are not derived from it.
+ * and, for French, have no negation words at all. The first entries of each language were written
+ * from general knowledge of post-purchase reviews before the labelled sets in
+ * tests/fixtures/sentiment were measured. Entries under "Added after the first measurement (v1)"
+ * came from the main set's errors, those under "Added after the held-out set was measured (v2)"
+ * from the first held-out set's; the second held-out set (holdout2-*.json) was never used, and
+ * is the honest measure (docs/feedback-sentiment.md).
  *
  * Scale: roughly -4 (worst) .. +4 (best), like VADER's; nlp.js values are rescaled onto it.
  * Keys are plain text in the language; they are normalised (lowercase, accents stripped) and
@@ -74,6 +77,21 @@ const en: LanguageLexicon = {
     unhelpful: -2.5, overpriced: -2, "charged twice": -3, "never again": -3, "not recommend": -2.5, "avoid": -2.5,
     "not happy": -2.5, "not good": -2, "not great": -1.5, "not bad": 1, "no problem": 1, "no problems": 1,
     "no issues": 1, "no complaints": 1.5, "without problems": 1, "without any problems": 1,
+    "like it": 1.5, "liked it": 2, "not like": -2, "not liked": -2,
+    // Added after the held-out set was measured (v2): broad review vocabulary by category (looks,
+    // taste, feel, reliability; defects, skin reactions, spoilage, hassle), see docs/feedback-sentiment.md.
+    stunning: 3, incredible: 2.5, delicious: 3, tasty: 2.5, fresh: 1.5, soft: 1.5, cosy: 2, cozy: 2, solid: 1.5,
+    "crystal clear": 2.5, "top notch": 3, "first class": 2.5, "thumbs up": 2.5, "not fault": 2.5, impeccable: 3,
+    "easy to use": 2, "easy to assemble": 2, reliable: 2, "must have": 2.5, exceeded: 2.5, "exceeded my expectations": 3,
+    "10/10": 3, rash: -2.5, allergic: -2.5, irritation: -2, itching: -2, burned: -2, melted: -2.5, stale: -2.5,
+    expired: -2.5, mouldy: -3, moldy: -3, rotten: -3, spoiled: -2.5, "smells bad": -2.5, stinks: -2.5, nightmare: -3,
+    hassle: -2, mess: -2, dirty: -2, "not fit": -2, died: -2.5, dead: -2, overheats: -2.5, noisy: -1.5, unusable: -3,
+    misleading: -2.5, fake: -3, counterfeit: -3, poorly: -2, badly: -2, dented: -1.5, crushed: -2, soaked: -2,
+    "no refund": -3, chasing: -1.5, junky: -3,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    adore: 3, thrilled: 3, "spot on": 2.5, "better than expected": 2.5, "better than i expected": 2.5,
+    "not what i ordered": -2.5, "not what i expected": -2, "coming apart": -2.5, "falling apart": -2.5,
+    snapped: -2, worse: -2.5, cheap: -1, "looks cheap": -2, "not buy": -2.5, "never buy": -3, "not order": -2,
   },
 };
 
@@ -81,7 +99,7 @@ const es: LanguageLexicon = {
   negations: ["no", "nunca", "jamas", "ni", "tampoco", "sin", "nada", "ningun", "ninguno", "ninguna", "nadie"],
   intensifiers: ["muy", "super", "realmente", "totalmente", "bastante", "sumamente", "increiblemente", "mas", "tan"],
   contrasts: ["pero", "aunque", "embargo", "sino"],
-  markers: ["el", "la", "los", "las", "y", "es", "muy", "pero", "que", "con", "por", "para", "una", "un", "mi", "del", "lo", "esta", "está", "fue", "llegó", "llego", "todo", "bien", "más", "también", "producto", "pedido", "envío", "calidad", "ya", "hasta", "nada", "gracias", "porque", "como", "tiene", "muy", "mucho", "ni", "sin", "su", "pésimo", "bueno", "buena"],
+  markers: ["el", "la", "los", "las", "y", "es", "muy", "pero", "que", "con", "por", "para", "una", "un", "mi", "del", "lo", "esta", "está", "fue", "llegó", "llego", "todo", "bien", "más", "también", "producto", "pedido", "envío", "calidad", "ya", "hasta", "nada", "gracias", "porque", "como", "tiene", "mucho", "no", "aquí", "le", "se", "me", "he", "ha", "han", "ni", "sin", "su", "pésimo", "bueno", "buena"],
   terms: {
     encanta: 3, encantó: 3, encantado: 3, encantada: 3, excelente: 3, perfecto: 3, perfecta: 3, genial: 3,
     maravilloso: 3, fantástico: 3, increíble: 2.5, estupendo: 3, bueno: 2, buena: 2, bonito: 2, bonita: 2, precioso: 2.5,
@@ -107,6 +125,18 @@ const es: LanguageLexicon = {
     "sin respuesta": -2, "no responden": -2.5, "no contestan": -2.5, "nadie responde": -2.5, maleducado: -2.5,
     grosero: -2.5, caro: -1.2, "nunca más": -3, "no lo recomiendo": -3, "no recomiendo": -3, "no estoy contento": -2.5,
     "no me gusta": -2, "no me gustó": -2, "me gusta": 2, "me gustó": 2, "nada mal": 1, "no está mal": 1, cobraron: -1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    mejor: 1.5, "mejor de lo que esperaba": 2.5, maravilla: 3, "de maravilla": 3, "da gusto": 2, ilusión: 1.5,
+    "no es lo que pedí": -2.5, "no es lo que esperaba": -2, encogió: -2, despegó: -1.5, reclamar: -1.5,
+    "no volveré": -3, "no vuelvo": -3, "parece barato": -2, barato: -0.5, "se parece en nada": -2,
+    // Added after the held-out set was measured (v2): broad review vocabulary by category (looks,
+    // taste, feel, reliability; defects, skin reactions, spoilage, hassle), see docs/feedback-sentiment.md.
+    espectacular: 3, impecable: 3, fresco: 1.5, delicioso: 3, rico: 2, suave: 1.5, resistente: 1.5, "de primera": 2.5,
+    "sin pegas": 2.5, "nada que objetar": 2.5, "de lujo": 3, "una pasada": 3, fácil: 1.5, "fácil de montar": 2, fiable: 2,
+    "superó mis expectativas": 3, alergia: -2.5, irritación: -2, picor: -2, derretido: -2.5, derretidos: -2.5,
+    caducado: -2.5, podrido: -3, "huele mal": -2.5, apesta: -2.5, pesadilla: -3, lío: -1.5, sucio: -2, "no me queda": -2,
+    ruidoso: -1.5, inservible: -3, engañoso: -2.5, falso: -2.5, falsificación: -3, abollado: -1.5, aplastado: -2,
+    mojado: -1.5, porquería: -3, chapuza: -3, cutre: -2.5,
   },
 };
 
@@ -114,7 +144,7 @@ const pt: LanguageLexicon = {
   negations: ["nao", "nunca", "jamais", "nem", "tampouco", "nenhum", "nenhuma", "sem", "nada", "ninguem"],
   intensifiers: ["muito", "muita", "super", "realmente", "totalmente", "bastante", "extremamente", "tao", "mais"],
   contrasts: ["mas", "porem", "contudo", "entretanto", "embora", "todavia"],
-  markers: ["o", "os", "as", "não", "nao", "muito", "muita", "com", "uma", "um", "é", "foi", "está", "chegou", "mas", "do", "da", "dos", "das", "no", "na", "em", "meu", "minha", "para", "pra", "que", "bem", "produto", "pedido", "entrega", "qualidade", "também", "já", "ainda", "você", "vocês", "obrigado", "obrigada", "ótimo", "ótima", "péssimo", "nenhum", "até", "ele", "ela", "isso", "são"],
+  markers: ["o", "os", "as", "não", "nao", "muito", "muita", "com", "uma", "um", "é", "foi", "está", "chegou", "mas", "do", "da", "dos", "das", "no", "na", "em", "meu", "minha", "para", "pra", "que", "bem", "produto", "pedido", "entrega", "qualidade", "também", "já", "ainda", "você", "vocês", "obrigado", "obrigada", "ótimo", "ótima", "péssimo", "nenhum", "até", "ele", "ela", "isso", "são", "eu", "aqui", "vou", "tem", "ficou"],
   terms: {
     adorei: 3, amei: 3, adoro: 3, excelente: 3, perfeito: 3, perfeita: 3, ótimo: 3, ótima: 3, maravilhoso: 3,
     maravilhosa: 3, fantástico: 3, incrível: 2.5, lindo: 2.5, linda: 2.5, bonito: 2, bonita: 2, bom: 2, boa: 2,
@@ -141,6 +171,19 @@ const pt: LanguageLexicon = {
     devolução: -1.5, devolver: -1.2, "sem resposta": -2, "não respondem": -2.5, "ninguém responde": -2.5,
     grosseiro: -2.5, mal: -1.5, "mal educado": -2.5, caro: -1.2, "nunca mais": -3, "não recomendo": -3,
     "não gostei": -2.5, gostei: 2, "gostei muito": 3, "nada mal": 1, "não é ruim": 1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    melhor: 1.5, "melhor do que esperava": 2.5, "melhor do que eu esperava": 2.5, maravilha: 3, "dá gosto": 2,
+    certinho: 2, "nota dez": 3, "frete grátis": 1, "não é o que pedi": -2.5, "não é o que eu pedi": -2.5,
+    encolheu: -2, fraco: -2, descolou: -1.5, reclamar: -1.5, "não compro mais": -3, "coisa barata": -2,
+    "nada a ver": -1.5,
+    // Added after the held-out set was measured (v2): broad review vocabulary by category (looks,
+    // taste, feel, reliability; defects, skin reactions, spoilage, hassle), see docs/feedback-sentiment.md.
+    espetacular: 3, impecável: 3, fresco: 1.5, fresquinho: 2, delicioso: 3, gostoso: 2.5, macio: 1.5, resistente: 1.5,
+    "de primeira": 2.5, "nada a reclamar": 2.5, "de luxo": 2.5, fácil: 1.5, "fácil de montar": 2, confiável: 2,
+    "superou minhas expectativas": 3, "superou as expectativas": 3, cristalino: 2, alergia: -2.5, irritação: -2,
+    coceira: -2, derretido: -2.5, derretida: -2.5, vencido: -2.5, "fora da validade": -2.5, estragado: -3, podre: -3,
+    "cheiro ruim": -2.5, fedido: -2.5, pesadelo: -3, bagunça: -1.5, sujo: -2, "não serviu": -2, barulhento: -1.5,
+    inutilizável: -3, enganoso: -2.5, falso: -2.5, falsificado: -3, amassado: -1.5, molhado: -1.5, porcaria: -3,
   },
 };
 
@@ -174,12 +217,23 @@ const fr: LanguageLexicon = {
     "ne répond pas": -2.5, "ne répondent pas": -2.5, impoli: -2.5, désagréable: -2.5, cher: -1.2, "plus jamais": -3,
     "je ne recommande pas": -3, "ne recommande pas": -3, "pas content": -2.5, "pas satisfait": -2.5, "pas terrible": -2,
     "pas mal": 1, "pas de problème": 1,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    "aux anges": 3, lamentable: -3, piètre: -2.5, éviter: -2.5, "à éviter": -3, rétréci: -2, décollé: -1.5,
+    lâché: -2, merveille: 3, "à merveille": 3, bravo: 2, "mieux que prévu": 2.5, "rien à voir": -2,
+    "pas ce que j'ai commandé": -2.5, "bon marché": -1,
+    // Added after the held-out set was measured (v2): broad review vocabulary by category (looks,
+    // taste, feel, reliability; defects, skin reactions, spoilage, hassle), see docs/feedback-sentiment.md.
+    superbe: 3, incroyable: 2.5, délicieux: 3, doux: 1.5, solide: 1.5, "de qualité": 2, "grande qualité": 2.5,
+    impeccable: 3, "rien à dire": 2.5, "au top": 2.5, facile: 1.5, "facile à monter": 2, fiable: 2,
+    "dépassé mes attentes": 3, limpide: 1.5, allergie: -2.5, irritation: -2, rougeurs: -2, démangeaisons: -2,
+    fondu: -2, fondus: -2, périmé: -2.5, pourri: -3, "sent mauvais": -2.5, cauchemar: -3, galère: -2, bruyant: -1.5,
+    inutilisable: -3, trompeur: -2.5, faux: -2, contrefaçon: -3, cabossé: -1.5, écrasé: -2, mouillé: -1.5, camelote: -3,
   },
 };
 
 const de: LanguageLexicon = {
   negations: ["nicht", "kein", "keine", "keinen", "keinem", "keiner", "keines", "nie", "niemals", "nichts", "ohne", "weder", "keinesfalls", "keineswegs"],
-  intensifiers: ["sehr", "wirklich", "total", "super", "echt", "extrem", "absolut", "besonders", "richtig", "voll", "so", "ziemlich", "hochst"],
+  intensifiers: ["sehr", "wirklich", "total", "super", "echt", "extrem", "absolut", "mega", "besonders", "richtig", "voll", "so", "ziemlich", "hochst"],
   contrasts: ["aber", "jedoch", "allerdings", "trotzdem", "leider"],
   markers: ["der", "die", "das", "und", "ist", "nicht", "sehr", "ich", "war", "aber", "mit", "ein", "eine", "einen", "auf", "für", "zu", "es", "wir", "sie", "mein", "meine", "auch", "noch", "schon", "nach", "hat", "habe", "wurde", "kein", "keine", "leider", "wieder", "gut", "ware", "bestellung", "lieferung", "qualität", "paket", "nur", "immer", "wie", "dass", "bei", "vom", "zum", "toll"],
   terms: {
@@ -207,6 +261,18 @@ const de: LanguageLexicon = {
     rückerstattung: -1.5, "zurückgeschickt": -1.5, retoure: -1.2, "keine antwort": -2, "keine reaktion": -2,
     unfreundlich: -2.5, "unverschämt": -3, teuer: -1.2, "nie wieder": -3, "nicht zufrieden": -2.5,
     "nicht gut": -2, "nicht schlecht": 1, ärgerlich: -2,
+    // Added after the first measurement (v1), see docs/feedback-sentiment.md.
+    miserabel: -3, unhöflich: -2.5, rausgeschmissen: -2.5, "rausgeschmissenes geld": -3, eingelaufen: -2,
+    kaputtgegangen: -2.5, traumhaft: 3, gefreut: 2, spaß: 2, geholfen: 1.5, fehlend: -1.5, fehlenden: -1.5,
+    "finger weg": -3, kaufempfehlung: 2.5, beanstanden: -1.5, "besser als erwartet": 2.5, nachhaken: -1,
+    // Added after the held-out set was measured (v2): broad review vocabulary by category (looks,
+    // taste, feel, reliability; defects, skin reactions, spoilage, hassle), see docs/feedback-sentiment.md.
+    umwerfend: 3, unglaublich: 2.5, frisch: 1.5, lecker: 3, weich: 1.5, stabil: 1.5, robust: 1.5, erstklassig: 3,
+    "daumen hoch": 2.5, "nichts auszusetzen": 2.5, makellos: 3, zuverlässig: 2, "erwartungen übertroffen": 3,
+    glasklar: 2.5, herrlich: 2.5, gemütlich: 2, allergie: -2.5, allergisch: -2.5, ausschlag: -2.5, juckt: -2,
+    geschmolzen: -2.5, abgelaufen: -2.5, verdorben: -3, schimmel: -3, schimmelig: -3, stinkt: -2.5, albtraum: -3,
+    alptraum: -3, ärger: -2, dreckig: -2, schmutzig: -2, "passt nicht": -2, irreführend: -2.5, fälschung: -3,
+    gefälscht: -3, verbeult: -1.5, zerdrückt: -2, nass: -1.5, mist: -2.5,
   },
 };
 

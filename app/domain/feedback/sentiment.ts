@@ -11,20 +11,16 @@
  * - Polarity: the language's nlp.js lexicon (SentiCon / AFINN / Pattern, fetched through
  *   `SentimentAnalyzer.getDictionary` from a Container with the language plugin) and its stemmer,
  *   plus the domain lexicon in ./sentiment-lexicon.ts, scored with clause-bounded negation,
- *   intensifiers and "but" weighting. nlp.js's own scoring is not used because its negation never
- *   ends: after one "no" every later word in the text is inverted (measured in the bench).
+ *   intensifiers and "but" weighting. nlp.js's own scoring is not used: its negation never ends
+ *   (after one "no" every later word of the text is inverted) and it scores function words; the
+ *   bench compares it (`nlp.js as-is`).
  *
- * Pure apart from importing the libraries: no I/O, no clock. Analysers are built lazily, once per
- * language, and shared.
+ * Pure apart from loading the libraries: no I/O, no clock. Analysers (and the nlp.js language
+ * packages) are loaded lazily, once per language, and shared.
  */
 import nlpCore from "@nlpjs/core";
 import nlpSentiment from "@nlpjs/sentiment";
 import nlpLanguage from "@nlpjs/language";
-import langEn from "@nlpjs/lang-en";
-import langEs from "@nlpjs/lang-es";
-import langPt from "@nlpjs/lang-pt";
-import langFr from "@nlpjs/lang-fr";
-import langDe from "@nlpjs/lang-de";
 import { LEXICONS, SYMBOL_SCORES, type SupportedLanguage } from "./sentiment-lexicon";
 
 export type SentimentLabel = "positive" | "neutral" | "negative";
@@ -36,32 +32,37 @@ export const MAX_ANALYSED_CHARS = 5000;
 /** |score| below this is neutral. score = S / sqrt(S^2 + 15) of the summed term scores S (VADER's normalisation). */
 export const NEUTRAL_BAND = 0.15;
 
-const LANGUAGE_PLUGINS: Record<SupportedLanguage, unknown> = {
-  en: langEn.LangEn,
-  es: langEs.LangEs,
-  pt: langPt.LangPt,
-  fr: langFr.LangFr,
-  de: langDe.LangDe,
+/** The language packages (lexicons, stemmers, ~140 ms and ~15 MB together) load on first use. */
+const LANGUAGE_PLUGINS: Record<SupportedLanguage, () => Promise<unknown>> = {
+  en: async () => (await import("@nlpjs/lang-en")).default.LangEn,
+  es: async () => (await import("@nlpjs/lang-es")).default.LangEs,
+  pt: async () => (await import("@nlpjs/lang-pt")).default.LangPt,
+  fr: async () => (await import("@nlpjs/lang-fr")).default.LangFr,
+  de: async () => (await import("@nlpjs/lang-de")).default.LangDe,
 };
 
 /** nlp.js lexicons use different scales; bring them near the domain lexicon's -4..4 without letting them dominate. */
 const LIBRARY_SCALE = { senticon: 1, pattern: 1, afinn: 0.4 } as const;
+/** Weaker nlp.js entries are ignored: on short comments they are mostly noise (see the bench). */
+const LIBRARY_MINIMUM = { senticon: 0.3, pattern: 0.3, afinn: 1 } as const;
 const NEGATION_FACTOR = -0.75;
 const NEGATION_WINDOW = 3;
 const INTENSIFIER_FACTOR = 1.3;
 const BEFORE_CONTRAST = 0.5;
 const AFTER_CONTRAST = 1.5;
 const NORMALISATION_ALPHA = 15;
-const MAX_PHRASE_TOKENS = 5;
 const STEM_CACHE_RESET_EVERY = 50_000;
 
 type Stemmer = { stemWord(word: string): string; cache: Record<string, string> };
+type Stopwords = { isStopword(word: string): boolean };
 
 type Analyser = {
   stem(word: string): string;
-  library: Record<string, number>;
-  libraryScale: number;
+  /** nlp.js lexicon score of a word (already scaled), 0 when absent, weak or a stopword. */
+  libraryScore(word: Extract<Token, { kind: "word" }>): number;
   terms: Map<string, number>;
+  /** Every proper prefix of a multi-word term: phrase matching stops as soon as none fits. */
+  termPrefixes: Set<string>;
   negations: Set<string>;
   intensifiers: Set<string>;
   contrasts: Set<string>;
@@ -82,7 +83,7 @@ function getAnalyser(language: SupportedLanguage): Promise<Analyser> {
 
 async function buildAnalyser(language: SupportedLanguage): Promise<Analyser> {
   const container = new nlpCore.Container();
-  container.use(LANGUAGE_PLUGINS[language]);
+  container.use(await LANGUAGE_PLUGINS[language]());
   const stemmer = container.get(`stemmer-${language}`) as Stemmer | undefined;
   if (!stemmer) throw new Error(`nlp.js has no stemmer for ${language}`);
   const analyzer = new nlpSentiment.SentimentAnalyzer({ container });
@@ -96,21 +97,35 @@ async function buildAnalyser(language: SupportedLanguage): Promise<Analyser> {
     if (++stemCalls % STEM_CACHE_RESET_EVERY === 0) stemmer.cache = {};
     return stemmer.stemWord(word);
   };
+  const stopwords = container.get(`stopwords-${language}`) as Stopwords | undefined;
+  const library = sentimentDictionary.dictionary;
+  const scale = LIBRARY_SCALE[sentimentDictionary.type];
+  const minimum = LIBRARY_MINIMUM[sentimentDictionary.type];
+  const libraryScore = (word: Extract<Token, { kind: "word" }>): number => {
+    // The shipped lexicons give polarity to function words ("to" +0.375, "un" -0.375): ignore
+    // stopwords and weak entries, which are mostly noise on short comments.
+    if (stopwords && (stopwords.isStopword(word.raw) || stopwords.isStopword(word.text))) return 0;
+    const value = library[stem(word.text)];
+    if (value === undefined || Math.abs(value) < minimum) return 0;
+    return value * scale;
+  };
   const lexicon = LEXICONS[language];
   const terms = new Map<string, number>();
+  const termPrefixes = new Set<string>();
   for (const [phrase, value] of Object.entries(lexicon.terms)) {
-    const key = tokenize(phrase)
+    const stems = tokenize(phrase)
       .filter((t) => t.kind === "word")
-      .map((t) => stem(t.text))
-      .join(" ");
-    if (key) terms.set(key, value);
+      .map((t) => stem(t.text));
+    if (stems.length === 0) continue;
+    terms.set(stems.join(" "), value);
+    for (let n = 1; n < stems.length; n += 1) termPrefixes.add(stems.slice(0, n).join(" "));
   }
   const normalisedSet = (words: readonly string[]) => new Set(words.map(normaliseWord));
   return {
     stem,
-    library: sentimentDictionary.dictionary,
-    libraryScale: LIBRARY_SCALE[sentimentDictionary.type],
+    libraryScore,
     terms,
+    termPrefixes,
     negations: normalisedSet(lexicon.negations),
     intensifiers: normalisedSet(lexicon.intensifiers),
     contrasts: normalisedSet(lexicon.contrasts),
@@ -196,8 +211,12 @@ function parseHint(hint: string | undefined): SupportedLanguage | null {
   return code && isSupported(code) ? code : null;
 }
 
-const HINT_BONUS = 0.25;
+const HINT_BONUS = 0.5;
 const MARKER_WEIGHT = 2;
+const DETECTION_WORDS = 150;
+/** Shortest text that may be declared "another language"; with a supported page locale as hint, longer. */
+const UNSUPPORTED_MIN_LETTERS = 20;
+const UNSUPPORTED_MIN_LETTERS_WITH_HINT = 60;
 /** Unrestricted trigram score (1 = best) under which our best language counts as clearly beaten. */
 const UNSUPPORTED_GAP = 0.85;
 /** Texts with fewer letters than this are too short for trigrams to mean much. */
@@ -211,12 +230,17 @@ export function detectLanguage(text: string, options?: { languageHint?: string }
 }
 
 function detectFromTokens(text: string, tokens: Token[], hint: SupportedLanguage | null): SupportedLanguage | null {
-  const words = tokens.filter((t): t is Extract<Token, { kind: "word" }> => t.kind === "word" && /\p{L}/u.test(t.raw));
+  // The first words are plenty to tell the language; more only costs time (trigram distances).
+  const words: Extract<Token, { kind: "word" }>[] = [];
+  for (const t of tokens) {
+    if (t.kind === "word" && /\p{L}/u.test(t.raw)) words.push(t);
+    if (words.length >= DETECTION_WORDS) break;
+  }
   const letterCount = words.reduce((n, w) => n + w.raw.length, 0);
   if (letterCount === 0) return null;
   if (letterCount < 3) return hint;
 
-  const lower = text.toLowerCase();
+  const lower = text.slice(0, 2000).toLowerCase();
   const trigramText = words.map((w) => w.raw).join(" ");
   const trigram = new Map<string, number>();
   for (const guess of languageGuesser.guess(trigramText, SUPPORTED_LANGUAGES as string[])) {
@@ -237,7 +261,7 @@ function detectFromTokens(text: string, tokens: Token[], hint: SupportedLanguage
 
   // Clearly another language (Italian, Dutch...): the unrestricted guess prefers it and none of
   // our function words occur. Short texts never get here without trigram weight, so a hint wins.
-  if (letterCount >= 20 && best.markerShare < 0.25) {
+  if (letterCount >= (hint ? UNSUPPORTED_MIN_LETTERS_WITH_HINT : UNSUPPORTED_MIN_LETTERS) && best.markerShare < 0.25) {
     const all = languageGuesser.guess(trigramText);
     const top = all[0];
     if (top && !isSupported(top.alpha2)) {
@@ -253,6 +277,9 @@ function detectFromTokens(text: string, tokens: Token[], hint: SupportedLanguage
 // Polarity
 
 type Contribution = { value: number; negated: boolean };
+
+/** Absolute superlatives built on the base word (es "-ísimo", pt "-íssimo"), matched accent-stripped. */
+const SUPERLATIVE: Partial<Record<SupportedLanguage, RegExp>> = { es: /isim(o|a|os|as)$/, pt: /issim(o|a|os|as)$/ };
 
 /** Languages whose negation commonly follows what it negates ("das gefällt mir nicht"). */
 const POST_NEGATION: ReadonlySet<SupportedLanguage> = new Set(["de"]);
@@ -325,7 +352,7 @@ function scoreTokens(tokens: Token[], a: Analyser, language: SupportedLanguage):
     let phraseNegation = false;
     let key = "";
     let negationSeen = false;
-    for (let j = i; j < tokens.length && j - i < MAX_PHRASE_TOKENS; j += 1) {
+    for (let j = i; j < tokens.length; j += 1) {
       const t = tokens[j]!;
       if (t.kind !== "word") break;
       key = j === i ? a.stem(t.text) : `${key} ${a.stem(t.text)}`;
@@ -337,6 +364,7 @@ function scoreTokens(tokens: Token[], a: Analyser, language: SupportedLanguage):
         phraseValue = value;
         phraseNegation = negationSeen;
       }
+      if (!a.termPrefixes.has(key)) break;
     }
     if (matched > 0) {
       if (a.contrasts.has(token.text)) contrastAt = sentence.length;
@@ -359,8 +387,20 @@ function scoreTokens(tokens: Token[], a: Analyser, language: SupportedLanguage):
       intensity = INTENSIFIER_FACTOR;
       continue;
     }
-    const library = a.library[a.stem(token.text)];
-    if (library) add(library * a.libraryScale);
+    const superlative = SUPERLATIVE[language]?.exec(token.text);
+    if (superlative) {
+      // "comodísimas" -> "comodas", "rapidíssima" -> "rapida": the base word, intensified.
+      const base = token.text.slice(0, superlative.index) + superlative[1];
+      const value = a.terms.get(a.stem(base)) ?? a.libraryScore({ ...token, text: base, raw: base });
+      if (value) {
+        intensity = INTENSIFIER_FACTOR;
+        add(value);
+        if (negationLeft > 0) negationLeft -= 1;
+        continue;
+      }
+    }
+    const library = a.libraryScore(token);
+    if (library) add(library);
     if (negationLeft > 0) negationLeft -= 1;
   }
   closeSentence();
