@@ -202,7 +202,8 @@ describe("answers", () => {
     [{ nps: 6, ratings: [], sentiment: null }, ["detractor"]],
     [{ nps: 9, ratings: [5, 2], sentiment: null }, ["low_rating"]],
     [{ nps: 9, ratings: [3], sentiment: { label: "negative", score: -0.8 } }, ["negative_text"]],
-    [{ nps: 9, ratings: [3], sentiment: { label: "negative", score: -0.1 } }, []],
+    [{ nps: 9, ratings: [3], sentiment: { label: "neutral", score: -0.1 } }, []],
+    [{ nps: 9, ratings: [3], sentiment: { label: "positive", score: 0.9 } }, []],
     [{ nps: 0, ratings: [1], sentiment: { label: "negative", score: -1 } }, ["detractor", "low_rating", "negative_text"]],
   ])("case reasons for %o: %o", (answer, expected) => {
     expect(caseReasons(answer)).toEqual(expected);

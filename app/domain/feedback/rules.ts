@@ -243,14 +243,16 @@ export function netPromoterScore(counts: { promoters: number; passives: number; 
 
 export type CaseReason = "detractor" | "low_rating" | "negative_text";
 
-/** Why an answer opens a service-recovery case (empty: it does not). Sentiment counts only when clearly negative. */
+/**
+ * Why an answer opens a service-recovery case (empty: it does not). Text counts when the
+ * analyser labels it negative (score <= -0.15): measured at about 9 in 10 flagged texts
+ * really negative on unseen text, and a stricter threshold buys little precision for much
+ * less recall (docs/feedback-sentiment.md, "Negative text as a case trigger").
+ */
 export function caseReasons({ nps, ratings, sentiment }: { nps: number; ratings: readonly number[]; sentiment: { label: string; score: number } | null }): CaseReason[] {
   const reasons: CaseReason[] = [];
   if (nps <= 6) reasons.push("detractor");
   if (ratings.some((r) => r <= 2)) reasons.push("low_rating");
-  if (sentiment && sentiment.label === "negative" && sentiment.score <= CLEARLY_NEGATIVE) reasons.push("negative_text");
+  if (sentiment && sentiment.label === "negative") reasons.push("negative_text");
   return reasons;
 }
-
-/** Sentiment score at or below which text alone opens a case (scores are in [-1, 1]). */
-export const CLEARLY_NEGATIVE = -0.3;
