@@ -87,4 +87,33 @@ describe("send-time checks", () => {
     expect(all["later 75101"]).toBe("skipped:rule_removed");
     expect(all["to disable 75101"]).toBe("skipped:rule_disabled");
   });
+
+  it("two schedulers running at once send each request once (SKIP LOCKED, keyed outbox)", async () => {
+    await setFeedbackRules(TEST_SHOP, { rules: [{ name: "race", trigger: "order_paid", delayDays: 0 }] });
+    for (let i = 0; i < 30; i++) {
+      await deliverAndSettle("orders/paid", orderPayload({ id: 76000n + BigInt(i), customer: customer(7600n + BigInt(i)), totalPrice: "10.00" }));
+    }
+    const [a, b] = await Promise.all([runFeedbackScheduler({ batchSize: 4 }), runFeedbackScheduler({ batchSize: 4 })]);
+    expect(a.sent + b.sent).toBe(30);
+    expect(a.failed + b.failed).toBe(0);
+    const { rows } = await db().query<{ n: number; keys: number }>(
+      `SELECT count(*)::int AS n, count(DISTINCT idempotency_key)::int AS keys FROM email_outbox WHERE shop = $1 AND idempotency_key LIKE 'feedback-request:%' AND to_address LIKE 'c76%'`,
+      [TEST_SHOP],
+    );
+    expect(rows[0]).toEqual({ n: 30, keys: 30 });
+  });
+
+  it("reminders stop when the order is cancelled after the first send", async () => {
+    await setFeedbackRules(TEST_SHOP, { rules: [{ name: "remind", trigger: "order_paid", delayDays: 0, reminders: { count: 3, spacingDays: 1 } }] });
+    await deliverAndSettle("orders/paid", orderPayload({ id: 77001n, customer: customer(7701n), totalPrice: "10.00", updatedAt: new Date(Date.now() - 60_000).toISOString() }));
+    const start = new Date();
+    expect((await runFeedbackScheduler({ now: start })).sent).toBe(1);
+    await deliverAndSettle("orders/cancelled", orderPayload({ id: 77001n, customer: customer(7701n), totalPrice: "10.00", cancelledAt: new Date().toISOString(), updatedAt: new Date().toISOString() }));
+    const later = await runFeedbackScheduler({ now: new Date(start.getTime() + 86_400_000 + 60_000) });
+    expect(later).toMatchObject({ reminded: 0, remindersStopped: 1 });
+    const { rows } = await db().query(`SELECT status, reminders_sent, next_reminder_at FROM feedback_requests WHERE shop = $1 AND order_gid = 'gid://shopify/Order/77001'`, [TEST_SHOP]);
+    expect(rows).toEqual([{ status: "sent", reminders_sent: 0, next_reminder_at: null }]);
+    const { rows: reminders } = await db().query(`SELECT 1 FROM email_outbox WHERE shop = $1 AND category = 'feedback_reminder'`, [TEST_SHOP]);
+    expect(reminders).toEqual([]);
+  });
 });
