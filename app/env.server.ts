@@ -78,6 +78,9 @@ const EnvSchema = z.object({
   // Signs unsubscribe links (HMAC-SHA256). Default: derived from SHOPIFY_API_SECRET with a
   // purpose label. Changing it (or the API secret) invalidates links already sent.
   EMAIL_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(16).optional()),
+  // How long a sender's claim on an email lasts: an email whose sender died is sent by another
+  // after this long (decision 030).
+  EMAIL_LEASE_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(120_000),
   // How often the worker looks for emails due (a lost wake-up or a flushed Redis waits this long at most).
   EMAIL_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   APP_BRIDGE_URL: z.string().optional(),

@@ -3,24 +3,27 @@
 // providers send for List-Unsubscribe-Post: List-Unsubscribe=One-Click, and the page's
 // button) unsubscribes without confirmation; a GET only shows a page with the button (link
 // scanners follow GETs). A tampered or unknown token gets a 400 / 404 page, never a 500.
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
+import type { ActionFunctionArgs, HeadersFunction, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { lookUpUnsubscribe, unsubscribe, type UnsubscribeState } from "../services/email/unsubscribe.server";
 
 const STATUS: Record<UnsubscribeState["state"], number> = { invalid: 400, unknown: 404, ready: 200, unsubscribed: 200 };
-const headers = { "cache-control": "no-store", "x-robots-tag": "noindex", "referrer-policy": "no-referrer" };
+const PAGE_HEADERS = { "cache-control": "no-store", "x-robots-tag": "noindex", "referrer-policy": "no-referrer" };
+
+// The document gets the same headers as the data (not cached, not indexed, no referrer).
+export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => (actionHeaders.has("cache-control") ? actionHeaders : loaderHeaders);
 
 export const meta: MetaFunction = () => [{ title: "Email preferences" }, { name: "robots", content: "noindex" }];
 
 export const loader = async ({ params }: LoaderFunctionArgs) => {
   const result = await lookUpUnsubscribe(params.token ?? "");
-  return Response.json(result, { status: STATUS[result.state], headers });
+  return Response.json(result, { status: STATUS[result.state], headers: PAGE_HEADERS });
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
-  if (request.method !== "POST") return Response.json({ state: "invalid" } satisfies UnsubscribeState, { status: 405, headers });
+  if (request.method !== "POST") return Response.json({ state: "invalid" } satisfies UnsubscribeState, { status: 405, headers: PAGE_HEADERS });
   const result = await unsubscribe(params.token ?? "");
-  return Response.json(result, { status: STATUS[result.state], headers });
+  return Response.json(result, { status: STATUS[result.state], headers: PAGE_HEADERS });
 };
 
 const page: React.CSSProperties = { fontFamily: "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", maxWidth: 480, margin: "64px auto", padding: "0 16px", color: "#111827" };

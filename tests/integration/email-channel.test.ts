@@ -267,6 +267,63 @@ describe("a worker started after Redis was flushed", () => {
   });
 });
 
+describe("a worker killed mid-send (SIGKILL)", () => {
+  const workerEnv = () => childProcessEnv({ EMAIL_SWEEP_INTERVAL_MS: "300", EMAIL_LEASE_MS: "2000", LOG_LEVEL: "warn" });
+  const startWorker = () => spawnChild(NODE_TSX[0], [...NODE_TSX[1], "jobs/worker.ts"], workerEnv());
+
+  async function killWhen(input: QueueEmailInput, answer: Rejection | null): Promise<string> {
+    let frozen = false;
+    const id = await queue(input);
+    worker = startWorker();
+    const current = worker;
+    // The SMTP server has the whole message: freeze the worker before answering, so the
+    // answer reaches a process that can no longer record it, then kill it.
+    dataPolicy.set(input.to, () => {
+      if (frozen) return null;
+      frozen = true;
+      current.killGroup("SIGSTOP");
+      return answer;
+    });
+    await waitUntil(async () => frozen, { timeoutMs: 60_000, what: `the worker to send (stderr: ${current.stderr().slice(-500)})` });
+    current.killGroup("SIGKILL");
+    expect((await current.exited).signal).toBe("SIGKILL");
+    worker = undefined;
+    expect(await row(id)).toMatchObject({ status: "sending", attempts: 1 });
+    return id;
+  }
+
+  it("killed before the server answered: after the lease, delivered exactly once", { timeout: 120_000 }, async () => {
+    const input = email();
+    // The server refuses the message it saw (the dead client would never learn it was accepted).
+    const id = await killWhen(input, { code: 451, message: "4.3.0 try again" });
+    expect(delivered(input.to)).toHaveLength(0);
+    worker = startWorker();
+    await waitUntil(async () => (await row(id)).status === "sent", { timeoutMs: 60_000, what: "the restarted worker to send it" });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    expect(delivered(input.to)).toHaveLength(1);
+    expect(await row(id)).toMatchObject({ status: "sent", attempts: 2 });
+    worker.killGroup("SIGTERM");
+    await worker.exited;
+    worker = undefined;
+  });
+
+  it("killed after the server accepted, before the row was marked sent: sent again with the same Message-ID (the documented edge)", { timeout: 120_000 }, async () => {
+    const input = email();
+    const id = await killWhen(input, null);
+    expect(delivered(input.to)).toHaveLength(1);
+    worker = startWorker();
+    await waitUntil(async () => (await row(id)).status === "sent", { timeoutMs: 60_000, what: "the restarted worker to send it" });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const copies = delivered(input.to);
+    expect(copies).toHaveLength(2);
+    expect(new Set(copies.map((m) => m.messageId))).toEqual(new Set([(await row(id)).message_id]));
+    expect(await row(id)).toMatchObject({ status: "sent", attempts: 2 });
+    worker.killGroup("SIGTERM");
+    await worker.exited;
+    worker = undefined;
+  });
+});
+
 describe("customers/redact", () => {
   it("suppresses the customer's addresses by hash, erases its emails and cancels the unsent ones", async () => {
     const gid = "gid://shopify/Customer/880088";
@@ -302,6 +359,8 @@ describe("unsubscribe link (the built app server)", () => {
     const id = await queue(input);
     const get = await fetch(`${app!.origin}${path(unsubscribeUrl(id))}`);
     expect(get.status).toBe(200);
+    expect(get.headers.get("cache-control")).toBe("no-store");
+    expect(get.headers.get("x-robots-tag")).toBe("noindex");
     const page = await get.text();
     expect(page).toContain("Ana&#x27;s Plants");
     expect(page).toMatch(/<form method="post"/i);

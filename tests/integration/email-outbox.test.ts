@@ -7,6 +7,7 @@ import { getShopEmailSettings, saveShopEmailSettings } from "../../app/services/
 import { isSuppressed, suppressAddress } from "../../app/services/email/suppression.server";
 import { unsubscribeToken, verifyUnsubscribeToken } from "../../app/services/email/links.server";
 import { closeEmailQueue } from "../../jobs/email-queue";
+import { getEmailSettingsPage, saveEmailSettingsForm, sendTestEmailForm } from "../../app/services/email/admin-email.server";
 import { useIntegrationEnv } from "../support/env";
 
 const SHOP = "email-outbox.myshopify.com";
@@ -143,13 +144,44 @@ describe("shop email settings", () => {
   });
 });
 
+describe("the email settings page's service", () => {
+  const shop = "email-settings-page.myshopify.com";
+  it("saves valid fields, refuses invalid ones at their field, queues a test email", async () => {
+    expect(await saveEmailSettingsForm(shop, { senderName: "Ana", replyTo: "not-an-address", footerAddress: "", locale: "en", staffAlertAddress: "" })).toEqual({
+      ok: false,
+      errors: { replyTo: "must be an email address" },
+    });
+    expect(await saveEmailSettingsForm(shop, { senderName: " Ana ", replyTo: "", footerAddress: "1 Main St", locale: "es", staffAlertAddress: "staff@ana.example" })).toMatchObject({ ok: true });
+    const page = await getEmailSettingsPage(shop);
+    expect(page.settings).toEqual({ senderName: "Ana", replyTo: null, footerAddress: "1 Main St", locale: "es", staffAlertAddress: "staff@ana.example" });
+    expect(page.smtpConfigured).toBe(false);
+    expect(await sendTestEmailForm(shop, "nope")).toEqual({ ok: false, errors: { testAddress: "Enter an email address" } });
+    expect(await sendTestEmailForm(shop, "staff@ana.example")).toMatchObject({ ok: true });
+    const { rows } = await getPool().query(`SELECT category, to_address, html FROM email_outbox WHERE shop = $1`, [shop]);
+    expect(rows).toHaveLength(1);
+    expect(rows[0]).toMatchObject({ category: "test", to_address: "staff@ana.example" });
+    // The shop's locale and footer address in the layout.
+    expect(rows[0].html).toContain("Darse de baja");
+    expect(rows[0].html).toContain("1 Main St");
+    expect((await getEmailSettingsPage(shop)).counts.pending).toBe(1);
+  });
+});
+
 describe("unsubscribe tokens", () => {
   it("verify only untampered tokens", () => {
     const token = unsubscribeToken("42");
     expect(verifyUnsubscribeToken(token)).toBe("42");
     expect(verifyUnsubscribeToken(token.replace(/^42/, "43"))).toBeNull();
     const sig = token.split(".")[1]!;
-    expect(verifyUnsubscribeToken(`42.${sig.slice(0, -1)}${sig.endsWith("A") ? "B" : "A"}`)).toBeNull();
+    // Every other character at every position of the signature (the last one included, whose
+    // low bits are spare in base64url) is refused.
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (let i = 0; i < sig.length; i++) {
+      for (const ch of alphabet) {
+        if (ch === sig[i]) continue;
+        expect(verifyUnsubscribeToken(`42.${sig.slice(0, i)}${ch}${sig.slice(i + 1)}`), `position ${i} -> ${ch}`).toBeNull();
+      }
+    }
     for (const bad of ["", "42", "42.", "x.y", `042.${sig}`, `${token}x`, "../../etc"]) expect(verifyUnsubscribeToken(bad)).toBeNull();
   });
 });

@@ -8,9 +8,12 @@
 //      (`node --import tsx jobs/worker.ts`) as child processes;
 //   4. installs the app on the demo shop through the real auth flow: opens the embedded
 //      app URL with a session token, and the app performs token exchange with the twin;
-//   5. prints `Admin UI: <url>`: a twin page (the twin plays the Shopify admin) that mints
+//   5. starts a mail catcher (tests/twin/mail-catcher.ts: an SMTP server on loopback whose
+//      caught messages are served on a page; the worker sends to it through SMTP_URL) and,
+//      once the history is in, queues a test email to a few customers: `Mail catcher: <url>`;
+//   6. prints `Admin UI: <url>`: a twin page (the twin plays the Shopify admin) that mints
 //      a fresh session token and redirects to the embedded app, so it never goes stale;
-//   6. streams the store's history as signed webhooks, printing progress, then keeps
+//   7. streams the store's history as signed webhooks, printing progress, then keeps
 //      sending live traffic at a low rate until stopped (Ctrl-C or SIGTERM), and stops
 //      everything it started.
 //
@@ -20,6 +23,7 @@
 //   --repeat-factor F DEMO_REPEAT_FACTOR repeat buying, 1..20 (default 5: about 10,000 orders for 2,000 customers)
 //   --port P        DEMO_PORT        app port (default 3457; 0 = any free port)
 //   --twin-port P   DEMO_TWIN_PORT   twin port (default 3458; 0 = any free port)
+//   --mail-port P   DEMO_MAIL_PORT   mail catcher page port (default 3459; 0 = any free port; its SMTP port is any free one)
 //   --live-rate R   DEMO_LIVE_RATE   live store events per second after the history (default 0.5; 0 = none)
 //   --shop NAME     DEMO_SHOP        shop name (default crm-demo -> crm-demo.myshopify.com)
 //   --concurrency C DEMO_CONCURRENCY webhook deliveries in flight (default 8)
@@ -41,6 +45,7 @@ import { generateStore, iso, type GenCustomer, type GenOrder, type SyntheticStor
 import { storeWebhooks, webhooksFor, type WebhookMessage } from "./webhook-payloads";
 import { WebhookSender, type DeliveryResult } from "./webhook-sender";
 import { renderThemeAppBlock, storefrontPage } from "./theme-app-block";
+import { startMailCatcher, type MailCatcher } from "./mail-catcher";
 
 const started = performance.now();
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
@@ -62,6 +67,7 @@ const { values: flags } = parseArgs({
     seed: { type: "string" },
     port: { type: "string" },
     "twin-port": { type: "string" },
+    "mail-port": { type: "string" },
     "live-rate": { type: "string" },
     shop: { type: "string" },
     concurrency: { type: "string" },
@@ -94,6 +100,7 @@ const REPEAT_FACTOR = numberOption(flags["repeat-factor"], "DEMO_REPEAT_FACTOR",
 const SEED = numberOption(flags.seed, "DEMO_SEED", 1, (n) => Number.isInteger(n) && n >= 0, "seed");
 const APP_PORT = numberOption(flags.port, "DEMO_PORT", 3457, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "port");
 const TWIN_PORT = numberOption(flags["twin-port"], "DEMO_TWIN_PORT", 3458, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "twin-port");
+const MAIL_PORT = numberOption(flags["mail-port"], "DEMO_MAIL_PORT", 3459, (n) => Number.isInteger(n) && n >= 0 && n < 65536, "mail-port");
 const LIVE_RATE = numberOption(flags["live-rate"], "DEMO_LIVE_RATE", 0.5, (n) => n >= 0 && n <= 100, "live-rate");
 const CONCURRENCY = numberOption(flags.concurrency, "DEMO_CONCURRENCY", 8, (n) => Number.isInteger(n) && n >= 1 && n <= 64, "concurrency");
 const STORE_NAME = (flags.shop ?? process.env.DEMO_SHOP ?? "crm-demo").replace(/\.myshopify\.com$/, "");
@@ -116,6 +123,7 @@ const fmt = (n: number) => n.toLocaleString("en-US");
 type Child = { name: string; child: ChildProcess; log: WriteStream; logPath: string; exited: Promise<number | null>; code: number | null | undefined };
 const children: Child[] = [];
 let twin: AdminTwin | undefined;
+let mailCatcher: MailCatcher | undefined;
 let pool: pg.Pool | undefined;
 let lease: { release: () => Promise<void>; timer: NodeJS.Timeout } | undefined;
 let stopping = false;
@@ -141,6 +149,7 @@ async function shutdown(reason: string, exitCode: number): Promise<never> {
   const codes = await Promise.all(children.map((c) => c.exited));
   clearTimeout(deadline);
   await twin?.close().catch(() => undefined);
+  await mailCatcher?.close().catch(() => undefined);
   if (lease) {
     clearInterval(lease.timer);
     await lease.release().catch(() => undefined);
@@ -542,6 +551,20 @@ function startLiveTraffic(store: SyntheticStore, sender: WebhookSender, historyO
   }, Math.max(10, Math.round(1000 / LIVE_RATE)));
 }
 
+// ------------------------------------------------------------------ email
+
+/** Queues a test email to a few customers (tests/twin/demo-email.ts); the worker delivers them to the mail catcher. */
+async function sendDemoEmails(env: NodeJS.ProcessEnv): Promise<void> {
+  const out = await new Promise<string>((resolve) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "tests/twin/demo-email.ts", SHOP, "3"], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
+    let text = "";
+    child.stdout.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.stderr.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    child.on("exit", (code) => resolve(code === 0 ? text.trim() : `failed: ${text.trim().slice(-300)}`));
+  });
+  step(/^\d+$/.test(out) ? `Queued ${out} test email(s); open them in the mail catcher: ${mailCatcher?.httpUrl}` : `Test emails not queued (${out}).`);
+}
+
 // ------------------------------------------------------------------ main
 
 async function main() {
@@ -549,6 +572,7 @@ async function main() {
   say(`Database ${DATABASE_URL.replace(/\/\/[^@/]*@/, "//")}, Redis ${REDIS_URL}, logs in ${LOG_DIR}`);
   const appPort = await choosePort(APP_PORT, "app");
   const twinPort = await choosePort(TWIN_PORT, "twin");
+  const mailPort = await choosePort(MAIL_PORT, "mail catcher");
   const appOrigin = `http://127.0.0.1:${appPort}`;
 
   // Independent preparation in parallel: database, Redis, build, twin with its store.
@@ -567,6 +591,7 @@ async function main() {
     return orders;
   })();
   const [historyOrders] = await Promise.all([twinReady, prepareDatabase(), prepareRedis(), ensureBuild()]);
+  mailCatcher = await startMailCatcher({ httpPort: mailPort, maxMessages: 1_000 });
 
   const childEnv: NodeJS.ProcessEnv = {
     ...process.env,
@@ -582,6 +607,9 @@ async function main() {
     SHOPIFY_TWIN_URL: twin!.url,
     APP_BRIDGE_URL: `${appOrigin}/dev/app-bridge.js`,
     LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+    SMTP_URL: mailCatcher.smtpUrl,
+    EMAIL_FROM_ADDRESS: `no-reply@${STORE_NAME}.example.test`,
+    EMAIL_SWEEP_INTERVAL_MS: "2000",
   };
   const app = startChild("app", ["--enable-source-maps", "build/index.js"], { ...childEnv, CRM_SERVICE: "crm-web" });
   const worker = startChild("worker", ["--import", "tsx", "jobs/worker.ts"], childEnv);
@@ -594,6 +622,7 @@ async function main() {
   twin!.storefront.setApp({ apiSecret: API_SECRET, appUrl: appOrigin });
   const loyaltyBlock = await renderThemeAppBlock({ extension: "loyalty", block: "loyalty-balance" });
   twin!.storefront.setPage(SHOP, "/pages/rewards", storefrontPage({ title: "Rewards", block: loyaltyBlock }));
+  say(`Mail catcher: ${mailCatcher.httpUrl} (the emails the app sends; SMTP ${mailCatcher.smtpUrl})`);
   say(`Storefront (signed in as the first customer): ${twin!.url}/account/login?customer_id=${store.customer(0).id}&return_to=/pages/rewards`);
   step(`Admin UI ready ${elapsed()} s after start (the link opens the embedded app with a fresh session token; the twin plays the Shopify admin).`);
 
@@ -619,6 +648,7 @@ async function main() {
     },
   });
   await streamHistory(store, sender, { orders: historyOrders, messages: expectedMessages }, sent);
+  if (!stopping) void track(sendDemoEmails(childEnv)); // alongside the live traffic, not before it
   if (!stopping) startLiveTraffic(store, sender, historyOrders);
 }
 

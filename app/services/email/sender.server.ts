@@ -29,7 +29,7 @@ import { suppressAddress } from "./suppression.server";
 export type SenderOptions = {
   /** Rows claimed at a time. */
   batchSize?: number;
-  /** How long a claim is held before another sender may take the row over. */
+  /** How long a claim is held before another sender may take the row over (default EMAIL_LEASE_MS). */
   leaseMs?: number;
   /** Claims after which a transient failure is final. */
   maxAttempts?: number;
@@ -213,7 +213,7 @@ async function senderIdentity(shop: string, cache: Map<string, Promise<{ setting
 /** One pass over the outbox. Throws only for database failures (the job retries). */
 export async function drainEmailOutbox(options: SenderOptions = {}): Promise<SendReport> {
   const started = Date.now();
-  const o = { batchSize: 50, leaseMs: 120_000, maxAttempts: DEFAULT_MAX_ATTEMPTS, retryBaseMs: 30_000, maxPassMs: 60_000, ...options };
+  const o = { batchSize: 50, leaseMs: getEnv().EMAIL_LEASE_MS, maxAttempts: DEFAULT_MAX_ATTEMPTS, retryBaseMs: 30_000, maxPassMs: 60_000, ...options };
   const report: SendReport = { configured: true, claimed: 0, sent: 0, retried: 0, failed: 0, bounced: 0, cancelled: 0, moreDue: false, ms: 0 };
   const transport = o.transport ?? getSmtpTransport();
   if (!transport) {
@@ -228,56 +228,78 @@ export async function drainEmailOutbox(options: SenderOptions = {}): Promise<Sen
   }
   const from = fromAddress();
   const identities = new Map<string, Promise<{ settings: ShopEmailSettings; shopName: string }>>();
+  // A sliding window of up to batchSize messages in flight: claims top it up as answers come
+  // back, so the pool's connections never wait for the slowest message of a batch.
+  const send = async (row: ClaimedRow, token: string): Promise<void> => {
+    const log = logger.child({ shop: row.shop, emailId: row.id });
+    if (!row.to_address || row.suppressed || row.redacted) {
+      await recordCancelled(row.id, token, row.redacted || !row.to_address ? "customer redacted" : `address suppressed (${row.suppressed})`);
+      report.cancelled++;
+      log.info({ reason: row.suppressed ?? "redacted" }, "email.cancelled");
+      return;
+    }
+    const { settings, shopName } = await senderIdentity(row.shop, identities);
+    const link = unsubscribeUrl(row.id);
+    try {
+      const info = await transport.sendMail({
+        from: { name: settings.senderName ?? shopName, address: from },
+        to: row.to_address,
+        replyTo: settings.replyTo ?? undefined,
+        subject: row.subject,
+        html: row.html,
+        text: row.text,
+        messageId: row.message_id,
+        headers: { "List-Unsubscribe": `<${link}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" },
+      });
+      if (await recordSent(row.id, token, String(info.response ?? "accepted"))) report.sent++;
+      log.info({ attempt: row.attempts }, "email.sent");
+    } catch (error) {
+      const failure = classifySmtpError(error);
+      if (failure.kind === "bounce") {
+        if (await recordBounce(row, token, failure.message)) report.bounced++;
+        log.warn({ smtp: failure.message }, "email.bounced");
+        return;
+      }
+      const outcome = await recordRetry(row.id, token, failure.message, row.attempts, o);
+      if (outcome === "failed") report.failed++;
+      else report.retried++;
+      log[failure.kind === "setup" || outcome === "failed" ? "error" : "warn"]({ smtp: failure.message, kind: failure.kind, attempt: row.attempts }, outcome === "failed" ? "email.failed" : "email.retrying");
+    }
+  };
+  const inFlight = new Set<Promise<void>>();
+  const refill = Math.max(1, Math.floor(o.batchSize / 2));
+  let exhausted = false; // the last claim found nothing due
+  let answered = 0; // answers recorded since that claim (a retry may have become due)
   for (;;) {
-    if (o.shouldStop?.() || Date.now() - started > o.maxPassMs) {
+    const stop = o.shouldStop?.() || Date.now() - started > o.maxPassMs;
+    const mayClaim = !stop && (!exhausted || (inFlight.size === 0 && answered > 0));
+    // Top the window up once half of it came back (one claim per half window, not per message).
+    if (mayClaim && inFlight.size <= o.batchSize - refill) {
+      const token = randomUUID();
+      const rows = await claim(getPool(), token, o.batchSize - inFlight.size, o.leaseMs);
+      report.claimed += rows.length;
+      exhausted = rows.length === 0;
+      answered = 0;
+      for (const row of rows) {
+        const p: Promise<void> = send(row, token).finally(() => {
+          inFlight.delete(p);
+          answered++;
+        });
+        inFlight.add(p);
+      }
+    }
+    if (inFlight.size > 0) {
+      await Promise.race(inFlight);
+      continue;
+    }
+    if (stop) {
       const { rows } = await getPool().query<{ due: boolean }>(
         `SELECT EXISTS (SELECT 1 FROM email_outbox WHERE status = 'pending' AND next_attempt_at <= now()) AS due`,
       );
       report.moreDue = rows[0]!.due;
       break;
     }
-    const token = randomUUID();
-    const rows = await claim(getPool(), token, o.batchSize, o.leaseMs);
-    if (rows.length === 0) break;
-    report.claimed += rows.length;
-    await Promise.all(
-      rows.map(async (row) => {
-        const log = logger.child({ shop: row.shop, emailId: row.id });
-        if (!row.to_address || row.suppressed || row.redacted) {
-          await recordCancelled(row.id, token, row.redacted || !row.to_address ? "customer redacted" : `address suppressed (${row.suppressed})`);
-          report.cancelled++;
-          log.info({ reason: row.suppressed ?? "redacted" }, "email.cancelled");
-          return;
-        }
-        const { settings, shopName } = await senderIdentity(row.shop, identities);
-        const link = unsubscribeUrl(row.id);
-        try {
-          const info = await transport.sendMail({
-            from: { name: settings.senderName ?? shopName, address: from },
-            to: row.to_address,
-            replyTo: settings.replyTo ?? undefined,
-            subject: row.subject,
-            html: row.html,
-            text: row.text,
-            messageId: row.message_id,
-            headers: { "List-Unsubscribe": `<${link}>`, "List-Unsubscribe-Post": "List-Unsubscribe=One-Click" },
-          });
-          if (await recordSent(row.id, token, String(info.response ?? "accepted"))) report.sent++;
-          log.info({ attempt: row.attempts }, "email.sent");
-        } catch (error) {
-          const failure = classifySmtpError(error);
-          if (failure.kind === "bounce") {
-            if (await recordBounce(row, token, failure.message)) report.bounced++;
-            log.warn({ smtp: failure.message }, "email.bounced");
-            return;
-          }
-          const outcome = await recordRetry(row.id, token, failure.message, row.attempts, o);
-          if (outcome === "failed") report.failed++;
-          else report.retried++;
-          log[failure.kind === "setup" || outcome === "failed" ? "error" : "warn"]({ smtp: failure.message, kind: failure.kind, attempt: row.attempts }, outcome === "failed" ? "email.failed" : "email.retrying");
-        }
-      }),
-    );
+    if (exhausted && answered === 0) break;
   }
   report.ms = Date.now() - started;
   return report;
