@@ -67,6 +67,14 @@ const EnvSchema = z.object({
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
+  // Feedback requests (docs/feedback.md): the secret that signs answer links (at least 32
+  // characters). Unset: derived from SHOPIFY_API_SECRET with HKDF and a purpose label
+  // (decision 031); set it to rotate answer links without rotating the Shopify secret.
+  FEEDBACK_LINK_SECRET: z.preprocess((value) => (value === "" ? undefined : value), z.string().min(32, "must be at least 32 characters").optional()),
+  // How often the worker sends the feedback requests and reminders that are due; jobs/feedback-scheduler.ts.
+  FEEDBACK_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
+  // Requests one scheduler transaction claims (FOR UPDATE SKIP LOCKED) and sends.
+  FEEDBACK_SCHEDULER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
   // Email channel (docs/email.md). The SMTP server the worker sends through, e.g.
   // smtp://user:pass@smtp.example.com:587 or smtps://...:465; unset: emails stay queued
   // (the sender logs email.smtp_not_configured) until it is set.

@@ -16,6 +16,7 @@ import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
 import { startLoyaltyMaintenance } from "./loyalty-maintenance";
 import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";
+import { startFeedbackScheduler } from "./feedback-scheduler";
 import { startEmailSender } from "./email-sender";
 import { ZodError } from "zod";
 
@@ -41,6 +42,7 @@ async function main() {
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
   const tagSync = await startTagSyncWriter({ sweepIntervalMs: env.TAG_SYNC_SWEEP_INTERVAL_MS, reconcileIntervalMs: env.TAG_SYNC_RECONCILE_INTERVAL_MS });
   const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
+  const feedbackScheduler = await startFeedbackScheduler({ intervalMs: env.FEEDBACK_SCHEDULER_INTERVAL_MS, batchSize: env.FEEDBACK_SCHEDULER_BATCH_SIZE });
   const emailSender = await startEmailSender({ sweepIntervalMs: env.EMAIL_SWEEP_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
@@ -58,6 +60,7 @@ async function main() {
     await segmentRefresh.close();
     await tagSync.close();
     await loyaltyMaintenance.close();
+    await feedbackScheduler.close();
     await emailSender.close();
     await closeQueues();
     connection.disconnect();

@@ -25,6 +25,8 @@ import { redeemReward } from "../services/loyalty/rewards.server";
 import { getProgram } from "../services/loyalty/program.server";
 import { saveProgramSettingsJson } from "../services/admin-loyalty.server";
 import { rekeySessions } from "../services/sessions.server";
+import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
+import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
 import { readFile } from "node:fs/promises";
 
 class UsageError extends Error {}
@@ -48,6 +50,10 @@ commands:
   loyalty program show --shop <domain>                             the program in force: { version, updatedAt, settings } (settings JSON of docs/loyalty.md)
   loyalty program set --shop <domain> --file <program.json>        validate and save settings JSON as the program's next version
   sessions rekey                                                   re-encrypt stored Shopify tokens with SESSION_ENCRYPTION_KEY (key rotation)
+  feedback rules set --shop <domain> --file <rules.json>           replace the shop's feedback rules (format: docs/feedback.md)
+  feedback rules list --shop <domain>                              the shop's feedback rules and settings
+  feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
+  feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -171,6 +177,33 @@ async function run(argv: string[]): Promise<void> {
     case "sessions rekey":
       write(await rekeySessions());
       return;
+    case "feedback rules set": {
+      const domain = shop();
+      if (!values.file) throw new UsageError("--file must name a rules JSON file (format: docs/feedback.md)");
+      let text: string;
+      try {
+        text = await readFile(values.file, "utf8");
+      } catch (error) {
+        throw new UsageError(`cannot read --file ${values.file}: ${(error as Error).message}`);
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`--file ${values.file} is not JSON: ${(error as Error).message}`);
+      }
+      write(await setFeedbackRules(domain, json));
+      return;
+    }
+    case "feedback rules list":
+      write(await listFeedbackRules(shop()));
+      return;
+    case "feedback stats":
+      write(await getFeedbackStats(shop()));
+      return;
+    case "feedback requests":
+      write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -187,7 +220,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

@@ -1,6 +1,7 @@
 // Everything the app holds about one customer, as plain JSON. Used by the operator
 // CLI and by the customers/data_request compliance webhook.
 import type { PoolClient } from "pg";
+import { buildFeedbackExport } from "./feedback/privacy.server";
 import { formatMinorUnits } from "../domain/money";
 
 type Db = Pick<PoolClient, "query">;
@@ -110,6 +111,7 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
       [shop, legacyIds],
     ),
   ]);
+  const feedback = await buildFeedbackExport(db, shop, c.gid);
   return {
     shop,
     customer: {
@@ -166,6 +168,8 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
         .filter((r) => r.order_legacy_id === o.legacy_id)
         .map((r) => ({ id: r.gid, amount: money(r.amount_minor, r.currency ?? o.currency), note: r.note, refundedAt: r.refunded_at.toISOString() })),
     })),
+    // Feedback requests, answers (with product ratings and reviews) and service-recovery cases.
+    feedback,
   };
 }
 

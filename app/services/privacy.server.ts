@@ -1,6 +1,7 @@
 // The privacy compliance work: customers/redact and shop/redact.
 import type { PoolClient } from "pg";
 import { gidFor } from "../shopify/webhook-payloads";
+import { eraseCustomerFeedback, FEEDBACK_TABLES } from "./feedback/privacy.server";
 import { writeAudit } from "./crm-store.server";
 import { eraseCustomerEmails } from "./email/outbox.server";
 import { addressHash, suppressAddress } from "./email/suppression.server";
@@ -40,6 +41,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
     [shop, customerGid, orderGids],
   );
   await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
+  const feedback = await eraseCustomerFeedback(db, { shop, customerGid, orderGids: [...orders.rows.map((o) => o.gid), ...orderGids] });
 
   // Email: the customer is never emailed again (its addresses suppressed "redacted", by hash
   // only), and its messages lose their address and content (unsent ones are cancelled).
@@ -80,7 +82,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
     actor: "shopify",
     action: "customer.redacted",
     subject: customerGid,
-    details: { ordersUnlinked: orders.rowCount ?? 0, payloadsScrubbed: scrubbed.rowCount ?? 0, emailAddressesSuppressed: addresses.size, inboxId: input.inboxId },
+    details: { ordersUnlinked: orders.rowCount ?? 0, payloadsScrubbed: scrubbed.rowCount ?? 0, feedback, emailAddressesSuppressed: addresses.size, inboxId: input.inboxId },
   });
 }
 
@@ -91,6 +93,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
   // Children before parents; every table the app keeps per shop (tests/integration/privacy
   // checks that none is left out).
   const tables = [
+    ...FEEDBACK_TABLES,
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",

@@ -7,6 +7,8 @@ import { mapWebhook } from "../shopify/webhook-payloads";
 import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
 import { ensureShop } from "./crm-store.server";
 import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply-orders.server";
+import { feedbackTriggers } from "../domain/feedback/batch";
+import { scheduleFeedbackForOrders } from "./feedback/schedule.server";
 import { applySegmentCountDeltas, type SegmentCountDeltas } from "./segments/membership.server";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
@@ -337,6 +339,9 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       // it, and customers created before the program never get it. Cheap: one read when the
       // program has no signup bonus.
       await applyLoyaltyForCustomers(db, shop, touched);
+      // Feedback requests the order events call for (one per rule and order, keyed), delayed
+      // from the event's time; the scheduler job sends them when due.
+      await scheduleFeedbackForOrders(db, shop, feedbackTriggers(items.map(({ item }) => item)));
       for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });
     }
     // Last, so the segments' count rows (shared by every event of a shop) are locked only
