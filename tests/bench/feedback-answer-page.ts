@@ -3,7 +3,7 @@
 // answering it (POST, then the redirect's page is not fetched), for --seconds. Reports the
 // latency percentiles of GET and POST and checks that every request ends with exactly one
 // response (edits in place) and one loyalty bonus at most.
-//   npx tsx tests/bench/feedback-answer-page.ts [--shoppers 100] [--seconds 20]
+//   npm run bench:feedback-answer -- [--shoppers 100] [--seconds 20]
 import { freePort } from "../support/admin-app-server";
 import { finishBench, freshDatabase, leaseBenchRedis, numberFlag, parseFlags, percentiles, releaseBenchRedis, report, startRealServer, useAppEnvInThisProcess, waitForPort } from "./lib/common";
 

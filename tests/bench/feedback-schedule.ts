@@ -3,7 +3,7 @@
 // worker batch would) and show that Redis does not grow with them (key count and used_memory
 // before and after, with the scheduler's repeating job installed); then let the scheduler send
 // --send of them (render + queueEmail into the outbox, batches of --batch) and report sends/s.
-//   npx tsx tests/bench/feedback-schedule.ts [--requests 100000] [--per-tx 100] [--send 2000] [--batch 200]
+//   npm run bench:feedback-schedule -- [--requests 100000] [--per-tx 100] [--send 2000] [--batch 200]
 import { Redis } from "ioredis";
 import { BENCH_REDIS_URL, finishBench, flushBenchRedis, freshDatabase, leaseBenchRedis, numberFlag, parseFlags, releaseBenchRedis, report, round, useAppEnvInThisProcess } from "./lib/common";
 
