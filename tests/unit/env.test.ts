@@ -19,7 +19,13 @@ describe("environment", () => {
     expect(getEnv({ ...base, NODE_ENV: "development", APP_BRIDGE_URL: "http://127.0.0.1:3000/dev/app-bridge.js" }).APP_BRIDGE_URL).toBe(
       "http://127.0.0.1:3000/dev/app-bridge.js",
     );
-    expect(getEnv({ ...base, NODE_ENV: "production", APP_BRIDGE_URL: "" }).APP_BRIDGE_URL).toBeUndefined();
+    expect(getEnv({ ...base, NODE_ENV: "production", APP_BRIDGE_URL: "", SESSION_ENCRYPTION_KEY: "00".repeat(32) }).APP_BRIDGE_URL).toBeUndefined();
+  });
+
+  it("requires SESSION_ENCRYPTION_KEY in production, as 32 bytes", () => {
+    expect(() => getEnv({ ...base, NODE_ENV: "production" })).toThrow(/SESSION_ENCRYPTION_KEY: is required when NODE_ENV=production/);
+    expect(() => getEnv({ ...base, SESSION_ENCRYPTION_KEY: "c2hvcnQ=" })).toThrow(/SESSION_ENCRYPTION_KEY: must be 32 bytes/);
+    expect(getEnv({ ...base, NODE_ENV: "production", SESSION_ENCRYPTION_KEY: "00".repeat(32) }).SESSION_ENCRYPTION_KEY).toBe("00".repeat(32));
   });
 
   it("accepts a metrics bearer token of 16+ characters only", () => {
