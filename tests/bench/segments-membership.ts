@@ -33,6 +33,7 @@ Object.assign(process.env, {
   SHOPIFY_API_SECRET: TEST_API_SECRET,
   SHOPIFY_APP_URL: TEST_APP_URL,
   LOG_LEVEL: "warn",
+  DATABASE_STATEMENT_TIMEOUT_MS: "590000",
   DATABASE_QUERY_TIMEOUT_MS: "600000",
 });
 const { closeDb, getPool, withTransaction } = await import("../../app/db.server");

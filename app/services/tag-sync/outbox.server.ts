@@ -12,7 +12,7 @@
 // so an answer is recorded at most once; `done` changes app_added_tags in the same statement,
 // so the record of the tags the app added never disagrees with the outbox.
 import type pg from "pg";
-import { getPool, type Queryable } from "../../db.server";
+import { getPool, withTransaction, type Queryable } from "../../db.server";
 
 export type TagWriteAction = "add" | "remove";
 export type TagWriteStatus = "pending" | "in_flight" | "done" | "failed" | "skipped";
@@ -186,9 +186,7 @@ export async function deferShop(shop: string, delayMs: number, error: string, db
 export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Record<Outcome["kind"], number>> {
   const counts: Record<Outcome["kind"], number> = { done: 0, skipped: 0, failed: 0, retry: 0 };
   if (outcomes.length === 0) return counts;
-  const client = await getPool().connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(async (client) => {
     const done = outcomes.filter((o): o is Extract<Outcome, { kind: "done" }> => o.kind === "done");
     if (done.length) {
       const r = await client.query<{ n: string }>(
@@ -253,14 +251,8 @@ export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Reco
       );
       counts.retry = r.rowCount ?? 0;
     }
-    await client.query("COMMIT");
     return counts;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // ------------------------------------------------------------------ the shop's drain lock
