@@ -108,12 +108,21 @@ function isClientTimeout(error: unknown): boolean {
 export async function withConnection<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let failure: Error | undefined;
+  // The server may end the session while it is checked out and between queries (the
+  // idle-in-transaction limit, an administrator, a restart): pg then emits 'error' on the
+  // client, which would be an uncaught exception without a listener. The next query fails.
+  const onError = (error: Error) => {
+    failure ??= error;
+    logger.warn({ err: error }, "db.connection_error");
+  };
+  client.on("error", onError);
   try {
     return await fn(client);
   } catch (error) {
-    failure = asError(error);
+    failure ??= asError(error);
     throw error;
   } finally {
+    client.off("error", onError);
     client.release(failure);
   }
 }

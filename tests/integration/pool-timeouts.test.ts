@@ -11,6 +11,7 @@ import { randomUUID } from "node:crypto";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
+import { tryLockShop } from "../../app/services/tag-sync/outbox.server";
 import { closeQueues } from "../../jobs/queues";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload } from "../support/factories";
@@ -29,6 +30,7 @@ beforeAll(async () => {
     DATABASE_STATEMENT_TIMEOUT_MS: String(STATEMENT_TIMEOUT_MS),
     DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
     DATABASE_INGRESS_POOL_SIZE: "2",
+    DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: "1000",
   });
   outside = new pg.Client({ connectionString: env.DATABASE_URL });
   await outside.connect();
@@ -105,6 +107,18 @@ describe("the main pool", () => {
     await expect(withTransaction(async () => 1, { statementTimeoutMs: QUERY_TIMEOUT_MS })).rejects.toThrow(RangeError);
   });
 
+  it("a transaction left idle longer than DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS is ended by the server: its caller gets an error, nothing is committed", async () => {
+    const error = await withTransaction(async (db) => {
+      await db.query(`INSERT INTO test_writes (label) VALUES ('abandoned')`);
+      await sleep(1_500); // a caller that forgot its transaction (or a stalled process)
+      await db.query(`SELECT 1`);
+    }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(Error);
+    expect(await committedLabels()).toEqual([]);
+    expect(await sessionsInTransaction()).toBe(0);
+    expect((await getPool().query<{ ok: number }>(`SELECT 1 AS ok`)).rows[0]!.ok).toBe(1);
+  });
+
   it("a connection whose transaction failed is destroyed, not reused", async () => {
     let pid = 0;
     await expect(
@@ -116,6 +130,22 @@ describe("the main pool", () => {
     await waitUntil(async () => (await outside.query(`SELECT 1 FROM pg_stat_activity WHERE pid = $1`, [pid])).rowCount === 0, { what: "the backend to exit", timeoutMs: 5_000 });
     const next = (await getPool().query<{ pid: number }>(`SELECT pg_backend_pid() AS pid`)).rows[0]!.pid;
     expect(next).not.toBe(pid);
+  });
+});
+
+describe("a connection held between queries", () => {
+  it("the tag-sync drain lock survives the server ending its session: no uncaught error, releasing destroys the connection", async () => {
+    const shop = "pool-lock.myshopify.com";
+    const lock = await tryLockShop(shop);
+    expect(lock).not.toBeNull();
+    const { rows } = await outside.query<{ pid: number }>(`SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`);
+    expect(rows).toHaveLength(1);
+    await outside.query(`SELECT pg_terminate_backend($1)`, [rows[0]!.pid]);
+    await sleep(200); // the client receives the FATAL message while checked out and idle
+    await lock!.release();
+    const again = await tryLockShop(shop);
+    expect(again).not.toBeNull();
+    await again!.release();
   });
 });
 

@@ -13,6 +13,7 @@
 // so the record of the tags the app added never disagrees with the outbox.
 import type pg from "pg";
 import { getPool, withTransaction, type Queryable } from "../../db.server";
+import { logger } from "../../logger.server";
 
 export type TagWriteAction = "add" | "remove";
 export type TagWriteStatus = "pending" | "in_flight" | "done" | "failed" | "skipped";
@@ -263,14 +264,23 @@ export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Reco
  */
 export async function tryLockShop(shop: string): Promise<{ release: () => Promise<void> } | null> {
   const client: pg.PoolClient = await getPool().connect();
+  // Held while the drainer talks to Shopify: if the server ends the session meanwhile, pg emits
+  // 'error' on the client (an uncaught exception without a listener); the unlock then fails
+  // and the connection is destroyed.
+  const onError = (error: Error) => logger.warn({ err: error, shop }, "tag_sync.lock_connection_error");
+  client.on("error", onError);
+  const giveBack = (destroy: boolean) => {
+    client.off("error", onError);
+    client.release(destroy);
+  };
   try {
     const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('crm-tag-sync:' || $1, 0)) AS ok`, [shop]);
     if (!rows[0]!.ok) {
-      client.release();
+      giveBack(false);
       return null;
     }
   } catch (error) {
-    client.release(true);
+    giveBack(true);
     throw error;
   }
   let released = false;
@@ -280,9 +290,9 @@ export async function tryLockShop(shop: string): Promise<{ release: () => Promis
       released = true;
       try {
         await client.query(`SELECT pg_advisory_unlock(hashtextextended('crm-tag-sync:' || $1, 0))`, [shop]);
-        client.release();
+        giveBack(false);
       } catch {
-        client.release(true); // a broken connection: destroying it releases the lock
+        giveBack(true); // a broken connection: destroying it releases the lock
       }
     },
   };
