@@ -206,9 +206,10 @@ class Claim {
 }
 
 /**
- * A batch of the oldest waiting rows, not started by a job, after a full batch: the oldest
- * waiting row's shop and that shop's next rows; it continues while batches come out full. A failure loses nothing: its rows go back to `received` and
- * their own jobs apply them (and report the failure).
+ * A batch not started by a job, after a full batch: the oldest waiting row and the next
+ * waiting rows of its shop; it continues while batches come out full. A failure loses
+ * nothing: its rows go back to `received` and their own jobs apply them (and report the
+ * failure).
  */
 function continueDraining(options: BatchOptions): void {
   const report = options.continueWith;
