@@ -43,7 +43,19 @@ const EnvSchema = z.object({
   // cost the first burst after a quiet spell would otherwise pay.
   DATABASE_IDLE_TIMEOUT_MS: z.coerce.number().int().min(0).default(300_000),
   DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(2_000),
-  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  // Server-side limits on the main pool's connections (worker apply, admin, CLI): PostgreSQL
+  // cancels a statement running longer (its transaction then rolls back) and ends a session
+  // left idle inside a transaction. A transaction may set a tighter limit of its own
+  // (withTransaction's statementTimeoutMs). See docs/decisions/024-pools-and-timeouts.md.
+  DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).default(30_000),
+  DATABASE_IDLE_IN_TRANSACTION_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(60_000),
+  // Client-side backstop for a server that stops answering (must exceed the statement limit,
+  // so PostgreSQL cancels first). A connection whose query hit it is destroyed, never reused.
+  DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(100).default(35_000),
+  // The webhook ingress has a small pool of its own (web process only), so admin or worker
+  // load cannot starve acknowledgements; its inserts are limited well under Shopify's 5 s.
+  DATABASE_INGRESS_POOL_SIZE: z.coerce.number().int().min(1).max(50).default(4),
+  DATABASE_INGRESS_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(100).max(4_000).default(1_500),
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
   // How often the worker analyses tables whose statistics are stale (app/services/table-statistics.server.ts).
   STATISTICS_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
@@ -131,6 +143,13 @@ const EnvSchema = z.object({
       code: "custom",
       path: ["APP_BRIDGE_URL"],
       message: "must not be set when NODE_ENV=production: it replaces Shopify's App Bridge with a local stand-in (development and tests only)",
+    });
+  }
+  if (env.DATABASE_QUERY_TIMEOUT_MS <= env.DATABASE_STATEMENT_TIMEOUT_MS) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["DATABASE_QUERY_TIMEOUT_MS"],
+      message: `must be greater than DATABASE_STATEMENT_TIMEOUT_MS (${env.DATABASE_STATEMENT_TIMEOUT_MS}): PostgreSQL cancels a slow statement first, the client-side limit is only the backstop for a server that stops answering`,
     });
   }
   if (env.NODE_ENV === "production" && env.SHOPIFY_TWIN_URL) {

@@ -123,13 +123,14 @@ export type BatchOptions = {
 };
 
 /**
- * Applies the job's own inbox row together with up to `maxBatch - 1` other rows that are
- * waiting (`received`, oldest first, skipping rows another transaction holds), in one
- * transaction with set-based statements. Under load most jobs then find their row already
- * done, or being applied by a batch of this process, and cost nothing. If the batch fails
- * as a whole (a poison row, a deadlock), it rolls back and the own row is applied alone, so
- * one bad event never holds up others: the rows taken along are back to `received` for
- * their own jobs.
+ * Applies the job's own inbox row together with up to `maxBatch - 1` other rows of the same
+ * shop that are waiting (`received`, oldest first, skipping rows another transaction holds),
+ * in one transaction with set-based statements. Under load most jobs then find their row
+ * already done, or being applied by a batch of this process, and cost nothing. If the batch
+ * fails as a whole (a poison row, a deadlock), it rolls back and the own row is applied alone,
+ * so one bad event never holds up others: the rows taken along (all of the same shop: another
+ * shop's work is never in the batch to be rolled back) are back to `received` for their own
+ * jobs.
  *
  * A row that another transaction holds is waited for without a batch slot: in memory when a
  * batch of this process took it, on its row lock otherwise (another worker process, or a
@@ -207,9 +208,10 @@ class Claim {
 }
 
 /**
- * A batch of the oldest waiting rows, not started by a job, after a full batch; it continues
- * while batches come out full. A failure loses nothing: its rows go back to `received` and
- * their own jobs apply them (and report the failure).
+ * A batch not started by a job, after a full batch: the oldest waiting row and the next
+ * waiting rows of its shop; it continues while batches come out full. A failure loses
+ * nothing: its rows go back to `received` and their own jobs apply them (and report the
+ * failure).
  */
 function continueDraining(options: BatchOptions): void {
   const report = options.continueWith;
@@ -279,17 +281,33 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       if (!row) return ownLock === "wait" ? skipped("not found") : HELD;
       if (row.status === "processed" || row.status === "ignored") return skipped("already done");
     }
+    // One shop per batch: a poison row (or a segment that fails to evaluate) rolls back only
+    // its own shop's rows, never another shop's (docs/decisions/025-one-shop-per-batch.md).
+    // A job's batch takes its own row's shop; a continuation the shop of the oldest waiting
+    // row (locked first, then taken again with its shop's next rows). The claim is a function
+    // (crm_claim_waiting_inbox_rows, migration 20261207010000) that reads the (shop, status,
+    // received_at) index in order whatever the statistics.
     const others =
       maxBatch <= 1
         ? []
-        : (
-            await db.query<InboxRow>({
-              name: "crm-claim-waiting-inbox-rows",
-              text: `SELECT ${INBOX_COLUMNS} FROM webhook_events WHERE status = 'received' AND id <> $1
-                      ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
-              values: [ownId ?? "0", row ? maxBatch - 1 : maxBatch],
-            })
-          ).rows;
+        : row
+          ? (
+              await db.query<InboxRow>({
+                name: "crm-claim-waiting-inbox-rows-of-shop",
+                text: `SELECT ${INBOX_COLUMNS} FROM crm_claim_waiting_inbox_rows($1, $2, $3)`,
+                values: [row.shop, row.id, maxBatch - 1],
+              })
+            ).rows
+          : (
+              await db.query<InboxRow>({
+                name: "crm-claim-waiting-inbox-rows-of-oldest-shop",
+                text: `WITH head AS (
+                         SELECT shop AS head_shop FROM webhook_events WHERE status = 'received' ORDER BY received_at LIMIT 1 FOR UPDATE SKIP LOCKED
+                       )
+                       SELECT ${INBOX_COLUMNS} FROM head, LATERAL crm_claim_waiting_inbox_rows(head.head_shop, 0, $1)`,
+                values: [maxBatch],
+              })
+            ).rows;
     claim?.took(others.map((r) => r.id));
     if (!row && others.length === 0) return { events: [], customers: new Map(), applied: [] };
     const batch = (row ? [row, ...others] : others).sort((a, b) => (BigInt(a.id) < BigInt(b.id) ? -1 : 1));

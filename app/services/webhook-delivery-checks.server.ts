@@ -3,7 +3,7 @@
 // the record of a delivery that fails them. Such a delivery is authentic (its body is
 // signed) but not what its headers say; it is answered 200 so Shopify does not retry it,
 // and stored as `ignored` with the reason, for operators, changing nothing else.
-import { getPool } from "../db.server";
+import { getIngressPool } from "../db.server";
 import { payloadMismatch } from "../shopify/webhook-payload-checks";
 import { routeTopicProblem } from "../shopify/webhook-routes";
 
@@ -28,7 +28,7 @@ export type IgnoredDelivery = {
  * id, or undefined for a duplicate.
  */
 export async function recordIgnoredDelivery(row: IgnoredDelivery, reason: string): Promise<string | undefined> {
-  const { rows } = await getPool().query<{ id: string }>({
+  const { rows } = await getIngressPool().query<{ id: string }>({
     name: "crm-inbox-insert-ignored",
     text: `INSERT INTO webhook_events (shop, webhook_id, event_id, topic, api_version, triggered_at, payload, status, last_error, processed_at)
            VALUES ($1, $2, $3, $4, $5, $6, $7, 'ignored', $8, now())

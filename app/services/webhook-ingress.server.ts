@@ -5,7 +5,7 @@
 // (app/http-server.ts), which answer identically. See docs/performance.md for why.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { getEnv } from "../env.server";
-import { getPool } from "../db.server";
+import { getIngressPool } from "../db.server";
 import { logger } from "../logger.server";
 import { enqueueFailures, webhookAckSeconds, webhookDeliveries } from "../metrics.server";
 import { ENQUEUE_TIMEOUT_MS, enqueueApplyWebhooks } from "../../jobs/queues";
@@ -241,7 +241,7 @@ class InboxWriter {
 // Prepared (named) statements: each pooled connection parses and plans an inbox insert of a
 // given size once, instead of on every delivery (an unnamed statement is parsed each time).
 async function insertOne(r: InboxRow): Promise<string | undefined> {
-  const { rows } = await getPool().query<{ id: string }>({ name: "crm-inbox-insert-1", text: INSERT_ONE, values: [r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload] });
+  const { rows } = await getIngressPool().query<{ id: string }>({ name: "crm-inbox-insert-1", text: INSERT_ONE, values: [r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload] });
   return rows[0]?.id;
 }
 
@@ -260,7 +260,7 @@ async function insertMany(batch: InboxRow[]): Promise<(string | undefined)[]> {
   });
   const params: (string | null)[] = [];
   for (const r of unique) params.push(r.shop, r.webhookId, r.eventId, r.topic, r.apiVersion, r.triggeredAt, r.payload);
-  const { rows } = await getPool().query<{ id: string; shop: string; webhook_id: string }>({ name: `crm-inbox-insert-${unique.length}-returning-keys`, text: insertManySql(unique.length), values: params });
+  const { rows } = await getIngressPool().query<{ id: string; shop: string; webhook_id: string }>({ name: `crm-inbox-insert-${unique.length}-returning-keys`, text: insertManySql(unique.length), values: params });
   const idByKey = new Map(rows.map((row) => [keyOf(row.shop, row.webhook_id), row.id]));
   return batch.map((r, i) => {
     const key = keyOf(r.shop, r.webhookId);
@@ -268,12 +268,13 @@ async function insertMany(batch: InboxRow[]): Promise<(string | undefined)[]> {
   });
 }
 
-// At most 4 inbox batches in flight (half the pool, so /healthz and the admin keep
-// connections), 200 rows or 8 MB per batch.
+// One inbox batch in flight per connection of the ingress's own pool (getIngressPool:
+// DATABASE_INGRESS_POOL_SIZE, default 4; /healthz, the admin and the worker use the main
+// pool), 200 rows or 8 MB per batch.
 let inboxWriter: InboxWriter | undefined;
 const inbox = {
   submit(row: InboxRow): Promise<Stored> {
-    inboxWriter ??= new InboxWriter(Math.max(1, Math.min(4, Math.floor(getEnv().DATABASE_POOL_SIZE / 2))), 200, 8 * 1024 * 1024);
+    inboxWriter ??= new InboxWriter(getEnv().DATABASE_INGRESS_POOL_SIZE, 200, 8 * 1024 * 1024);
     return inboxWriter.submit(row);
   },
 };

@@ -477,7 +477,7 @@ async function measureRun(run: number, options: Options) {
   await flushBenchRedis();
   const builtAt = Date.now();
   const passThrough = Object.fromEntries(["LOYALTY_MAINTENANCE_INTERVAL_MS"].flatMap((k) => (process.env[k] ? [[k, process.env[k]!]] : [])));
-  const env = { ...appEnv(db.url), DATABASE_QUERY_TIMEOUT_MS: "600000" };
+  const env = { ...appEnv(db.url), DATABASE_STATEMENT_TIMEOUT_MS: "590000", DATABASE_QUERY_TIMEOUT_MS: "600000" };
   process.stderr.write(`run ${run}: setting up ${options.customers} customers, 50 segments, a loyalty program... `);
   const store = await runRole<{ customers: number; orders: number; members: number; segments: number }>("setup", { customers: options.customers, builtAt }, env, 600_000);
   process.stderr.write(`${JSON.stringify(store)}\n`);

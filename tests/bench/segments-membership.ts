@@ -34,6 +34,7 @@ Object.assign(process.env, {
   SHOPIFY_APP_URL: TEST_APP_URL,
   SESSION_ENCRYPTION_KEY: TEST_SESSION_ENCRYPTION_KEY,
   LOG_LEVEL: "warn",
+  DATABASE_STATEMENT_TIMEOUT_MS: "590000",
   DATABASE_QUERY_TIMEOUT_MS: "600000",
 });
 const { closeDb, getPool, withTransaction } = await import("../../app/db.server");

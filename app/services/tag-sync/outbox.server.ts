@@ -12,7 +12,8 @@
 // so an answer is recorded at most once; `done` changes app_added_tags in the same statement,
 // so the record of the tags the app added never disagrees with the outbox.
 import type pg from "pg";
-import { getPool, type Queryable } from "../../db.server";
+import { getPool, withTransaction, type Queryable } from "../../db.server";
+import { logger } from "../../logger.server";
 
 export type TagWriteAction = "add" | "remove";
 export type TagWriteStatus = "pending" | "in_flight" | "done" | "failed" | "skipped";
@@ -186,9 +187,7 @@ export async function deferShop(shop: string, delayMs: number, error: string, db
 export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Record<Outcome["kind"], number>> {
   const counts: Record<Outcome["kind"], number> = { done: 0, skipped: 0, failed: 0, retry: 0 };
   if (outcomes.length === 0) return counts;
-  const client = await getPool().connect();
-  try {
-    await client.query("BEGIN");
+  return withTransaction(async (client) => {
     const done = outcomes.filter((o): o is Extract<Outcome, { kind: "done" }> => o.kind === "done");
     if (done.length) {
       const r = await client.query<{ n: string }>(
@@ -253,14 +252,8 @@ export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Reco
       );
       counts.retry = r.rowCount ?? 0;
     }
-    await client.query("COMMIT");
     return counts;
-  } catch (error) {
-    await client.query("ROLLBACK").catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 // ------------------------------------------------------------------ the shop's drain lock
@@ -271,14 +264,23 @@ export async function recordOutcomes(outcomes: readonly Outcome[]): Promise<Reco
  */
 export async function tryLockShop(shop: string): Promise<{ release: () => Promise<void> } | null> {
   const client: pg.PoolClient = await getPool().connect();
+  // Held while the drainer talks to Shopify: if the server ends the session meanwhile, pg emits
+  // 'error' on the client (an uncaught exception without a listener); the unlock then fails
+  // and the connection is destroyed.
+  const onError = (error: Error) => logger.warn({ err: error, shop }, "tag_sync.lock_connection_error");
+  client.on("error", onError);
+  const giveBack = (destroy: boolean) => {
+    client.off("error", onError);
+    client.release(destroy);
+  };
   try {
     const { rows } = await client.query<{ ok: boolean }>(`SELECT pg_try_advisory_lock(hashtextextended('crm-tag-sync:' || $1, 0)) AS ok`, [shop]);
     if (!rows[0]!.ok) {
-      client.release();
+      giveBack(false);
       return null;
     }
   } catch (error) {
-    client.release(true);
+    giveBack(true);
     throw error;
   }
   let released = false;
@@ -288,9 +290,9 @@ export async function tryLockShop(shop: string): Promise<{ release: () => Promis
       released = true;
       try {
         await client.query(`SELECT pg_advisory_unlock(hashtextextended('crm-tag-sync:' || $1, 0))`, [shop]);
-        client.release();
+        giveBack(false);
       } catch {
-        client.release(true); // a broken connection: destroying it releases the lock
+        giveBack(true); // a broken connection: destroying it releases the lock
       }
     },
   };

@@ -18,7 +18,7 @@
 // Segments are stored by the segments service (tables segments, segment_members); they are
 // read here with plain SQL.
 import type pg from "pg";
-import { withTransaction, getPool } from "../../db.server";
+import { withConnection, withTransaction, getPool } from "../../db.server";
 import { MAX_TAGS_PER_CUSTOMER, checkSyncTag, tagKey } from "../../shopify/customer-tags";
 
 export type TagSyncErrorKind = "invalid" | "not_found" | "conflict";
@@ -185,9 +185,9 @@ async function countDesired(client: pg.PoolClient, p: unknown[]) {
 export async function dryRunTagSource(args: { shop: string; source: string; tag: string | null; desired: DesiredSet | null }): Promise<DryRun> {
   const tag = requireTag(args.tag);
   const key = tag === null ? null : tagKey(tag);
-  const client = await getPool().connect();
-  try {
-    // Rolled back at the end: the temporary table is all it writes.
+  // Rolled back at the end: the temporary table is all it writes. A failure destroys the
+  // connection instead (withConnection), which ends the transaction as well.
+  return withConnection(getPool(), async (client) => {
     await client.query("BEGIN");
     await loadDesired(client, tag === null ? null : args.desired);
     const p = [args.shop, args.source, tag, key];
@@ -196,11 +196,9 @@ export async function dryRunTagSource(args: { shop: string; source: string; tag:
       `SELECT count(*) AS n FROM app_added_tags a WHERE a.shop = $1 AND a.source = $2 AND NOT (a.tag_key = $4 AND ${WANTED("a.customer_gid")})`,
       p,
     );
+    await client.query("ROLLBACK");
     return { tag, add: counts.add, remove: Number(rows[0]!.n), overLimit: counts.overLimit, alreadyTagged: counts.alreadyTagged };
-  } finally {
-    await client.query("ROLLBACK").catch(() => undefined);
-    client.release();
-  }
+  });
 }
 
 // ------------------------------------------------------------------ segments
