@@ -265,7 +265,7 @@ describe("npm run demo", () => {
       // figures must add up.
       const before = await inboxFigures();
       await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).click();
-      await page.waitForURL(/\/app\/pipeline$/);
+      await page.waitForURL((url) => url.pathname === "/app/pipeline");
       await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
       await page.getByText("Deliveries by outcome").waitFor();
       const pipeline = await page.locator("body").innerText();
