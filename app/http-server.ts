@@ -1,13 +1,15 @@
 // The HTTP server: express serving the Remix build. `npm start` runs the compiled
 // build/index.js. Listens on HOST:PORT (127.0.0.1 by default).
-// Webhook POSTs take a direct path to the same ingress code the webhook routes call
-// (handleDelivery), skipping express and Remix's request conversion and routing: that
-// layer cost more CPU than the ingress itself (docs/performance.md). Status codes,
-// bodies and headers are the routes' own; everything else goes through Remix.
+// Webhook deliveries have ONE entry: any request to a subscribed webhook path
+// (app/shopify/webhook-routes.ts, kept equal to shopify.app.toml by a contract test) goes
+// straight to the ingress (handleDelivery: verify, persist, enqueue, answer), before express
+// and Remix, whose request conversion cost more CPU than the ingress itself
+// (docs/performance.md). There are no Remix routes for webhooks.
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import express from "express";
 import { createRequestHandler } from "@remix-run/express";
 import * as build from "@remix-run/dev/server-build";
+import { WEBHOOK_ROUTE_TOPICS, webhookRouteOf } from "./shopify/webhook-routes";
 import { ZodError } from "zod";
 import { formatEnvIssues, getEnv } from "./env.server";
 import { logger } from "./logger.server";
@@ -15,20 +17,12 @@ import { closeDb } from "./db.server";
 import { closeQueues } from "../jobs/queues";
 import { BodyTooLarge, handleDelivery, type DeliveryRequest } from "./services/webhook-ingress.server";
 
-/** The paths of the thin webhook routes (app/routes/webhooks.*.tsx), lower case. */
-const WEBHOOK_PATHS = new Set(
-  Object.entries(build.routes as Record<string, { path?: string }>)
-    .filter(([id]) => /^routes\/webhooks\.[a-z_]+$/.test(id))
-    .map(([, route]) => `/${route.path ?? ""}`.toLowerCase()),
-);
+/** The subscribed webhook paths, matched as Remix would (any case, optional trailing slash). */
+const WEBHOOK_PATHS = new Set(Object.keys(WEBHOOK_ROUTE_TOPICS));
 
-/** True for POST /webhooks/{orders,customers,...}: matched as Remix would (any case, optional trailing slash). */
-function isWebhookPost(req: IncomingMessage): boolean {
-  if (req.method !== "POST" || !req.url) return false;
-  const query = req.url.indexOf("?");
-  let path = (query < 0 ? req.url : req.url.slice(0, query)).toLowerCase();
-  if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
-  return WEBHOOK_PATHS.has(path);
+/** True for any request to /webhooks/{orders,customers,...}: the ingress answers (405 for other methods than POST). */
+function isWebhookRequest(req: IncomingMessage): boolean {
+  return req.url !== undefined && WEBHOOK_PATHS.has(webhookRouteOf(req.url));
 }
 
 function nodeDelivery(req: IncomingMessage): DeliveryRequest {
@@ -90,7 +84,7 @@ function startServer() {
   app.use(express.static("public", { maxAge: "1h" }));
   app.all("*", createRequestHandler({ build: build as never, mode: build.mode }));
   const server = createServer((req, res) => {
-    if (isWebhookPost(req)) void serveWebhook(req, res);
+    if (isWebhookRequest(req)) void serveWebhook(req, res);
     else app(req, res);
   });
   server.listen(env.PORT, env.HOST, () => {

@@ -294,7 +294,7 @@ async function ignoreDelivery(row: InboxRow, reason: string, started: number): P
   return answer("ignored", 200);
 }
 
-/** The Fetch adapter: the Remix webhook routes (and tests) call this. */
+/** handleDelivery for a Fetch API Request (the integration tests deliver through it; production goes through app/http-server.ts). */
 export async function receiveWebhook(request: Request): Promise<Response> {
   const result = await handleDelivery({
     method: request.method,

@@ -89,4 +89,18 @@ describe("HTTP server (build/index.js)", () => {
     expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="unauthorized"\} 3$/m);
     expect(text).toMatch(/^crm_webhook_deliveries_total\{outcome="ignored"\} 2$/m);
   });
+  it("has one entry for deliveries: other methods get 405 from the ingress, paths match in any case and with a trailing slash", async () => {
+    for (const method of ["GET", "PUT", "DELETE"]) {
+      const response = await fetch(`${base}/webhooks/orders`, { method });
+      expect(response.status, method).toBe(405);
+      expect(response.headers.get("allow")).toBe("POST");
+    }
+    const webhookId = randomUUID();
+    const body = toBody(customerPayload({ id: 9102n, email: "entry@example.com" }));
+    const response = await post("/Webhooks/Customers/", body, deliveryHeaders({ topic: "customers/create", body, webhookId }));
+    expect(response.status).toBe(200);
+    expect(await inboxRows({ webhookId })).toHaveLength(1);
+    // Not a webhook path: the app's friendly 404, not the ingress.
+    expect((await fetch(`${base}/webhooks/unknown`, { method: "POST", body: "{}" })).status).toBe(404);
+  });
 });
