@@ -238,7 +238,8 @@ export const ResponseFiltersSchema = z.object({
   language: z.string().regex(/^[a-z]{2,3}$/).optional().catch(undefined),
   from: optionalDate,
   to: optionalDate,
-  before: z.string().regex(/^\d{13,16}_\d{1,19}$/).optional().catch(undefined),
+  /** keyset cursor: `<submitted_at in microseconds since the epoch>_<id>` of the last row shown */
+  before: z.string().regex(/^\d{1,17}_\d{1,19}$/).optional().catch(undefined),
 });
 export type ResponseFilters = z.output<typeof ResponseFiltersSchema>;
 
@@ -284,8 +285,9 @@ export async function listFeedbackResponses({ shop, filters }: { shop: string; f
   if (filters.npsMax !== undefined) add((p) => `s.nps <= ${p}`, filters.npsMax);
   if (filters.sentiment) add((p) => `s.sentiment_label = ${p}`, filters.sentiment);
   if (filters.language) add((p) => `s.language = ${p}`, filters.language);
-  if (filters.from) add((p) => `s.submitted_at >= ${p}::date`, filters.from);
-  if (filters.to) add((p) => `s.submitted_at < ${p}::date + 1`, filters.to);
+  // Whole days in UTC, `to` included.
+  if (filters.from) add((p) => `s.submitted_at >= (${p}::date)::timestamp AT TIME ZONE 'UTC'`, filters.from);
+  if (filters.to) add((p) => `s.submitted_at < (${p}::date + 1)::timestamp AT TIME ZONE 'UTC'`, filters.to);
   if (filters.rating !== undefined || filters.product) {
     const conds = ["pr.response_id = s.id"];
     if (filters.rating !== undefined) {
@@ -299,13 +301,13 @@ export async function listFeedbackResponses({ shop, filters }: { shop: string; f
     where.push(`EXISTS (SELECT 1 FROM feedback_product_ratings pr WHERE ${conds.join(" AND ")})`);
   }
   if (filters.before) {
-    const [ms, id] = filters.before.split("_");
-    values.push(new Date(Number(ms)), id);
-    where.push(`(s.submitted_at, s.id) < ($${values.length - 1}, $${values.length}::bigint)`);
+    const [micros, id] = filters.before.split("_");
+    values.push(micros, id);
+    where.push(`(s.submitted_at, s.id) < ('epoch'::timestamptz + $${values.length - 1}::bigint * interval '1 microsecond', $${values.length}::bigint)`);
   }
   values.push(PAGE_SIZE + 1);
-  const { rows } = await db.query<PersonOrder & { id: string; submitted_at: Date; nps: number; comment: string | null; language: string | null; sentiment_label: string | null; case_status: CaseStatus | null }>(
-    `SELECT s.id::text AS id, s.submitted_at, s.nps, s.comment, s.language, s.sentiment_label, s.customer_gid, s.order_gid, ${PERSON_ORDER_SQL},
+  const { rows } = await db.query<PersonOrder & { id: string; submitted_at: Date; cursor_micros: string; nps: number; comment: string | null; language: string | null; sentiment_label: string | null; case_status: CaseStatus | null }>(
+    `SELECT s.id::text AS id, s.submitted_at, ((extract(epoch FROM s.submitted_at) * 1000000)::numeric(20,0))::text AS cursor_micros, s.nps, s.comment, s.language, s.sentiment_label, s.customer_gid, s.order_gid, ${PERSON_ORDER_SQL},
             (SELECT k.status FROM feedback_cases k WHERE k.response_id = s.id) AS case_status
        FROM feedback_responses s
        ${PERSON_ORDER_JOINS("s")}
@@ -326,7 +328,7 @@ export async function listFeedbackResponses({ shop, filters }: { shop: string; f
   const last = page[page.length - 1];
   return {
     filters,
-    olderCursor: rows.length > PAGE_SIZE && last ? `${last.submitted_at.getTime()}_${last.id}` : null,
+    olderCursor: rows.length > PAGE_SIZE && last ? `${last.cursor_micros}_${last.id}` : null,
     products: products.rows.map((p) => ({ id: legacyIdOf(p.product_gid), title: p.title ?? `Product ${legacyIdOf(p.product_gid)}` })).sort((a, b) => a.title.localeCompare(b.title)),
     languages: languages.rows.map((l) => l.language),
     responses: page.map((r) => ({

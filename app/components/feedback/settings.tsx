@@ -128,7 +128,12 @@ export function RuleEditor({
           </Text>
         ) : null}
         <FormLayout>
-          <TextField label="Rule name" {...text("name")} maxLength={100} />
+          <TextField
+            label="Rule name"
+            {...text("name")}
+            maxLength={100}
+            helpText={originalName ? "A rule is known by its name: renamed, it is a new rule, and requests not yet sent under the old name are skipped." : undefined}
+          />
           <Checkbox label="Enabled" checked={v.enabled} onChange={(checked) => setV((old) => ({ ...old, enabled: checked }))} error={errors.enabled} />
           <FormLayout.Group>
             <Select
