@@ -78,7 +78,7 @@ export default function FeedbackSettingsRoute() {
                 key={editorKey}
                 initial={edited ?? NEW_RULE}
                 originalName={editing === "" ? null : editing}
-                errors={ruleErrors}
+                errors={result !== openedWith ? ruleErrors : {}}
                 busy={busy && intent === "save-rule"}
                 onSave={submitRule}
                 onCancel={() => setEditing(null)}

@@ -43,7 +43,7 @@ describe("feedback admin", () => {
       expect(await page.locator("[data-feedback-figure=average-rating]").innerText()).toBe("3.25");
       expect(await page.locator("[data-feedback-figure=open-cases]").innerText()).toBe("2");
       await page.locator("[data-feedback-chart=drawn] svg").first().waitFor();
-      await page.getByRole("cell", { name: "Trail Shoe" }).waitFor();
+      await page.locator("table").getByText("Trail Shoe").waitFor();
       await screenshot(page, "feedback-overview.png");
 
       // Responses: all five, then only the detractors.

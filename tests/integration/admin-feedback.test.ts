@@ -125,7 +125,7 @@ describe("responses", () => {
        SELECT $1, g % 11, $2::timestamptz - make_interval(mins => g / 3) + interval '123 microseconds' FROM generate_series(0, 119) g`,
       [PAGED, NOW],
     );
-    const { rows: expected } = await db.query<{ id: string }>(`SELECT id::text AS id FROM feedback_responses WHERE shop = $1 ORDER BY submitted_at DESC, id DESC`, [PAGED]);
+    const { rows: expected } = await db.query<{ id: string }>(`SELECT id::text AS id FROM feedback_responses r WHERE shop = $1 ORDER BY r.submitted_at DESC, r.id DESC`, [PAGED]);
     const seen: string[] = [];
     let before: string | null = null;
     let pages = 0;
