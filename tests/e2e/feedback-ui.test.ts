@@ -163,6 +163,10 @@ describe("answer page on a phone", () => {
       expect(ratings).toEqual([{ product_gid: "gid://shopify/Product/9201", rating: 5, review: "Great grip" }]);
       const after = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
       expect(after.scroll).toBeLessThanOrEqual(after.inner);
+      // The hydrated page keeps the server's limits (they once came from a .server module: undefined in the browser).
+      await page.waitForLoadState("networkidle");
+      expect(await page.locator("#comment").getAttribute("maxlength")).toBe("2000");
+      await page.getByText("Up to 2000 characters.").waitFor();
       await screenshot(page, "feedback-answer-phone.png");
       expect(problems.pageErrors).toEqual([]);
       expect(problems.consoleErrors).toEqual([]);
