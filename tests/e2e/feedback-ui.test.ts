@@ -99,6 +99,15 @@ describe("feedback admin", () => {
         ["second chance", 7],
       ]);
       await screenshot(page, "feedback-settings.png");
+
+      // The customer page's feedback card: Bo's answered request (its case now resolved) and the skipped one.
+      await app.openEmbeddedPage(page, "/app/customers/8102", "Bo <b>Bold</b>");
+      const card = page.locator("[data-customer-feedback]");
+      await card.getByText("Order #1003").waitFor();
+      await card.getByText("Case resolved").waitFor();
+      await card.getByText("<script>alert(1)</script> arrived broken", { exact: false }).waitFor();
+      await card.getByText("Order #1007").waitFor();
+      await card.getByText("cancelled").waitFor();
       // The refused save answers 422 (the browser logs the status); nothing else may appear.
       app.assertClean(problems, { allowConsole: [/status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/app\/feedback\/settings\?/] });
     } catch (error) {
