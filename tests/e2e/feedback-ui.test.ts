@@ -100,6 +100,15 @@ describe("feedback admin", () => {
       ]);
       await screenshot(page, "feedback-settings.png");
 
+      // "Send a test to me": the feedback email with sample data, queued to the typed address.
+      await page.getByLabel("Send a test to").fill("owner@shop.example");
+      await page.getByRole("button", { name: "Send a test to me" }).click();
+      const mail = await waitUntil(async () => (await getPool().query(`SELECT category, to_address, html FROM email_outbox WHERE shop = $1`, [TEST_SHOP])).rows[0], {
+        what: "the test email to be queued",
+      });
+      expect(mail).toMatchObject({ category: "test", to_address: "owner@shop.example" });
+      expect(mail.html).toContain("Sample product");
+
       // The customer page's feedback card: Bo's answered request (its case now resolved) and the skipped one.
       await app.openEmbeddedPage(page, "/app/customers/8102", "Bo <b>Bold</b>");
       const card = page.locator("[data-customer-feedback]");
