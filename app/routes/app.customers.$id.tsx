@@ -15,6 +15,8 @@ import { CustomerLoyaltyCard } from "../components/loyalty/customer-loyalty-card
 import { pointsLabel } from "../components/loyalty/format";
 import type { AdjustmentFormResult } from "../components/loyalty/view-models";
 import { NotFoundPage } from "../components/not-found-page";
+import { getCustomerFeedback } from "../services/admin-feedback.server";
+import { CustomerFeedbackCard } from "../components/feedback/customer-feedback-card";
 
 const ParamsSchema = z.object({ id: z.string().regex(/^\d{1,20}$/) });
 const SearchSchema = z.object({ ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined) });
@@ -26,7 +28,8 @@ export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   if (!customer) throw new Response("Customer not found", { status: 404 });
   const { ledgerBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore });
-  return { customer, loyalty };
+  const feedback = await getCustomerFeedback({ shop: session.shop, customerGid: customer.gid });
+  return { customer, loyalty, feedback };
 };
 
 export const action = async ({ request, params }: ActionFunctionArgs) => {
@@ -53,7 +56,7 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({ actionResult, defau
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.customer.name} · Customers` : "Customer not found" }];
 
 export default function CustomerRoute() {
-  const { customer, loyalty } = useLoaderData<typeof loader>();
+  const { customer, loyalty, feedback } = useLoaderData<typeof loader>();
   const result = useActionData<typeof action>();
   const location = useLocation();
   const shopify = useAppBridge();
@@ -73,6 +76,7 @@ export default function CustomerRoute() {
           <BlockStack gap="400">
             <CustomerMetrics customer={customer} />
             {loyalty ? <CustomerLoyaltyCard loyalty={loyalty} result={result} olderUrl={olderUrl} newestUrl={location.pathname} /> : null}
+            <CustomerFeedbackCard feedback={feedback} />
             <OrderTimeline orders={customer.orders} />
           </BlockStack>
         </Layout.Section>

@@ -29,7 +29,9 @@ export default function App() {
         <Link to="/app/customers">Customers</Link>
         <Link to="/app/segments">Segments</Link>
         <Link to="/app/loyalty">Loyalty</Link>
+        <Link to="/app/feedback">Feedback</Link>
         <Link to="/app/pipeline">Pipeline</Link>
+        <Link to="/app/settings/email">Email settings</Link>
       </NavMenu>
       <Outlet />
     </AppProvider>

@@ -8,13 +8,18 @@ import { redirect } from "@remix-run/node";
 import { useActionData, useLoaderData } from "@remix-run/react";
 import styles from "../styles/feedback.css";
 import { feedbackMessages, type FeedbackMessages } from "../domain/feedback/translations";
-import { MAX_COMMENT_CHARS, MAX_FORM_BYTES, MAX_REVIEW_CHARS, formFields, loadAnswerPage, submitAnswer, type AnswerView } from "../services/feedback/answers.server";
+import { MAX_COMMENT_CHARS, MAX_FORM_BYTES, MAX_REVIEW_CHARS } from "../domain/feedback/limits";
+import { formFields, loadAnswerPage, submitAnswer, type AnswerView } from "../services/feedback/answers.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: styles }];
 
-export const meta: MetaFunction = () => [{ title: "Feedback" }, { name: "robots", content: "noindex" }, { name: "referrer", content: "no-referrer" }];
+// Referrer policy same-origin, not no-referrer: the link's token never goes to another site,
+// and the form's POST still carries the page's Origin. Under no-referrer Chromium sends
+// `Origin: null` with the form's POST, which Remix refuses as cross-site (500): no answer
+// could be saved from a real browser (tests/e2e/feedback-ui.test.ts).
+export const meta: MetaFunction = () => [{ title: "Feedback" }, { name: "robots", content: "noindex" }, { name: "referrer", content: "same-origin" }];
 
-const NO_STORE = { "cache-control": "no-store", "referrer-policy": "no-referrer", "x-robots-tag": "noindex" };
+const NO_STORE = { "cache-control": "no-store", "referrer-policy": "same-origin", "x-robots-tag": "noindex" };
 
 type Problem = { problem: "invalid" | "expired"; locale: string };
 type LoaderData = { view: AnswerView; saved: boolean } | Problem;

@@ -20,11 +20,10 @@ import { getShopEmailSettings } from "../email/settings.server";
 import { renderStaffAlertEmail } from "../../emails/feedback-staff-alert";
 import { verifyFeedbackToken, parseFeedbackToken } from "./links.server";
 import { getFeedbackSettings } from "./rules.server";
+import { MAX_COMMENT_CHARS, MAX_REVIEW_CHARS } from "../../domain/feedback/limits";
 
-export const MAX_COMMENT_CHARS = 2000;
-export const MAX_REVIEW_CHARS = 2000;
-/** Largest form body accepted (a full answer with every text at its limit is far below). */
-export const MAX_FORM_BYTES = 64 * 1024;
+export { MAX_COMMENT_CHARS, MAX_FORM_BYTES, MAX_REVIEW_CHARS } from "../../domain/feedback/limits";
+
 export const NEGATIVE_TAG = "crm:feedback-negative";
 
 export type LinkProblem = { ok: false; status: 404 | 410; reason: "unknown" | "expired" };
