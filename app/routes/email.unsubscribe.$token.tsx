@@ -8,7 +8,7 @@ import { Form, useActionData, useLoaderData } from "@remix-run/react";
 import { lookUpUnsubscribe, unsubscribe, type UnsubscribeState } from "../services/email/unsubscribe.server";
 
 const STATUS: Record<UnsubscribeState["state"], number> = { invalid: 400, unknown: 404, ready: 200, unsubscribed: 200 };
-const PAGE_HEADERS = { "cache-control": "no-store", "x-robots-tag": "noindex", "referrer-policy": "no-referrer" };
+const PAGE_HEADERS = { "cache-control": "no-store", "x-robots-tag": "noindex", "referrer-policy": "same-origin" };
 
 // The document gets the same headers as the data (not cached, not indexed, no referrer).
 export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => (actionHeaders.has("cache-control") ? actionHeaders : loaderHeaders);

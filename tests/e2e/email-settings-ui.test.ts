@@ -4,6 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { getShopEmailSettings } from "../../app/services/email/settings.server";
+import { unsubscribeUrl } from "../../app/services/email/links.server";
+import { isSuppressed } from "../../app/services/email/suppression.server";
 import { closeEmailQueue } from "../../jobs/email-queue";
 import { watchPage } from "../support/browser";
 import { EmbeddedAdminApp, screenshot } from "../support/e2e-app";
@@ -60,6 +62,25 @@ describe("email settings page", () => {
       app.assertClean(problems, { allowConsole: [/status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/app\/settings\/email\?/] });
     } catch (error) {
       throw await app.failureReport(error, page, problems, "email-settings-failure.png");
+    }
+  });
+
+  it("the unsubscribe page's button works in a real browser (a plain form POST from the page)", { timeout: 120_000 }, async () => {
+    const { rows } = await getPool().query<{ id: string; to_address: string }>(`SELECT id::text AS id, to_address FROM email_outbox WHERE shop = $1 ORDER BY id LIMIT 1`, [TEST_SHOP]);
+    const row = rows[0]!;
+    expect(await isSuppressed(getPool(), TEST_SHOP, row.to_address)).toBeNull();
+    const page = await app.guarded.context.newPage();
+    const problems = watchPage(page);
+    try {
+      // With JavaScript off the button is a plain form POST, as in a mail client's browser before the page's scripts load.
+      await page.goto(`${app.server.origin}${new URL(unsubscribeUrl(row.id)).pathname}`);
+      await page.getByRole("heading", { name: "Unsubscribe" }).waitFor();
+      await page.getByRole("button", { name: "Unsubscribe" }).click();
+      await page.getByRole("heading", { name: "You are unsubscribed" }).waitFor();
+      expect(await isSuppressed(getPool(), TEST_SHOP, row.to_address)).toBe("unsubscribed");
+      app.assertClean(problems);
+    } catch (error) {
+      throw await app.failureReport(error, page, problems, "unsubscribe-failure.png");
     }
   });
 });
