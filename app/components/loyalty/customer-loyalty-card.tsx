@@ -109,10 +109,7 @@ export function CustomerLoyaltyCard({ loyalty, result, olderUrl, newestUrl }: { 
           <Text as="h2" variant="headingMd">
             Loyalty
           </Text>
-          <InlineStack gap="200">
-            {!loyalty.programEnabled ? <Badge tone="warning">Program paused</Badge> : null}
-            {loyalty.tier ? <Badge tone="info">{loyalty.tier}</Badge> : <Badge>No tier</Badge>}
-          </InlineStack>
+          {!loyalty.programEnabled ? <Badge tone="warning">Program paused</Badge> : null}
         </InlineStack>
         <InlineGrid columns={{ xs: 2, md: 3 }} gap="400">
           <Figure label="Balance" value={pointsLabel(loyalty.balance)} testId="balance" />
