@@ -63,6 +63,7 @@ export function createFormatter(settings: FormatSettings = {}) {
   const compactFormat = new Intl.NumberFormat(locale, { notation: "compact", maximumFractionDigits: 1 });
   const dateFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone });
   const calendarFormat = new Intl.DateTimeFormat(locale, { dateStyle: "medium", timeZone: "UTC" });
+  const dayMonthFormat = new Intl.DateTimeFormat(locale, { month: "short", day: "numeric", timeZone: "UTC" });
   const dateTimeFormat = new Intl.DateTimeFormat(locale, {
     year: "numeric",
     month: "short",
@@ -120,6 +121,12 @@ export function createFormatter(settings: FormatSettings = {}) {
       const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(ymd);
       if (!match) return ymd;
       return calendarFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))));
+    },
+    /** A calendar day as "Mar 1" (chart labels: week starts, days), never shifted by a zone. */
+    calendarDayMonth: (ymd: string): string => {
+      const match = /^(\d{4})-(\d{2})-(\d{2})/.exec(ymd);
+      if (!match) return ymd;
+      return dayMonthFormat.format(new Date(Date.UTC(Number(match[1]), Number(match[2]) - 1, Number(match[3]))));
     },
     /** Date and time in the shop's zone, with the zone's abbreviation: "Jan 14, 2026, 10:21 AM EST". */
     dateTime: (value: DateInput): string | null => (nothing(value) ? null : dateTimeFormat.format(toDate(value))),

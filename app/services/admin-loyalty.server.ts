@@ -160,7 +160,6 @@ export async function loyaltyLiabilityPoints({ shop, now = new Date() }: { shop:
 
 // ---------------------------------------------------------------- dashboard: the page
 
-const weekLabel = (weekStart: string) => new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" }).format(new Date(`${weekStart}T00:00:00Z`));
 
 /** "2 points per $1.00". */
 function earnRateText(settings: LoyaltyProgramSettings, currency: string): string {
@@ -194,7 +193,7 @@ export async function getLoyaltyDashboard({ shop, now = new Date(), fmt = create
   const [currency, activity, holdings] = await Promise.all([loyaltyCurrency(shop), loyaltyActivityByWeek({ shop, now, timeZone: settings.timeZone }), loyaltyHoldingsByTier({ shop, now })]);
   const liability = totalHoldings(holdings);
   const tierCounts = new Map(holdings.map((h) => [h.tier, h.members]));
-  const weeks: LoyaltyWeek[] = activity.map((w) => ({ ...w, label: weekLabel(w.weekStart) }));
+  const weeks: LoyaltyWeek[] = activity.map((w) => ({ ...w, label: fmt.calendarDayMonth(w.weekStart) }));
   const totals = weeks.reduce((t, w) => ({ issued: t.issued + w.issued, redeemed: t.redeemed + w.redeemed, reversed: t.reversed + w.reversed, expired: t.expired + w.expired }), {
     issued: 0,
     redeemed: 0,

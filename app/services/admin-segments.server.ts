@@ -290,7 +290,6 @@ export async function listMembersPage({
   };
 }
 
-const dayLabel = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 
 export async function getSegmentPage({
   shop,
@@ -317,7 +316,7 @@ export async function getSegmentPage({
   ]);
   const changes: SegmentChangeDayView[] = series.map((d) => ({
     day: d.day,
-    label: dayLabel.format(new Date(`${d.day}T00:00:00Z`)),
+    label: fmt.calendarDayMonth(d.day),
     entered: d.entered,
     exited: d.exited,
   }));

@@ -13,7 +13,7 @@ import type { Page } from "playwright-core";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { closeDb } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
-import type { AdminTwin } from "../twin/admin-graphql";
+import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "./admin-app-server";
 import { storeOfflineSession } from "./admin-seed";
 import { launchGuardedBrowser, type GuardedBrowser, type PageProblems } from "./browser";
@@ -56,8 +56,12 @@ async function startAppServerWithTestEnv(nodeEnv: "production" | "development", 
  * stand-in: NODE_ENV=development, because the environment check refuses APP_BRIDGE_URL in
  * production (the build itself is the production build either way).
  */
-export function startEmbeddedAdminServer(): Promise<AppServer> {
-  return startAppServerWithTestEnv("development", (port) => ({ APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js` }));
+export function startEmbeddedAdminServer(twin?: AdminTwin): Promise<AppServer> {
+  return startAppServerWithTestEnv("development", (port) => ({
+    APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
+    // The Admin API (the shop's time zone, read once) answers from the twin, never from Shopify.
+    ...(twin ? { SHOPIFY_TWIN_URL: twin.url } : {}),
+  }));
 }
 
 /**
@@ -123,6 +127,7 @@ export class EmbeddedAdminApp {
   private worker?: ReturnType<typeof startInProcessWorker>;
   private startedServer?: AppServer;
   private startedBrowser?: GuardedBrowser;
+  private startedTwin?: AdminTwin;
 
   /**
    * A fresh database and Redis, the in-process worker, `seed` (run before the shop's
@@ -135,7 +140,8 @@ export class EmbeddedAdminApp {
     this.worker = startInProcessWorker();
     await seed?.();
     await storeOfflineSession(TEST_SHOP);
-    this.startedServer = await startEmbeddedAdminServer();
+    this.startedTwin = await startAdminTwin({ defaultShop: TEST_SHOP });
+    this.startedServer = await startEmbeddedAdminServer(this.startedTwin);
     const standIn = await fetch(`${this.startedServer.origin}/dev/app-bridge.js`);
     expect(standIn.status).toBe(200);
     this.startedBrowser = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
@@ -145,6 +151,7 @@ export class EmbeddedAdminApp {
   async stop(): Promise<void> {
     await this.startedBrowser?.close();
     await this.startedServer?.stop();
+    await this.startedTwin?.close();
     await this.worker?.close();
     await closeQueues();
     await closeDb();
@@ -154,6 +161,12 @@ export class EmbeddedAdminApp {
   get server(): AppServer {
     if (!this.startedServer) throw new Error("EmbeddedAdminApp.start() has not started the app server");
     return this.startedServer;
+  }
+
+  /** The Admin API twin the server asks (its shop's time zone is America/New_York). */
+  get twin(): AdminTwin {
+    if (!this.startedTwin) throw new Error("EmbeddedAdminApp.start() has not started the twin");
+    return this.startedTwin;
   }
 
   get guarded(): GuardedBrowser {

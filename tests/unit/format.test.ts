@@ -139,3 +139,10 @@ describe("staff in the merchant's words", () => {
     expect(staffLabel(actor, names)).toBe(expected);
   });
 });
+
+describe("chart day labels", () => {
+  it("name the calendar day in the locale, whatever the zone", () => {
+    expect(createFormatter({ locale: "en", timeZone: "Pacific/Honolulu" }).calendarDayMonth("2026-03-01")).toBe("Mar 1");
+    expect(createFormatter({ locale: "fr" }).calendarDayMonth("2026-03-01")).toBe("1 mars");
+  });
+});
