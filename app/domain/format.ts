@@ -68,7 +68,7 @@ export function createFormatter(settings: FormatSettings = {}) {
     year: "numeric",
     month: "short",
     day: "numeric",
-    hour: "2-digit",
+    hour: "numeric",
     minute: "2-digit",
     timeZone,
     timeZoneName: "short",

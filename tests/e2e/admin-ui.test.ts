@@ -134,7 +134,7 @@ describe("merchant admin UI in headless Chromium", () => {
         // Times in the shop's zone (the twin's shop is in America/New_York): 15:20 UTC is 10:20 EST.
         "on Feb 12, 2026, 10:20 AM EST",
         "Cancelled",
-        "on Jan 16, 2026, 04:05 AM EST",
+        "on Jan 16, 2026, 4:05 AM EST",
         "Reason: Customer",
         "Test order",
         "Partially refunded",
