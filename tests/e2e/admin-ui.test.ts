@@ -131,7 +131,7 @@ describe("merchant admin UI in headless Chromium", () => {
         "Subscribed",
         "Refund",
         "−$30.00",
-        // Times in the shop's zone (the twin's shop is in America/New_York): 15:20 UTC is 10:20 EST.
+        // Times in the shop's zone (the e2e shop is in America/New_York): 15:20 UTC is 10:20 EST.
         "on Feb 12, 2026, 10:20 AM EST",
         "Cancelled",
         "on Jan 16, 2026, 4:05 AM EST",

@@ -86,7 +86,7 @@ describe("loyalty UI in headless Chromium", () => {
         await page.waitForURL(/\/app\/loyalty\/settings/);
         await page.getByRole("heading", { name: "Program settings", level: 1 }).waitFor();
         expect(await stillSameDocument(page)).toBe(true);
-        // The time zone is a list of IANA zones that starts on the store's own (the twin's shop: New York), not free text defaulting to UTC.
+        // The time zone is a list of IANA zones that starts on the store's own (the e2e shop: New York), not free text defaulting to UTC.
         expect(await page.getByLabel("Time zone").inputValue()).toBe("America/New_York");
         expect(await page.getByLabel("Time zone").evaluate((el) => el.tagName)).toBe("SELECT");
         await page.getByLabel("Points per unit of currency").fill("2");

@@ -13,13 +13,20 @@ import type { Page } from "playwright-core";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { closeDb } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
-import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
+import type { AdminTwin } from "../twin/admin-graphql";
 import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "./admin-app-server";
-import { storeOfflineSession } from "./admin-seed";
+import { storeOfflineSession, storeShopTimeZone } from "./admin-seed";
 import { launchGuardedBrowser, type GuardedBrowser, type PageProblems } from "./browser";
 import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "./env";
 import { startInProcessWorker } from "./pipeline";
 import { TEST_SHOP } from "./webhooks";
+
+/**
+ * The embedded admin's shop is in New York (a zone with daylight saving), stored as if the app
+ * had read it from Shopify: the server has no Admin API to ask here (it would leave the
+ * machine); tests/integration/admin-home-format.test.ts covers the read through the twin.
+ */
+export const E2E_SHOP_TIME_ZONE = "America/New_York";
 
 export const E2E_SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
 
@@ -56,12 +63,8 @@ async function startAppServerWithTestEnv(nodeEnv: "production" | "development", 
  * stand-in: NODE_ENV=development, because the environment check refuses APP_BRIDGE_URL in
  * production (the build itself is the production build either way).
  */
-export function startEmbeddedAdminServer(twin?: AdminTwin): Promise<AppServer> {
-  return startAppServerWithTestEnv("development", (port) => ({
-    APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js`,
-    // The Admin API (the shop's time zone, read once) answers from the twin, never from Shopify.
-    ...(twin ? { SHOPIFY_TWIN_URL: twin.url } : {}),
-  }));
+export function startEmbeddedAdminServer(): Promise<AppServer> {
+  return startAppServerWithTestEnv("development", (port) => ({ APP_BRIDGE_URL: `http://127.0.0.1:${port}/dev/app-bridge.js` }));
 }
 
 /**
@@ -127,7 +130,6 @@ export class EmbeddedAdminApp {
   private worker?: ReturnType<typeof startInProcessWorker>;
   private startedServer?: AppServer;
   private startedBrowser?: GuardedBrowser;
-  private startedTwin?: AdminTwin;
 
   /**
    * A fresh database and Redis, the in-process worker, `seed` (run before the shop's
@@ -140,8 +142,8 @@ export class EmbeddedAdminApp {
     this.worker = startInProcessWorker();
     await seed?.();
     await storeOfflineSession(TEST_SHOP);
-    this.startedTwin = await startAdminTwin({ defaultShop: TEST_SHOP });
-    this.startedServer = await startEmbeddedAdminServer(this.startedTwin);
+    await storeShopTimeZone(TEST_SHOP, E2E_SHOP_TIME_ZONE);
+    this.startedServer = await startEmbeddedAdminServer();
     const standIn = await fetch(`${this.startedServer.origin}/dev/app-bridge.js`);
     expect(standIn.status).toBe(200);
     this.startedBrowser = await launchGuardedBrowser({ appBridgeScript: await standIn.text() });
@@ -151,7 +153,6 @@ export class EmbeddedAdminApp {
   async stop(): Promise<void> {
     await this.startedBrowser?.close();
     await this.startedServer?.stop();
-    await this.startedTwin?.close();
     await this.worker?.close();
     await closeQueues();
     await closeDb();
@@ -161,12 +162,6 @@ export class EmbeddedAdminApp {
   get server(): AppServer {
     if (!this.startedServer) throw new Error("EmbeddedAdminApp.start() has not started the app server");
     return this.startedServer;
-  }
-
-  /** The Admin API twin the server asks (its shop's time zone is America/New_York). */
-  get twin(): AdminTwin {
-    if (!this.startedTwin) throw new Error("EmbeddedAdminApp.start() has not started the twin");
-    return this.startedTwin;
   }
 
   get guarded(): GuardedBrowser {
