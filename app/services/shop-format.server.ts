@@ -59,9 +59,16 @@ export async function getShopTimeZone(shop: string): Promise<{ timeZone: string;
   return { timeZone: zone, known: true, currency: row?.currency ?? null };
 }
 
-/** The locale the Shopify admin asked for (`?locale=fr`), else English. */
+/**
+ * The locale the Shopify admin asked for (`?locale=fr`, on the document the admin opens), else
+ * the browser's first language (navigations inside the app do not carry the admin's
+ * parameter), else English.
+ */
 export function requestLocale(request: Request): string {
-  return safeLocale(new URL(request.url).searchParams.get("locale"));
+  const fromAdmin = new URL(request.url).searchParams.get("locale");
+  if (fromAdmin) return safeLocale(fromAdmin);
+  const first = request.headers.get("accept-language")?.split(",")[0]?.split(";")[0]?.trim();
+  return safeLocale(first && first !== "*" ? first : null);
 }
 
 export async function getShopFormatSettings(shop: string, request: Request): Promise<ShopFormatSettings> {

@@ -57,6 +57,10 @@ describe("the shop's time zone", () => {
     expect(withLocale).toMatchObject({ locale: "fr", timeZone: "Asia/Tokyo" });
     expect((await getShopFormatSettings(SHOP, new Request("https://app.example/app"))).locale).toBe("en");
     expect((await getShopFormatSettings(SHOP, new Request("https://app.example/app?locale=%%%"))).locale).toBe("en");
+    // Navigations inside the app carry no locale parameter: the browser's language, the admin's parameter first.
+    const browser = (q: string) => new Request(`https://app.example/app${q}`, { headers: { "accept-language": "de-DE,de;q=0.9,en;q=0.8" } });
+    expect((await getShopFormatSettings(SHOP, browser(""))).locale).toBe("de-DE");
+    expect((await getShopFormatSettings(SHOP, browser("?locale=fr"))).locale).toBe("fr");
   });
 });
 
