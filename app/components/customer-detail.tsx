@@ -1,5 +1,6 @@
 import { Fragment, type ReactNode } from "react";
-import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Text } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Text, Tooltip } from "@shopify/polaris";
+import { useFormat } from "./format-context";
 import type { CustomerDetail, OrderView } from "./view-models";
 
 type Tone = "success" | "info" | "attention" | "warning" | "critical" | undefined;
@@ -49,14 +50,45 @@ function Metric({ label, value }: { label: string; value: string | number }) {
   );
 }
 
+/** The order's page in the Shopify admin (App Bridge navigates the admin, not the app's frame, to a shopify://admin address). */
+export const adminOrderUrl = (orderId: string) => `shopify://admin/orders/${orderId}`;
+
+/**
+ * Shopify's customer account states in the merchant's words. "Disabled" is Shopify's name for
+ * a customer who never created an account in the online store (most guest buyers), not a
+ * blocked customer, so the badge says so.
+ */
+const ACCOUNT_STATES: Record<string, { label: string; help: string; tone?: "success" | "attention" | "warning" }> = {
+  Disabled: { label: "No account", help: "This customer has not created an account in your online store (Shopify calls this state Disabled). They can still buy as a guest." },
+  Invited: { label: "Account invited", help: "An account invitation was sent; the customer has not accepted it yet.", tone: "attention" },
+  Enabled: { label: "Has an account", help: "This customer created an account in your online store.", tone: "success" },
+  Declined: { label: "Invitation declined", help: "The customer declined the invitation to create an account.", tone: "warning" },
+};
+
+/** The account state as an explained badge (hover or focus shows what it means). */
+export function AccountStateBadge({ state }: { state: string }) {
+  const known = ACCOUNT_STATES[state];
+  if (!known) return <Badge>{state}</Badge>;
+  return (
+    <Tooltip content={known.help}>
+      <span data-account-state={state} title={known.help}>
+        <Badge tone={known.tone}>{known.label}</Badge>
+      </span>
+    </Tooltip>
+  );
+}
+
 function OrderEntry({ order }: { order: OrderView }) {
+  const fmt = useFormat();
   return (
     <BlockStack gap="200">
       <InlineStack align="space-between" blockAlign="start" wrap={false}>
         <BlockStack gap="100">
           <InlineStack gap="200" align="start" blockAlign="center">
             <Text as="h3" variant="headingSm">
-              {order.name}
+              <a href={adminOrderUrl(order.id)} target="_top" className="Polaris-Link" data-order-link={order.id}>
+                {order.name}
+              </a>
             </Text>
             {order.financialStatus ? <Badge tone={financialTone(order.financialStatus)}>{order.financialStatus}</Badge> : null}
             {order.fulfillmentStatus ? <Badge>{order.fulfillmentStatus}</Badge> : null}
@@ -64,7 +96,7 @@ function OrderEntry({ order }: { order: OrderView }) {
             {order.test ? <Badge tone="warning">Test order</Badge> : null}
           </InlineStack>
           <Text as="p" variant="bodySm" tone="subdued">
-            {order.createdAt} · {order.itemCount === 1 ? "1 item" : `${order.itemCount} items`}
+            {order.createdAt} · {fmt.countOf(order.itemCount, "item")}
           </Text>
         </BlockStack>
         <Text as="span" variant="headingSm" numeric>
@@ -104,11 +136,12 @@ function OrderEntry({ order }: { order: OrderView }) {
 
 export function CustomerMetrics({ customer }: { customer: CustomerDetail }) {
   const m = customer.metrics;
+  const fmt = useFormat();
   return (
     <Card>
       <BlockStack gap="400">
         <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
-          <Metric label="Orders" value={m.ordersCount} />
+          <Metric label="Orders" value={fmt.count(m.ordersCount)} />
           <Metric label="Total spent" value={m.totalSpent} />
           <Metric label="Refunded" value={m.refunded} />
           <Metric label="Average order value" value={m.averageOrderValue} />

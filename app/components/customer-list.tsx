@@ -16,6 +16,7 @@ import {
   TextField,
 } from "@shopify/polaris";
 import { EMPTY_STATE_IMAGE } from "./empty-state-image";
+import { useFormat } from "./format-context";
 import type { CustomerListPage, CustomerSort } from "./view-models";
 
 export const DEFAULT_CUSTOMER_SORT: CustomerSort = "last_order_desc";
@@ -81,6 +82,7 @@ export function CustomerSearch({ query, sort }: { query: string; sort: CustomerS
 
 export function CustomerList({ data }: { data: CustomerListPage }) {
   const { customers, query, sort, page, pageCount, total } = data;
+  const fmt = useFormat();
   const rows = customers.map((c, index) => (
     <IndexTable.Row id={c.id} key={c.id} position={index}>
       <IndexTable.Cell>
@@ -93,7 +95,7 @@ export function CustomerList({ data }: { data: CustomerListPage }) {
       <IndexTable.Cell>{c.email ?? <Text as="span" tone="subdued">—</Text>}</IndexTable.Cell>
       <IndexTable.Cell>
         <Text as="span" alignment="end" numeric>
-          {c.ordersCount}
+          {fmt.count(c.ordersCount)}
         </Text>
       </IndexTable.Cell>
       <IndexTable.Cell>
@@ -133,7 +135,7 @@ export function CustomerList({ data }: { data: CustomerListPage }) {
         <Box padding="300" borderBlockStartWidth="025" borderColor="border">
           <InlineStack align="space-between" blockAlign="center">
             <Text as="span" tone="subdued">
-              {total === 1 ? "1 customer" : `${total} customers`}
+              {fmt.countOf(total, "customer")}
               {query ? <> matching <Badge>{query}</Badge></> : null}
             </Text>
             <Pagination
@@ -142,7 +144,7 @@ export function CustomerList({ data }: { data: CustomerListPage }) {
               previousURL={page > 1 ? listUrl({ query, sort, page: page - 1 }) : undefined}
               hasNext={page < pageCount}
               nextURL={page < pageCount ? listUrl({ query, sort, page: page + 1 }) : undefined}
-              label={`Page ${page} of ${pageCount}`}
+              label={`Page ${fmt.count(page)} of ${fmt.count(pageCount)}`}
             />
           </InlineStack>
         </Box>

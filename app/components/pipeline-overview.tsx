@@ -1,6 +1,7 @@
 import { Form, useNavigation } from "@remix-run/react";
 import { Badge, BlockStack, Button, Card, EmptyState, IndexTable, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import { EMPTY_STATE_IMAGE } from "./empty-state-image";
+import { useFormat } from "./format-context";
 import type { DeadLetterView, PipelineOverview, WebhookStatusName } from "./view-models";
 
 const OUTCOMES: { status: WebhookStatusName; label: string; tone: "success" | "attention" | "warning" | "critical" | undefined; help: string }[] = [
@@ -12,6 +13,7 @@ const OUTCOMES: { status: WebhookStatusName; label: string; tone: "success" | "a
 ];
 
 export function DeliveryCounts({ overview }: { overview: PipelineOverview }) {
+  const fmt = useFormat();
   return (
     <Card>
       <BlockStack gap="400">
@@ -20,7 +22,7 @@ export function DeliveryCounts({ overview }: { overview: PipelineOverview }) {
             Deliveries by outcome
           </Text>
           <Text as="span" tone="subdued">
-            {overview.total} received
+            {fmt.count(overview.total)} received
           </Text>
         </InlineStack>
         <InlineGrid columns={{ xs: 2, md: 5 }} gap="400">
@@ -30,7 +32,7 @@ export function DeliveryCounts({ overview }: { overview: PipelineOverview }) {
                 <Badge tone={o.tone}>{o.label}</Badge>
               </InlineStack>
               <Text as="span" variant="headingLg" numeric>
-                {overview.counts[o.status]}
+                {fmt.count(overview.counts[o.status])}
               </Text>
               <Text as="span" variant="bodySm" tone="subdued">
                 {o.help}
@@ -45,6 +47,7 @@ export function DeliveryCounts({ overview }: { overview: PipelineOverview }) {
 
 export function EventLag({ overview }: { overview: PipelineOverview }) {
   const { pending, applyLag } = overview;
+  const fmt = useFormat();
   return (
     <Card>
       <BlockStack gap="400">
@@ -60,7 +63,7 @@ export function EventLag({ overview }: { overview: PipelineOverview }) {
               {pending.oldestAge ?? "None pending"}
             </Text>
             <Text as="span" variant="bodySm" tone="subdued">
-              {pending.count === 1 ? "1 event waiting or retrying" : `${pending.count} events waiting or retrying`}
+              {fmt.countOf(pending.count, "event")} waiting or retrying
             </Text>
           </BlockStack>
           <BlockStack gap="100">
@@ -71,7 +74,7 @@ export function EventLag({ overview }: { overview: PipelineOverview }) {
               {applyLag.average ?? "—"}
             </Text>
             <Text as="span" variant="bodySm" tone="subdued">
-              received to applied, {applyLag.samples === 1 ? "1 event" : `${applyLag.samples} events`}
+              received to applied, {fmt.countOf(applyLag.samples, "event")}
             </Text>
           </BlockStack>
           <BlockStack gap="100">
@@ -106,6 +109,7 @@ export function DeadLetters({ overview }: { overview: PipelineOverview }) {
   const navigation = useNavigation();
   const replayingAll = navigation.state === "submitting" && navigation.formData?.get("intent") === "replay-all";
   const { deadLetters, deadTotal } = overview;
+  const fmt = useFormat();
   return (
     <Card padding="0">
       <BlockStack>
@@ -117,7 +121,7 @@ export function DeadLetters({ overview }: { overview: PipelineOverview }) {
               </Text>
               <Text as="span" variant="bodySm" tone="subdued">
                 {deadTotal > deadLetters.length
-                  ? `Showing the newest ${deadLetters.length} of ${deadTotal}`
+                  ? `Showing the newest ${fmt.count(deadLetters.length)} of ${fmt.count(deadTotal)}`
                   : "Events whose every attempt failed. Replay sends them to the worker again."}
               </Text>
             </BlockStack>
@@ -155,8 +159,8 @@ export function DeadLetters({ overview }: { overview: PipelineOverview }) {
               <IndexTable.Cell>{event.receivedAt}</IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric>
-                  {event.attempts}
-                  {event.replays > 0 ? ` (${event.replays} replayed)` : ""}
+                  {fmt.count(event.attempts)}
+                  {event.replays > 0 ? ` (${fmt.count(event.replays)} replayed)` : ""}
                 </Text>
               </IndexTable.Cell>
               <IndexTable.Cell>

@@ -10,7 +10,8 @@ import { z } from "zod";
 import { authenticate } from "../shopify.server";
 import { getCustomerDetail } from "../services/admin-customers.server";
 import { adjustCustomerPoints, getCustomerLoyalty } from "../services/admin-loyalty.server";
-import { CustomerMetrics, CustomerProfile, OrderTimeline } from "../components/customer-detail";
+import { AccountStateBadge, CustomerMetrics, CustomerProfile, OrderTimeline } from "../components/customer-detail";
+import { getShopFormatter } from "../services/shop-format.server";
 import { CustomerLoyaltyCard } from "../components/loyalty/customer-loyalty-card";
 import { pointsLabel } from "../components/loyalty/format";
 import type { AdjustmentFormResult } from "../components/loyalty/view-models";
@@ -24,11 +25,12 @@ const SearchSchema = z.object({ ledgerBefore: z.string().regex(/^\d{1,19}$/).opt
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = ParamsSchema.safeParse(params);
-  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id }) : null;
+  const fmt = await getShopFormatter(session.shop, request);
+  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id, fmt }) : null;
   if (!customer) throw new Response("Customer not found", { status: 404 });
   const { ledgerBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore });
-  const feedback = await getCustomerFeedback({ shop: session.shop, customerGid: customer.gid });
+  const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore, fmt });
+  const feedback = await getCustomerFeedback({ shop: session.shop, customerGid: customer.gid, fmt });
   return { customer, loyalty, feedback };
 };
 
@@ -68,7 +70,7 @@ export default function CustomerRoute() {
     <Page
       title={customer.name}
       subtitle={customer.email ?? undefined}
-      titleMetadata={customer.redacted ? <Badge>Redacted</Badge> : customer.accountState ? <Badge>{customer.accountState}</Badge> : undefined}
+      titleMetadata={customer.redacted ? <Badge>Redacted</Badge> : customer.accountState ? <AccountStateBadge state={customer.accountState} /> : undefined}
       backAction={{ content: "Customers", url: "/app/customers" }}
     >
       <Layout>

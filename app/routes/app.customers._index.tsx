@@ -5,6 +5,7 @@ import { Page } from "@shopify/polaris";
 import { z } from "zod";
 import { authenticate } from "../shopify.server";
 import { listCustomers } from "../services/admin-customers.server";
+import { getShopFormatter } from "../services/shop-format.server";
 import { CUSTOMER_SORTS } from "../components/view-models";
 import { CustomerList, DEFAULT_CUSTOMER_SORT } from "../components/customer-list";
 
@@ -17,7 +18,7 @@ const SearchSchema = z.object({
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const { q, sort, page } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  return listCustomers({ shop: session.shop, query: q, sort, page });
+  return listCustomers({ shop: session.shop, query: q, sort, page, fmt: await getShopFormatter(session.shop, request) });
 };
 
 export default function CustomersRoute() {

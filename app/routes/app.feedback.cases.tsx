@@ -1,6 +1,7 @@
 // /app/feedback/cases: the service-recovery inbox (open / resolved), the staff note, and
 // resolve / reopen recording who did it (the session token's user, as the other admin
 // actions). Thin: authenticate, read the form, one service call.
+import { getShopFormatter } from "../services/shop-format.server";
 import { useEffect } from "react";
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { json } from "@remix-run/node";
@@ -18,7 +19,7 @@ export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const search = new URL(request.url).searchParams;
   const status = search.get("status") === "resolved" ? "resolved" : "open";
-  return listFeedbackCases({ shop: session.shop, status, before: search.get("before") });
+  return listFeedbackCases({ shop: session.shop, status, before: search.get("before"), fmt: await getShopFormatter(session.shop, request) });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {

@@ -1,6 +1,7 @@
 // /app/feedback/responses: every answer, newest first, filtered by query-string params
 // (group, npsMin, npsMax, rating, sentiment, product, language, from, to) with keyset
 // pagination (`before`). Thin: one service call.
+import { getShopFormatter } from "../services/shop-format.server";
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData, useLocation, useNavigate } from "@remix-run/react";
 import { BlockStack, Button, InlineStack, Layout, Page } from "@shopify/polaris";
@@ -12,7 +13,7 @@ export const meta: MetaFunction = () => [{ title: "Feedback responses" }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return listFeedbackResponses({ shop: session.shop, filters: parseResponseFilters(new URL(request.url).searchParams) });
+  return listFeedbackResponses({ shop: session.shop, filters: parseResponseFilters(new URL(request.url).searchParams), fmt: await getShopFormatter(session.shop, request) });
 };
 
 const FILTER_KEYS = ["group", "npsMin", "npsMax", "rating", "sentiment", "product", "language", "from", "to"] as const;

@@ -6,6 +6,7 @@ import { Page } from "@shopify/polaris";
 import vizStyles from "@shopify/polaris-viz/build/esm/styles.css";
 import { authenticate } from "../shopify.server";
 import { getLoyaltyDashboard } from "../services/admin-loyalty.server";
+import { getShopFormatter } from "../services/shop-format.server";
 import { LoyaltyDashboard, NoProgram, SETTINGS_URL } from "../components/loyalty/dashboard";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: vizStyles }];
@@ -14,7 +15,7 @@ export const meta: MetaFunction = () => [{ title: "Loyalty" }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return { dashboard: await getLoyaltyDashboard({ shop: session.shop }) };
+  return { dashboard: await getLoyaltyDashboard({ shop: session.shop, fmt: await getShopFormatter(session.shop, request) }) };
 };
 
 export default function LoyaltyRoute() {

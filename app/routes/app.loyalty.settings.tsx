@@ -9,6 +9,7 @@ import { Page } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { authenticate } from "../shopify.server";
 import { getProgramSettingsPage, saveProgramSettings } from "../services/admin-loyalty.server";
+import { getShopFormatter } from "../services/shop-format.server";
 import { ProgramSettingsForm } from "../components/loyalty/program-settings-form";
 import type { ProgramSaveResult } from "../components/loyalty/view-models";
 
@@ -16,7 +17,8 @@ export const meta: MetaFunction = () => [{ title: "Program settings · Loyalty" 
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return getProgramSettingsPage({ shop: session.shop });
+  const fmt = await getShopFormatter(session.shop, request);
+  return getProgramSettingsPage({ shop: session.shop, fmt, defaultTimeZone: fmt.timeZone });
 };
 
 export const action = async ({ request }: ActionFunctionArgs) => {
@@ -55,6 +57,8 @@ export default function LoyaltySettingsRoute() {
         version={page.version}
         currency={page.currency}
         segments={page.segments}
+        timeZones={page.timeZones}
+        shopTimeZone={page.shopTimeZone}
         errors={failed && failed.kind === "invalid" ? failed.errors : []}
         conflict={failed && failed.kind === "conflict" ? failed.message : null}
         onReload={() => revalidator.revalidate()}

@@ -7,14 +7,16 @@ import { useActionData, useLoaderData } from "@remix-run/react";
 import { Banner, BlockStack, Layout, Page, Text } from "@shopify/polaris";
 import { useAppBridge } from "@shopify/app-bridge-react";
 import { z } from "zod";
+import { createFormatter } from "../domain/format";
 import { authenticate } from "../shopify.server";
 import { getPipelineOverview, replayDeadLetters } from "../services/admin-pipeline.server";
+import { getShopFormatter } from "../services/shop-format.server";
 import { DeadLetters, DeliveryCounts, EventLag } from "../components/pipeline-overview";
 import type { ReplayResult } from "../components/view-models";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  return getPipelineOverview({ shop: session.shop });
+  return getPipelineOverview({ shop: session.shop, fmt: await getShopFormatter(session.shop, request) });
 };
 
 const ReplaySchema = z.discriminatedUnion("intent", [
@@ -37,7 +39,7 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 function replayMessage(result: ReplayResult): string {
   if (result.replayed === 0) return "Nothing to replay: the event is no longer dead-lettered.";
-  const what = result.replayed === 1 ? "1 event" : `${result.replayed} events`;
+  const what = createFormatter().countOf(result.replayed, "event");
   return result.enqueued ? `Replayed ${what}. The worker is applying it now.` : `Replayed ${what}. It will be queued as soon as Redis answers.`;
 }
 
@@ -49,7 +51,7 @@ export default function PipelineRoute() {
     if (actionData?.ok && actionData.result.replayed > 0) shopify.toast.show(replayMessage(actionData.result));
   }, [actionData, shopify]);
   return (
-    <Page title="Pipeline" subtitle="Webhook deliveries for this store and how far behind the worker is">
+    <Page title="Pipeline" subtitle="Webhook deliveries for this store and how far behind the worker is" backAction={{ content: "Settings", url: "/app/settings" }}>
       <Layout>
         {actionData ? (
           <Layout.Section>

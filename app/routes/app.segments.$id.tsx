@@ -12,6 +12,7 @@ import { authenticate } from "../shopify.server";
 import { getSegmentForEdit, getSegmentPage, recomputeSegmentNow, removeSegment, saveTagSetting } from "../services/admin-segments.server";
 import { ChangesCard, DefinitionCard, MembersCard, TagSyncCard } from "../components/segments/segment-detail";
 import { NotFoundPage } from "../components/not-found-page";
+import { getShopFormatter } from "../services/shop-format.server";
 
 export const links: LinksFunction = () => [{ rel: "stylesheet", href: vizStyles }];
 
@@ -20,14 +21,16 @@ const SearchSchema = z.object({
   after: Cursor.optional().catch(undefined),
   before: Cursor.optional().catch(undefined),
   tagSync: z.string().max(500).optional().catch(undefined),
+  saved: z.enum(["created", "updated"]).optional().catch(undefined),
 });
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const { after, before, tagSync } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  const page = await getSegmentPage({ shop: session.shop, id: params.id ?? "", after, before });
+  const { after, before, tagSync, saved } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const fmt = await getShopFormatter(session.shop, request);
+  const page = await getSegmentPage({ shop: session.shop, id: params.id ?? "", after, before, fmt });
   if (!page) throw new Response("Segment not found", { status: 404 });
-  return { ...page, tagSyncWarning: tagSync ?? null };
+  return { ...page, tagSyncWarning: tagSync ?? null, saved: saved ?? null };
 };
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [{ title: data ? `${data.segment.name} · Segments` : "Segment not found" }];
@@ -93,6 +96,10 @@ export default function SegmentRoute() {
     if (result?.ok && result.intent === "recompute") shopify.toast.show(recomputeMessage(result));
     if (result?.ok && result.intent === "save-tag" && !result.tagSyncWarning) shopify.toast.show("Tag setting saved");
   }, [result, shopify]);
+  // A save on the editor redirects here with ?saved=created|updated: confirm it once.
+  useEffect(() => {
+    if (data.saved) shopify.toast.show(data.saved === "created" ? "Segment created" : "Segment saved");
+  }, [data.saved, shopify]);
   const warning = data.tagSyncWarning ?? (result?.ok ? result.tagSyncWarning : null);
   return (
     <Page

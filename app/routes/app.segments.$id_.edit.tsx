@@ -28,7 +28,9 @@ export const action = async ({ request, params }: ActionFunctionArgs) => {
   if (!current) throw new Response("Segment not found", { status: 404 });
   const result = await saveSegment({ shop: session.shop, id, values: form.data, actor });
   if (!result.ok) return json<SegmentFormResult>({ ok: false, errors: result.errors }, { status: result.status });
-  return redirect(`/app/segments/${id}${result.tagSyncWarning ? `?tagSync=${encodeURIComponent(result.tagSyncWarning)}` : ""}`);
+  const search = new URLSearchParams({ saved: "updated" });
+  if (result.tagSyncWarning) search.set("tagSync", result.tagSyncWarning);
+  return redirect(`/app/segments/${id}?${search}`);
 };
 
 export default function EditSegmentRoute() {

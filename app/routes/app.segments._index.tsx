@@ -5,6 +5,7 @@ import { Banner, BlockStack, Page } from "@shopify/polaris";
 import { z } from "zod";
 import { authenticate } from "../shopify.server";
 import { getSegmentList } from "../services/admin-segments.server";
+import { getShopFormatter } from "../services/shop-format.server";
 import { NEW_SEGMENT_URL, SegmentList } from "../components/segments/segment-list";
 
 const SearchSchema = z.object({ deleted: z.string().trim().max(100).optional().catch(undefined) });
@@ -12,7 +13,7 @@ const SearchSchema = z.object({ deleted: z.string().trim().max(100).optional().c
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const { deleted } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  return { segments: await getSegmentList({ shop: session.shop }), deleted: deleted ?? null };
+  return { segments: await getSegmentList({ shop: session.shop, fmt: await getShopFormatter(session.shop, request) }), deleted: deleted ?? null };
 };
 
 export default function SegmentsRoute() {

@@ -22,7 +22,9 @@ export const action = async ({ request }: ActionFunctionArgs) => {
   const actor = sessionToken?.sub ? `shopify-user:${sessionToken.sub}` : "merchant";
   const result = await saveSegment({ shop: session.shop, id: null, values: form.data, actor });
   if (!result.ok) return json<SegmentFormResult>({ ok: false, errors: result.errors }, { status: result.status });
-  return redirect(`/app/segments/${result.segment.id}${result.tagSyncWarning ? `?tagSync=${encodeURIComponent(result.tagSyncWarning)}` : ""}`);
+  const search = new URLSearchParams({ saved: "created" });
+  if (result.tagSyncWarning) search.set("tagSync", result.tagSyncWarning);
+  return redirect(`/app/segments/${result.segment.id}?${search}`);
 };
 
 export default function NewSegmentRoute() {

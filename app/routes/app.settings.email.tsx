@@ -52,7 +52,7 @@ export default function EmailSettingsRoute() {
   });
   const c = page.counts;
   return (
-    <Page title="Email settings" backAction={{ content: "Home", url: "/app" }}>
+    <Page title="Email settings" backAction={{ content: "Settings", url: "/app/settings" }}>
       <Layout>
         {!page.smtpConfigured ? (
           <Layout.Section>

@@ -7,19 +7,22 @@ import polarisStyles from "@shopify/polaris/build/esm/styles.css";
 import { authenticate } from "../shopify.server";
 import { getEnv } from "../env.server";
 import { PageNotFound, SomethingWentWrong } from "../components/error-page";
+import { FormatProvider } from "../components/format-context";
+import { getShopFormatSettings } from "../services/shop-format.server";
 
 export const links = () => [{ rel: "stylesheet", href: polarisStyles }];
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
-  await authenticate.admin(request);
+  const { session } = await authenticate.admin(request);
   const env = getEnv();
+  const format = await getShopFormatSettings(session.shop, request);
   // APP_BRIDGE_URL lets development and tests serve App Bridge locally (no internet here);
   // unset in production, where the Shopify CDN script is used.
-  return { apiKey: env.SHOPIFY_API_KEY, appBridgeUrl: env.APP_BRIDGE_URL ?? null };
+  return { apiKey: env.SHOPIFY_API_KEY, appBridgeUrl: env.APP_BRIDGE_URL ?? null, format };
 };
 
 export default function App() {
-  const { apiKey, appBridgeUrl } = useLoaderData<typeof loader>();
+  const { apiKey, appBridgeUrl, format } = useLoaderData<typeof loader>();
   return (
     <AppProvider isEmbeddedApp apiKey={apiKey} {...(appBridgeUrl ? { __APP_BRIDGE_URL: appBridgeUrl } : {})}>
       <NavMenu>
@@ -30,10 +33,11 @@ export default function App() {
         <Link to="/app/segments">Segments</Link>
         <Link to="/app/loyalty">Loyalty</Link>
         <Link to="/app/feedback">Feedback</Link>
-        <Link to="/app/pipeline">Pipeline</Link>
-        <Link to="/app/settings/email">Email settings</Link>
+        <Link to="/app/settings">Settings</Link>
       </NavMenu>
-      <Outlet />
+      <FormatProvider settings={format}>
+        <Outlet />
+      </FormatProvider>
     </AppProvider>
   );
 }

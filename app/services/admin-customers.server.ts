@@ -3,7 +3,8 @@
 import { getPool } from "../db.server";
 import type { CustomerDetail, CustomerListPage, CustomerSort, OrderView } from "../components/view-models";
 import { buildCustomerExport } from "./customer-export.server";
-import { displayDate, displayDateTime, displayDecimal, displayEnum, displayMoney, legacyIdOf } from "./admin-format.server";
+import { displayEnum, legacyIdOf } from "./admin-format.server";
+import { createFormatter, type Formatter } from "../domain/format";
 
 export const CUSTOMERS_PAGE_SIZE = 25;
 
@@ -45,7 +46,9 @@ export async function listCustomers({
   sort,
   page,
   pageSize = CUSTOMERS_PAGE_SIZE,
+  fmt = createFormatter(),
 }: {
+  fmt?: Formatter;
   shop: string;
   query: string;
   sort: CustomerSort;
@@ -75,8 +78,8 @@ export async function listCustomers({
       email: c.redacted ? null : c.email,
       redacted: c.redacted,
       ordersCount: c.orders_count,
-      amountSpent: displayMoney(c.total_spent_minor, c.currency),
-      lastOrderAt: displayDate(c.last_order_at),
+      amountSpent: fmt.money(c.total_spent_minor, c.currency),
+      lastOrderAt: fmt.date(c.last_order_at),
     })),
     total,
     page,
@@ -88,25 +91,25 @@ export async function listCustomers({
 }
 
 /** One customer's page, or null when the shop has no such (non-deleted) customer. */
-export async function getCustomerDetail({ shop, customerId }: { shop: string; customerId: string }): Promise<CustomerDetail | null> {
+export async function getCustomerDetail({ shop, customerId, fmt = createFormatter() }: { shop: string; customerId: string; fmt?: Formatter }): Promise<CustomerDetail | null> {
   const gid = `gid://shopify/Customer/${customerId}`;
   const data = await buildCustomerExport(getPool(), shop, gid);
   if (!data) return null;
   const c = data.customer;
-  const money = (m: { amount: string; currencyCode: string }) => displayDecimal(m.amount, m.currencyCode);
+  const money = (m: { amount: string; currencyCode: string }) => fmt.moneyDecimal(m.amount, m.currencyCode);
   const orders: OrderView[] = data.orders
     .map((o) => ({
       id: legacyIdOf(o.id),
       name: o.name ?? `Order ${legacyIdOf(o.id)}`,
-      createdAt: displayDateTime(o.createdAt) ?? "",
+      createdAt: fmt.dateTime(o.createdAt) ?? "",
       sortKey: o.createdAt,
       total: money(o.totalPrice),
       financialStatus: displayEnum(o.financialStatus),
       fulfillmentStatus: displayEnum(o.fulfillmentStatus),
       test: o.test,
       itemCount: o.lineItems.reduce((sum, li) => sum + li.quantity, 0),
-      cancellation: o.cancelledAt ? { cancelledAt: displayDateTime(o.cancelledAt) ?? "", reason: displayEnum(o.cancelReason) } : null,
-      refunds: o.refunds.map((r) => ({ id: legacyIdOf(r.id), amount: money(r.amount), refundedAt: displayDateTime(r.refundedAt) ?? "", note: r.note })),
+      cancellation: o.cancelledAt ? { cancelledAt: fmt.dateTime(o.cancelledAt) ?? "", reason: displayEnum(o.cancelReason) } : null,
+      refunds: o.refunds.map((r) => ({ id: legacyIdOf(r.id), amount: money(r.amount), refundedAt: fmt.dateTime(r.refundedAt) ?? "", note: r.note })),
     }))
     .sort((a, b) => (a.sortKey < b.sortKey ? 1 : a.sortKey > b.sortKey ? -1 : 0))
     .map(({ sortKey: _sortKey, ...order }) => order);
@@ -122,14 +125,14 @@ export async function getCustomerDetail({ shop, customerId }: { shop: string; cu
     tags: c.tags,
     emailMarketingState: displayEnum(c.emailMarketingConsent.state),
     accountState: displayEnum(c.state),
-    customerSince: displayDate(c.createdAt),
+    customerSince: fmt.date(c.createdAt),
     metrics: {
       ordersCount: c.ordersCount,
       totalSpent: money(c.totalSpent),
       refunded: money(c.refunded),
       averageOrderValue: money(c.averageOrderValue),
-      firstOrderAt: displayDate(c.firstOrderAt),
-      lastOrderAt: displayDate(c.lastOrderAt),
+      firstOrderAt: fmt.date(c.firstOrderAt),
+      lastOrderAt: fmt.date(c.lastOrderAt),
     },
     orders,
   };

@@ -13,7 +13,8 @@ import { getShopEmailSettings, ShopEmailSettingsSchema } from "./email/settings.
 import { feedbackLinkUrl } from "./feedback/links.server";
 import { FeedbackError, listFeedbackRules, setFeedbackRules } from "./feedback/rules.server";
 import { getFeedbackStats, type FeedbackStats } from "./feedback/stats.server";
-import { displayDate, displayDateTime, legacyIdOf } from "./admin-format.server";
+import { legacyIdOf } from "./admin-format.server";
+import { createFormatter, type Formatter } from "../domain/format";
 
 export const PAGE_SIZE = 50;
 const DAY_MS = 86_400_000;
@@ -132,7 +133,7 @@ export type FeedbackCasesPage = { status: CaseStatus; cases: FeedbackCaseView[];
 
 const CursorId = z.string().regex(/^\d{1,19}$/);
 
-export async function listFeedbackCases({ shop, status, before }: { shop: string; status: CaseStatus; before?: string | null }): Promise<FeedbackCasesPage> {
+export async function listFeedbackCases({ shop, status, before, fmt = createFormatter() }: { shop: string; status: CaseStatus; before?: string | null; fmt?: Formatter }): Promise<FeedbackCasesPage> {
   const db = getPool();
   const cursor = before && CursorId.safeParse(before).success ? before : null;
   const { rows } = await db.query<PersonOrder & { id: string; status: CaseStatus; reasons: string[]; nps: number; comment: string | null; response_id: string; staff_note: string | null; resolved_by: string | null; resolved_at: Date | null; created_at: Date }>(
@@ -164,8 +165,8 @@ export async function listFeedbackCases({ shop, status, before }: { shop: string
       ratings: ratings.get(r.response_id) ?? [],
       staffNote: r.staff_note,
       resolvedBy: r.resolved_by,
-      resolvedAt: displayDateTime(r.resolved_at),
-      openedAt: displayDateTime(r.created_at) ?? "",
+      resolvedAt: fmt.dateTime(r.resolved_at),
+      openedAt: fmt.dateTime(r.created_at) ?? "",
     })),
   };
 }
@@ -270,7 +271,7 @@ export function parseResponseFilters(search: URLSearchParams): ResponseFilters {
   return ResponseFiltersSchema.parse(raw);
 }
 
-export async function listFeedbackResponses({ shop, filters }: { shop: string; filters: ResponseFilters }): Promise<FeedbackResponsesPage> {
+export async function listFeedbackResponses({ shop, filters, fmt = createFormatter() }: { shop: string; filters: ResponseFilters; fmt?: Formatter }): Promise<FeedbackResponsesPage> {
   const db = getPool();
   const where = ["s.shop = $1"];
   const values: unknown[] = [shop];
@@ -333,7 +334,7 @@ export async function listFeedbackResponses({ shop, filters }: { shop: string; f
     languages: languages.rows.map((l) => l.language),
     responses: page.map((r) => ({
       id: r.id,
-      submittedAt: displayDateTime(r.submitted_at) ?? "",
+      submittedAt: fmt.dateTime(r.submitted_at) ?? "",
       ...personAndOrder(r),
       nps: r.nps,
       comment: r.comment,
@@ -568,7 +569,7 @@ export type CustomerFeedbackView = {
   openCases: number;
 };
 
-export async function getCustomerFeedback({ shop, customerGid }: { shop: string; customerGid: string }): Promise<CustomerFeedbackView> {
+export async function getCustomerFeedback({ shop, customerGid, fmt = createFormatter() }: { shop: string; customerGid: string; fmt?: Formatter }): Promise<CustomerFeedbackView> {
   const db = getPool();
   const { rows } = await db.query<{
     id: string;
@@ -604,8 +605,8 @@ export async function getCustomerFeedback({ shop, customerGid }: { shop: string;
       orderName: r.order_name ?? `Order ${legacyIdOf(r.order_gid)}`,
       status: r.status,
       skipReason: r.skip_reason,
-      sentAt: displayDate(r.sent_at),
-      answeredAt: displayDate(r.answered_at),
+      sentAt: fmt.date(r.sent_at),
+      answeredAt: fmt.date(r.answered_at),
       answer: r.response_id !== null && r.nps !== null ? { nps: r.nps, comment: r.comment, sentiment: r.sentiment_label, ratings: ratings.get(r.response_id) ?? [] } : null,
       caseStatus: r.case_status,
     })),

@@ -17,7 +17,8 @@ import { adjustPoints } from "./loyalty/adjust.server";
 import { getBalance, getExpiryOutlook } from "./loyalty/balance.server";
 import { LoyaltyError } from "./loyalty/errors";
 import { getProgram, saveProgram } from "./loyalty/program.server";
-import { displayDate, displayDateTime } from "./admin-format.server";
+import { createFormatter, timeZoneNames, type Formatter } from "../domain/format";
+import { staffLabel, staffUserId } from "../domain/staff";
 import { liabilityMinor, pointValueFromRewards } from "../components/loyalty/liability";
 import { formatMoney, formatMoneyRatio, formatPoints, ledgerKindLabel, pointsLabel, sharePercent, signedPoints } from "../components/loyalty/format";
 import {
@@ -159,7 +160,6 @@ export async function loyaltyLiabilityPoints({ shop, now = new Date() }: { shop:
 
 // ---------------------------------------------------------------- dashboard: the page
 
-const weekLabel = (weekStart: string) => new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" }).format(new Date(`${weekStart}T00:00:00Z`));
 
 /** "2 points per $1.00". */
 function earnRateText(settings: LoyaltyProgramSettings, currency: string): string {
@@ -186,14 +186,14 @@ function tierShares(settings: LoyaltyProgramSettings, counts: Map<string | null,
 }
 
 /** The dashboard, or null when the shop has no loyalty program yet (the page shows how to set one up). */
-export async function getLoyaltyDashboard({ shop, now = new Date() }: { shop: string; now?: Date }): Promise<LoyaltyDashboardView | null> {
+export async function getLoyaltyDashboard({ shop, now = new Date(), fmt = createFormatter() }: { shop: string; now?: Date; fmt?: Formatter }): Promise<LoyaltyDashboardView | null> {
   const program = await getProgram(shop);
   if (!program) return null;
   const { settings } = program;
   const [currency, activity, holdings] = await Promise.all([loyaltyCurrency(shop), loyaltyActivityByWeek({ shop, now, timeZone: settings.timeZone }), loyaltyHoldingsByTier({ shop, now })]);
   const liability = totalHoldings(holdings);
   const tierCounts = new Map(holdings.map((h) => [h.tier, h.members]));
-  const weeks: LoyaltyWeek[] = activity.map((w) => ({ ...w, label: weekLabel(w.weekStart) }));
+  const weeks: LoyaltyWeek[] = activity.map((w) => ({ ...w, label: fmt.calendarDayMonth(w.weekStart) }));
   const totals = weeks.reduce((t, w) => ({ issued: t.issued + w.issued, redeemed: t.redeemed + w.redeemed, reversed: t.reversed + w.reversed, expired: t.expired + w.expired }), {
     issued: 0,
     redeemed: 0,
@@ -219,7 +219,7 @@ export async function getLoyaltyDashboard({ shop, now = new Date() }: { shop: st
     program: {
       version: program.version,
       enabled: settings.enabled,
-      updatedAt: displayDateTime(program.updatedAt) ?? "",
+      updatedAt: fmt.dateTime(program.updatedAt) ?? "",
       pointsPerUnit: earnRateText(settings, currency),
       pendingDays: settings.pendingDays,
       timeZone: settings.timeZone,
@@ -239,12 +239,25 @@ async function segmentOptions(shop: string): Promise<SegmentOption[]> {
   return rows;
 }
 
-export async function getProgramSettingsPage({ shop }: { shop: string }): Promise<ProgramSettingsPageData> {
+/** The settings page; a new program's time zone defaults to the shop's (`defaultTimeZone`). */
+export async function getProgramSettingsPage({
+  shop,
+  fmt = createFormatter(),
+  defaultTimeZone = "UTC",
+}: {
+  shop: string;
+  fmt?: Formatter;
+  defaultTimeZone?: string;
+}): Promise<ProgramSettingsPageData> {
   const [program, currency, segments] = await Promise.all([getProgram(shop), loyaltyCurrency(shop), segmentOptions(shop)]);
+  const values = program ? settingsToFormValues(program.settings, currency) : { ...newProgramFormValues(), timeZone: defaultTimeZone };
+  const zones = timeZoneNames();
   return {
+    timeZones: zones.includes(values.timeZone) ? zones : [values.timeZone, ...zones],
+    shopTimeZone: defaultTimeZone,
     version: program?.version ?? null,
-    updatedAt: program ? displayDateTime(program.updatedAt) : null,
-    values: program ? settingsToFormValues(program.settings, currency) : newProgramFormValues(),
+    updatedAt: program ? fmt.dateTime(program.updatedAt) : null,
+    values,
     currency,
     segments,
   };
@@ -396,18 +409,40 @@ export async function customerLedgerPage({
   return { rows, total: count.rows[0]!.n, olderCursor: more ? rows[rows.length - 1]!.id : null };
 }
 
-const toLedgerView = (r: LedgerPageRow, now: Date): LedgerRowView => ({
+const toLedgerView = (r: LedgerPageRow, now: Date, fmt: Formatter, staffNames: ReadonlyMap<string, string>): LedgerRowView => ({
   id: r.id,
-  date: displayDateTime(r.occurred_at) ?? "",
+  date: fmt.dateTime(r.occurred_at) ?? "",
   kind: r.kind,
   kindLabel: ledgerKindLabel(r.kind),
   points: r.points,
   pointsText: signedPoints(r.points),
   reason: r.reason,
   orderName: r.order_name,
-  pendingUntil: r.available_at.getTime() > now.getTime() ? displayDate(r.available_at) : null,
-  staff: r.source.startsWith("staff:") ? r.source.slice("staff:".length) : null,
+  pendingUntil: r.available_at.getTime() > now.getTime() ? fmt.date(r.available_at) : null,
+  staff: r.source.startsWith("staff:") ? staffLabel(r.source.slice("staff:".length), staffNames) : null,
 });
+
+/**
+ * Names of the staff members behind these actors, where the app knows them: only online
+ * sessions carry a name (the app uses offline tokens, so usually none is known and the page
+ * says "Staff member #id"; docs/decisions/039-one-formatter-home-and-settings.md).
+ */
+export async function staffNames(shop: string, actors: readonly string[]): Promise<Map<string, string>> {
+  const ids = [...new Set(actors.map(staffUserId).filter((id): id is string => id !== null))];
+  if (ids.length === 0) return new Map();
+  const { rows } = await getPool().query<{ user_id: string; first_name: string | null; last_name: string | null }>(
+    `SELECT DISTINCT ON ("userId") "userId"::text AS user_id, "firstName" AS first_name, "lastName" AS last_name
+       FROM "Session" WHERE shop = $1 AND "isOnline" AND "userId" = ANY($2::bigint[])
+      ORDER BY "userId", expires DESC NULLS LAST`,
+    [shop, ids],
+  );
+  const names = new Map<string, string>();
+  for (const r of rows) {
+    const name = [r.first_name, r.last_name].filter(Boolean).join(" ").trim();
+    if (name) names.set(r.user_id, name);
+  }
+  return names;
+}
 
 /**
  * The customer page's loyalty card, or null when the shop has no program or the customer is
@@ -418,11 +453,13 @@ export async function getCustomerLoyalty({
   customerGid,
   before,
   now = new Date(),
+  fmt = createFormatter(),
 }: {
   shop: string;
   customerGid: string;
   before?: string | null;
   now?: Date;
+  fmt?: Formatter;
 }): Promise<CustomerLoyaltyView | null> {
   if (!CustomerGid.safeParse(customerGid).success) return null;
   const program = await getProgram(shop);
@@ -434,13 +471,17 @@ export async function getCustomerLoyalty({
       getExpiryOutlook(shop, customerGid),
       customerLedgerPage({ shop, customerGid, before: cursor }),
     ]);
+    const names = await staffNames(
+      shop,
+      page.rows.filter((r) => r.source.startsWith("staff:")).map((r) => r.source.slice("staff:".length)),
+    );
     return {
       programEnabled: program.settings.enabled,
       balance: balance.balance,
       pending: balance.pending,
       tier: balance.tier,
-      expiring: outlook && outlook.points > 0 ? { points: outlook.points, on: displayDate(outlook.expiresAt) ?? "" } : null,
-      ledger: { rows: page.rows.map((r) => toLedgerView(r, now)), total: page.total, olderCursor: page.olderCursor, isFirstPage: cursor === null },
+      expiring: outlook && outlook.points > 0 ? { points: outlook.points, on: fmt.date(outlook.expiresAt) ?? "" } : null,
+      ledger: { rows: page.rows.map((r) => toLedgerView(r, now, fmt, names)), total: page.total, olderCursor: page.olderCursor, isFirstPage: cursor === null },
       adjustmentKey: randomUUID(),
     };
   } catch (error) {

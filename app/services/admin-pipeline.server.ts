@@ -6,7 +6,8 @@ import { logger } from "../logger.server";
 import { WEBHOOK_STATUSES, type PipelineOverview, type ReplayResult, type WebhookStatusName } from "../components/view-models";
 import { replayEvents } from "./event-replay.server";
 import { writeAudit } from "./crm-store.server";
-import { displayDateTime, displayDuration } from "./admin-format.server";
+import { displayDuration } from "./admin-format.server";
+import { createFormatter, type Formatter } from "../domain/format";
 
 export const DEAD_LETTERS_SHOWN = 50;
 
@@ -14,7 +15,7 @@ function pendingSummary(count: number, age: number | null): PipelineOverview["pe
   return { count, oldestAge: count > 0 && age !== null ? displayDuration(age) : null };
 }
 
-export async function getPipelineOverview({ shop, now = new Date() }: { shop: string; now?: Date }): Promise<PipelineOverview> {
+export async function getPipelineOverview({ shop, now = new Date(), fmt = createFormatter() }: { shop: string; now?: Date; fmt?: Formatter }): Promise<PipelineOverview> {
   const pool = getPool();
   const [autovacuum, counts, pending, lag, dead] = await Promise.all([
     autovacuumEnabled().catch(() => null),
@@ -62,13 +63,13 @@ export async function getPipelineOverview({ shop, now = new Date() }: { shop: st
     deadLetters: dead.rows.map((r) => ({
       id: r.id,
       topic: r.topic,
-      receivedAt: displayDateTime(r.received_at) ?? "",
+      receivedAt: fmt.dateTime(r.received_at) ?? "",
       attempts: r.attempts,
       replays: r.replays,
       lastError: r.last_error,
     })),
     deadTotal: byStatus.dead,
-    generatedAt: displayDateTime(now) ?? "",
+    generatedAt: fmt.dateTime(now) ?? "",
   };
 }
 

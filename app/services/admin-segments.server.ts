@@ -26,7 +26,8 @@ import { outboxSummary } from "./tag-sync/outbox.server";
 import { enqueueTagSyncDrain } from "../../jobs/tag-sync-writer";
 import { checkSyncTag, tagKey } from "../shopify/customer-tags";
 import { writeAudit } from "./crm-store.server";
-import { displayDate, displayDateTime, displayMoney, legacyIdOf } from "./admin-format.server";
+import { legacyIdOf } from "./admin-format.server";
+import { createFormatter, type Formatter } from "../domain/format";
 import type {
   MemberSample,
   PreviewResponse,
@@ -66,7 +67,7 @@ const customerName = (c: { first_name: string | null; last_name: string | null; 
 
 // ---------------------------------------------------------------- list
 
-export async function getSegmentList({ shop, now = new Date() }: { shop: string; now?: Date }): Promise<SegmentListRow[]> {
+export async function getSegmentList({ shop, now = new Date(), fmt = createFormatter() }: { shop: string; now?: Date; fmt?: Formatter }): Promise<SegmentListRow[]> {
   const segments = await listSegments(shop, { now });
   return segments.map((s) => ({
     id: s.id,
@@ -74,7 +75,7 @@ export async function getSegmentList({ shop, now = new Date() }: { shop: string;
     members: s.memberCount,
     change7d: s.change7d,
     syncedTag: s.tagSyncEnabled && s.tag ? s.tag : null,
-    updatedAt: displayDate(s.updatedAt) ?? "",
+    updatedAt: fmt.date(s.updatedAt) ?? "",
     brokenReason: s.broken ? (s.brokenReason ?? "Its evaluation failed.") : null,
   }));
 }
@@ -210,7 +211,7 @@ export async function getSegmentForEdit({ shop, id }: { shop: string; id: string
   return { id: segment.id, name: segment.name, query: segment.query, tag: segment.tag ?? "", tagSyncEnabled: segment.tagSyncEnabled };
 }
 
-const toDetail = (s: Segment): SegmentDetailView => ({
+const toDetail = (s: Segment, fmt: Formatter): SegmentDetailView => ({
   id: s.id,
   name: s.name,
   query: s.query,
@@ -218,10 +219,10 @@ const toDetail = (s: Segment): SegmentDetailView => ({
   tag: s.tag,
   tagSyncEnabled: s.tagSyncEnabled,
   relativeTime: s.relativeTime,
-  lastRefreshedAt: displayDateTime(s.lastRefreshedAt),
-  createdAt: displayDateTime(s.createdAt) ?? "",
-  updatedAt: displayDateTime(s.updatedAt) ?? "",
-  broken: s.broken ? { at: displayDateTime(s.brokenAt) ?? "", reason: s.brokenReason ?? "Its evaluation failed." } : null,
+  lastRefreshedAt: fmt.dateTime(s.lastRefreshedAt),
+  createdAt: fmt.dateTime(s.createdAt) ?? "",
+  updatedAt: fmt.dateTime(s.updatedAt) ?? "",
+  broken: s.broken ? { at: fmt.dateTime(s.brokenAt) ?? "", reason: s.brokenReason ?? "Its evaluation failed." } : null,
 });
 
 type MemberRow = {
@@ -246,7 +247,9 @@ export async function listMembersPage({
   after,
   before,
   pageSize = MEMBERS_PAGE_SIZE,
+  fmt = createFormatter(),
 }: {
+  fmt?: Formatter;
   shop: string;
   segmentId: string;
   after?: string | null;
@@ -274,8 +277,8 @@ export async function listMembersPage({
     email: r.redacted ? null : r.email,
     redacted: r.redacted ?? false,
     ordersCount: r.orders_count ?? 0,
-    amountSpent: displayMoney(r.total_spent_minor ?? "0", r.currency),
-    memberSince: displayDate(r.entered_at) ?? "",
+    amountSpent: fmt.money(r.total_spent_minor ?? "0", r.currency),
+    memberSince: fmt.date(r.entered_at) ?? "",
   }));
   const first = page[0]?.customer_gid ?? null;
   const last = page[page.length - 1]?.customer_gid ?? null;
@@ -287,7 +290,6 @@ export async function listMembersPage({
   };
 }
 
-const dayLabel = new Intl.DateTimeFormat("en-US", { month: "short", day: "numeric", timeZone: "UTC" });
 
 export async function getSegmentPage({
   shop,
@@ -295,7 +297,9 @@ export async function getSegmentPage({
   after,
   before,
   now = new Date(),
+  fmt = createFormatter(),
 }: {
+  fmt?: Formatter;
   shop: string;
   id: string;
   after?: string | null;
@@ -306,18 +310,18 @@ export async function getSegmentPage({
   const segment = await getSegment(shop, id);
   if (!segment || segment.id !== id) return null;
   const [members, series, outbox] = await Promise.all([
-    listMembersPage({ shop, segmentId: id, after, before }),
+    listMembersPage({ shop, segmentId: id, after, before, fmt }),
     segmentChangeSeries({ shop, segmentId: id, days: CHANGE_SERIES_DAYS, now }),
     outboxSummary(shop, segmentSource(id)),
   ]);
   const changes: SegmentChangeDayView[] = series.map((d) => ({
     day: d.day,
-    label: dayLabel.format(new Date(`${d.day}T00:00:00Z`)),
+    label: fmt.calendarDayMonth(d.day),
     entered: d.entered,
     exited: d.exited,
   }));
   return {
-    segment: toDetail(segment),
+    segment: toDetail(segment, fmt),
     members,
     changes,
     tagOutbox: { waiting: outbox.pending + outbox.in_flight, written: outbox.done, failed: outbox.failed, skipped: outbox.skipped },

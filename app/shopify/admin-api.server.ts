@@ -27,6 +27,7 @@ import {
   CUSTOMER_TAGS,
   DISCOUNT_CODE_BASIC_CREATE,
   DISCOUNT_CODE_FREE_SHIPPING_CREATE,
+  SHOP_SETTINGS,
   STAGED_UPLOADS_CREATE,
   TAGS_ADD,
   TAGS_REMOVE,
@@ -149,6 +150,12 @@ export class ShopifyAdmin {
       data: { customers: page.nodes.map((n) => ({ id: n.id, birthDate: n.birthDate?.value ?? null })), next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null },
       cost: r.cost,
     };
+  }
+
+  /** The shop's IANA time zone and currency. */
+  async shopSettings(): Promise<AdminResult<{ ianaTimezone: string; currencyCode: string }>> {
+    const r = await this.request<{ shop: { ianaTimezone: string; currencyCode: string } }>(SHOP_SETTINGS, {});
+    return { data: r.data.shop, cost: r.cost };
   }
 
   /** Current tags of up to 250 customers; unknown ids are left out. */

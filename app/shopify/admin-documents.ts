@@ -22,6 +22,12 @@ mutation TagsRemove($id: ID!, $tags: [String!]!) {
   }
 }`;
 
+/** The shop's settings the admin pages format with (its IANA time zone, its currency). Cost 1. */
+export const SHOP_SETTINGS = `#graphql
+query ShopSettings {
+  shop { ianaTimezone currencyCode }
+}`;
+
 /** Current tags of up to 250 customers (crash recovery checks what already happened). */
 export const CUSTOMER_TAGS = `#graphql
 query CustomerTags($ids: [ID!]!) {

@@ -81,7 +81,7 @@ describe("reloading admin pages in headless Chromium", () => {
       // Every page of app/routes/app.*.tsx a merchant reaches from the menu or a page's links
       // (the segment editor, tag preview and preview endpoints are covered through the segment).
       const pages: { to: string; pathname?: string; heading: string | null }[] = [
-        { to: "/app", heading: null }, // home: whatever it shows, a real page with a title
+        { to: "/app", heading: "Home" },
         { to: "/app/customers", heading: "Customers" },
         { to: `/app/customers/${SEEDED.beatriz.id}`, heading: "Beatriz Costa" },
         { to: "/app/segments", heading: "Segments" },
@@ -90,6 +90,7 @@ describe("reloading admin pages in headless Chromium", () => {
         { to: "/app/segments/new", heading: "New segment" },
         { to: "/app/loyalty", heading: "Loyalty" },
         { to: "/app/loyalty/settings", heading: "Program settings" },
+        { to: "/app/settings", heading: "Settings" },
         { to: "/app/pipeline", heading: "Pipeline" },
       ];
       for (const target of pages) {

@@ -131,15 +131,27 @@ describe("merchant admin UI in headless Chromium", () => {
         "Subscribed",
         "Refund",
         "−$30.00",
-        "on Feb 12, 2026, 15:20 UTC",
+        // Times in the shop's zone (the e2e shop is in America/New_York): 15:20 UTC is 10:20 EST.
+        "on Feb 12, 2026, 10:20 AM EST",
         "Cancelled",
-        "on Jan 16, 2026, 09:05 UTC",
+        "on Jan 16, 2026, 4:05 AM EST",
         "Reason: Customer",
         "Test order",
         "Partially refunded",
       ]) {
         expect(text, `customer page shows ${expected}`).toContain(expected);
       }
+      expect(text).not.toContain("UTC");
+      // The account state is explained ("Enabled" is Shopify's word for having a store account).
+      expect(text).toContain("Has an account");
+      expect(await page.locator("[data-account-state]").getAttribute("title")).toMatch(/created an account in your online store/);
+      // Each order links to its page in the Shopify admin (App Bridge's shopify://admin address, top frame).
+      const orderLinks = page.locator("a[data-order-link]");
+      expect(await orderLinks.count()).toBe(4);
+      const firstLink = orderLinks.first();
+      expect(await firstLink.innerText()).toBe(SEEDED.orders.beatrizTest.name);
+      expect(await firstLink.getAttribute("href")).toMatch(/^shopify:\/\/admin\/orders\/\d+$/);
+      expect(await firstLink.getAttribute("target")).toBe("_top");
       const { beatrizTest, beatrizRefunded, beatrizCancelled, beatrizFirst } = SEEDED.orders;
       const positions = [beatrizTest, beatrizRefunded, beatrizCancelled, beatrizFirst].map((o) => text.indexOf(o.name));
       expect(positions.every((p) => p >= 0)).toBe(true);
@@ -147,8 +159,22 @@ describe("merchant admin UI in headless Chromium", () => {
       expect(await stillSameDocument(page)).toBe(true);
       await screenshot(page, "03-customer.png");
 
-      // Pipeline, through the app's navigation menu (client-side navigation).
-      await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).click();
+      // Home, through the app's navigation menu: what the CRM knows and what needs attention.
+      await page.locator("ui-nav-menu").getByRole("link", { name: "Home" }).click();
+      await page.waitForURL(atPath("/app"));
+      await page.getByRole("heading", { name: "Home", level: 1 }).waitFor();
+      expect(await page.locator("[data-home-figure=customers]").innerText()).toBe("29");
+      expect(await page.locator("[data-attention=dead_letters]").innerText()).toContain("2 webhook deliveries failed every retry");
+      expect(await stillSameDocument(page)).toBe(true);
+      await screenshot(page, "03b-home.png");
+
+      // Pipeline, under Settings (no longer among the merchant's pages in the menu).
+      expect(await page.locator("ui-nav-menu").getByRole("link", { name: "Pipeline" }).count()).toBe(0);
+      await page.locator("ui-nav-menu").getByRole("link", { name: "Settings" }).click();
+      await page.waitForURL(atPath("/app/settings"));
+      await page.getByRole("heading", { name: "Settings", level: 1 }).waitFor();
+      expect(await bodyText(page)).toContain("America/New_York");
+      await page.getByRole("link", { name: "Pipeline" }).click();
       await page.waitForURL(atPath("/app/pipeline"));
       await page.getByRole("heading", { name: "Pipeline", level: 1 }).waitFor();
       await page.getByText("Dead letters").first().waitFor();

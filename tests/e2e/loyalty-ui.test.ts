@@ -86,6 +86,9 @@ describe("loyalty UI in headless Chromium", () => {
         await page.waitForURL(/\/app\/loyalty\/settings/);
         await page.getByRole("heading", { name: "Program settings", level: 1 }).waitFor();
         expect(await stillSameDocument(page)).toBe(true);
+        // The time zone is a list of IANA zones that starts on the store's own (the e2e shop: New York), not free text defaulting to UTC.
+        expect(await page.getByLabel("Time zone").inputValue()).toBe("America/New_York");
+        expect(await page.getByLabel("Time zone").evaluate((el) => el.tagName)).toBe("SELECT");
         await page.getByLabel("Points per unit of currency").fill("2");
         await page.getByLabel("Pending period").fill("0");
         await page.getByText("Use tiers").click();
@@ -118,6 +121,7 @@ describe("loyalty UI in headless Chromium", () => {
         expect(programs[0]!.settings).toMatchObject({
           earn: { pointsPerUnit: 2, basis: "net_merchandise" },
           pendingDays: 0,
+          timeZone: "America/New_York",
           tiers: {
             metric: "points_earned",
             levels: [
@@ -194,6 +198,10 @@ describe("loyalty UI in headless Chromium", () => {
         await page.locator('[data-loyalty-figure="balance"]').filter({ hasText: /^200 points$/ }).waitFor();
         expect(await page.locator("[data-ledger-points]").first().getAttribute("data-ledger-points")).toBe("20");
         await page.getByText("Welcome gift").waitFor();
+        // Staff are named as the merchant knows them, never by the raw actor id (offline tokens carry no name).
+        const adjustedBy = await page.locator("[data-loyalty-ledger]").innerText();
+        expect(adjustedBy).toMatch(/By Staff member #\d+/);
+        expect(adjustedBy).not.toContain("shopify-user:");
         expect(await page.getByLabel("Reason").inputValue()).toBe(""); // a fresh form (a new key) for the next adjustment
         expect(await sqlBalance()).toBe(200);
         const { rows: audit } = await getPool().query(`SELECT action, subject, details->>'reason' AS reason FROM audit_log WHERE shop = $1 AND action = 'loyalty.points_adjusted'`, [

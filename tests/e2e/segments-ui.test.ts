@@ -153,6 +153,7 @@ describe("segments UI in headless Chromium", () => {
         await page.waitForURL((url) => /^\/app\/segments\/\d+$/.test(url.pathname));
         const segmentId = /\/app\/segments\/(\d+)$/.exec(new URL(page.url()).pathname)![1]!;
         await page.getByRole("heading", { name: SEGMENT_NAME, level: 1 }).waitFor();
+        await page.locator("[data-app-bridge-toast]").filter({ hasText: "Segment created" }).waitFor(); // the save is confirmed
         expect(await stillSameDocument(page)).toBe(true);
         expect(await segmentRows()).toEqual([
           { id: segmentId, name: SEGMENT_NAME, query: FINAL_QUERY, member_count: expected, tag: null, tag_sync_enabled: false },
@@ -239,6 +240,7 @@ describe("segments UI in headless Chromium", () => {
         await currentLiveCount(page, edited);
         await page.getByRole("button", { name: "Save segment" }).click();
         await page.waitForURL(atPath(`/app/segments/${segmentId}`));
+        await page.locator("[data-app-bridge-toast]").filter({ hasText: "Segment saved" }).waitFor();
         await waitForRows(page, edited);
         text = await bodyText(page);
         expect(text).toContain(`${expected} entered`);

@@ -167,7 +167,15 @@ describe("dashboard aggregations", () => {
   it("GIVEN no program THEN there is no dashboard and the settings start from the defaults", async () => {
     expect(await getLoyaltyDashboard({ shop: SHOP, now: NOW })).toBeNull();
     const page = await getProgramSettingsPage({ shop: SHOP });
-    expect(page).toEqual({ version: null, updatedAt: null, values: newProgramFormValues(), currency: "USD", segments: [] });
+    const { timeZones, shopTimeZone, ...rest } = page;
+    expect(rest).toEqual({ version: null, updatedAt: null, values: newProgramFormValues(), currency: "USD", segments: [] });
+    expect(shopTimeZone).toBe("UTC");
+    expect(timeZones[0]).toBe("UTC");
+    // A new program starts on the shop's own zone, offered in the select.
+    const inTokyo = await getProgramSettingsPage({ shop: SHOP, defaultTimeZone: "Asia/Tokyo" });
+    expect(inTokyo.values.timeZone).toBe("Asia/Tokyo");
+    expect(inTokyo.shopTimeZone).toBe("Asia/Tokyo");
+    expect(inTokyo.timeZones).toContain("Asia/Tokyo");
   });
 
   it("counts points per week, Monday to Monday, over the last 26 weeks (UTC)", async () => {

@@ -186,6 +186,14 @@ export async function storeOfflineSession(shop: string): Promise<void> {
   );
 }
 
+/** The shop's time zone as the app stores it after reading Shopify's Shop.ianaTimezone (creates the shop row if needed). */
+export async function storeShopTimeZone(shop: string, timeZone: string): Promise<void> {
+  await getPool().query(
+    `INSERT INTO shops (domain, "ianaTimezone") VALUES ($1, $2) ON CONFLICT (domain) DO UPDATE SET "ianaTimezone" = EXCLUDED."ianaTimezone"`,
+    [shop, timeZone],
+  );
+}
+
 export async function eventStatuses(ids: string[]): Promise<Record<string, string>> {
   const { rows } = await getPool().query<{ id: string; status: string }>(`SELECT id, status::text FROM webhook_events WHERE id = ANY($1::bigint[])`, [ids]);
   return Object.fromEntries(rows.map((r) => [r.id, r.status]));

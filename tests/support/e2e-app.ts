@@ -15,11 +15,18 @@ import { closeDb } from "../../app/db.server";
 import { closeQueues } from "../../jobs/queues";
 import type { AdminTwin } from "../twin/admin-graphql";
 import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "./admin-app-server";
-import { storeOfflineSession } from "./admin-seed";
+import { storeOfflineSession, storeShopTimeZone } from "./admin-seed";
 import { launchGuardedBrowser, type GuardedBrowser, type PageProblems } from "./browser";
 import { TEST_API_KEY, TEST_API_SECRET, useIntegrationEnv } from "./env";
 import { startInProcessWorker } from "./pipeline";
 import { TEST_SHOP } from "./webhooks";
+
+/**
+ * The embedded admin's shop is in New York (a zone with daylight saving), stored as if the app
+ * had read it from Shopify: the server has no Admin API to ask here (it would leave the
+ * machine); tests/integration/admin-home-format.test.ts covers the read through the twin.
+ */
+export const E2E_SHOP_TIME_ZONE = "America/New_York";
 
 export const E2E_SCREENSHOTS = path.join(REPO_ROOT, "tests/e2e/screenshots");
 
@@ -135,6 +142,7 @@ export class EmbeddedAdminApp {
     this.worker = startInProcessWorker();
     await seed?.();
     await storeOfflineSession(TEST_SHOP);
+    await storeShopTimeZone(TEST_SHOP, E2E_SHOP_TIME_ZONE);
     this.startedServer = await startEmbeddedAdminServer();
     const standIn = await fetch(`${this.startedServer.origin}/dev/app-bridge.js`);
     expect(standIn.status).toBe(200);

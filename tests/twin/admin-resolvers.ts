@@ -797,6 +797,7 @@ export const RESOLVERS: Record<string, Record<string, Resolver>> = {
     id: (s: ShopState) => gid("Shop", s.shopId),
     myshopifyDomain: (s: ShopState) => s.domain,
     currencyCode: (s: ShopState) => s.currency,
+    ianaTimezone: (s: ShopState) => s.ianaTimezone,
   },
   DiscountCodeNode: {
     id: idResolver("DiscountCodeNode"),

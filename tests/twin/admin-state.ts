@@ -163,6 +163,8 @@ export type BulkOperation = {
 export type StagedUpload = { key: string; body: string | null; createdAt: string; /** bytes, when larger than what is kept in `body` */ size?: number };
 
 export const SHOP_CURRENCY = "USD";
+/** A zone with daylight saving, so tests see times that are not UTC's. */
+export const SHOP_TIME_ZONE = "America/New_York";
 
 export class ShopState {
   readonly domain: string;
@@ -170,6 +172,8 @@ export class ShopState {
   name: string;
   email: string;
   currency = SHOP_CURRENCY;
+  /** The shop's IANA time zone (Shop.ianaTimezone). */
+  ianaTimezone = SHOP_TIME_ZONE;
   customers = new Map<string, Customer>();
   orders = new Map<string, Order>();
   products = new Map<string, Product>();

@@ -210,7 +210,7 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
   // Shared
   PageInfo: ["endCursor", "hasNextPage", "hasPreviousPage", "startCursor"],
   Count: ["count", "precision"],
-  Shop: ["currencyCode", "email", "id", "myshopifyDomain", "name"],
+  Shop: ["currencyCode", "email", "ianaTimezone", "id", "myshopifyDomain", "name"],
   UserError: ["field", "message"],
 
   // Mutation payloads

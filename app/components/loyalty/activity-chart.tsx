@@ -4,7 +4,7 @@
 import { LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import { BlockStack, InlineStack, Text } from "@shopify/polaris";
 import { useHydrated } from "../segments/membership-chart";
-import { formatPoints } from "./format";
+import { useFormat } from "../format-context";
 import type { LoyaltyDashboardView } from "./view-models";
 
 const CHART_HEIGHT = 260;
@@ -18,6 +18,8 @@ export const ACTIVITY_SERIES = [
 
 export function ActivityChart({ weeks, totals }: { weeks: LoyaltyDashboardView["weeks"]; totals: LoyaltyDashboardView["totals"] }) {
   const hydrated = useHydrated();
+  const fmt = useFormat();
+  const axisLabel = (value: string | number | null) => (value === null ? "" : fmt.count(Number(value)));
   const data = ACTIVITY_SERIES.map((s) => ({ name: s.name, color: s.color, data: weeks.map((w) => ({ key: w.label, value: w[s.key] })) }));
   return (
     <BlockStack gap="300">
@@ -25,7 +27,7 @@ export function ActivityChart({ weeks, totals }: { weeks: LoyaltyDashboardView["
         {ACTIVITY_SERIES.map((s) => (
           <Text as="span" variant="bodySm" key={s.key}>
             <span data-loyalty-total={s.key} style={{ color: s.color, fontWeight: 600 }}>
-              {formatPoints(totals[s.key])} {s.name.toLowerCase()}
+              {fmt.count(totals[s.key])} {s.name.toLowerCase()}
             </span>
           </Text>
         ))}
@@ -36,7 +38,7 @@ export function ActivityChart({ weeks, totals }: { weeks: LoyaltyDashboardView["
       <div data-loyalty-chart={hydrated ? "drawn" : "pending"} style={{ height: CHART_HEIGHT }}>
         {hydrated ? (
           <PolarisVizProvider defaultTheme="Light">
-            <LineChart data={data} theme="Light" isAnimated={false} xAxisOptions={{ allowLineWrap: false }} yAxisOptions={{ integersOnly: true }} emptyStateText="No points activity in this period" />
+            <LineChart data={data} theme="Light" isAnimated={false} xAxisOptions={{ allowLineWrap: false }} yAxisOptions={{ integersOnly: true, labelFormatter: axisLabel }} tooltipOptions={{ valueFormatter: axisLabel }} emptyStateText="No points activity in this period" />
           </PolarisVizProvider>
         ) : null}
       </div>

@@ -4,7 +4,8 @@
 import { useState } from "react";
 import { Form, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, Divider, InlineGrid, InlineStack, Link, Text, TextField } from "@shopify/polaris";
-import { formatPoints, ledgerKindTone, pointsLabel } from "./format";
+import { useFormat } from "../format-context";
+import { ledgerKindTone } from "./format";
 import type { AdjustmentFormResult, CustomerLoyaltyView } from "./view-models";
 
 function Figure({ label, value, testId }: { label: string; value: string; testId: string }) {
@@ -75,6 +76,7 @@ function AdjustmentForm({ adjustmentKey, result }: { adjustmentKey: string; resu
 }
 
 export function CustomerLoyaltyCard({ loyalty, result, olderUrl, newestUrl }: { loyalty: CustomerLoyaltyView; result: AdjustmentFormResult | null | undefined; olderUrl: string | null; newestUrl: string }) {
+  const fmt = useFormat();
   const { ledger } = loyalty;
   const rows = ledger.rows.map((r) => [
     <Text as="span" key="date" variant="bodySm">
@@ -109,20 +111,17 @@ export function CustomerLoyaltyCard({ loyalty, result, olderUrl, newestUrl }: { 
           <Text as="h2" variant="headingMd">
             Loyalty
           </Text>
-          <InlineStack gap="200">
-            {!loyalty.programEnabled ? <Badge tone="warning">Program paused</Badge> : null}
-            {loyalty.tier ? <Badge tone="info">{loyalty.tier}</Badge> : <Badge>No tier</Badge>}
-          </InlineStack>
+          {!loyalty.programEnabled ? <Badge tone="warning">Program paused</Badge> : null}
         </InlineStack>
         <InlineGrid columns={{ xs: 2, md: 3 }} gap="400">
-          <Figure label="Balance" value={pointsLabel(loyalty.balance)} testId="balance" />
-          <Figure label="Pending" value={pointsLabel(loyalty.pending)} testId="pending" />
+          <Figure label="Balance" value={fmt.points(loyalty.balance)} testId="balance" />
+          <Figure label="Pending" value={fmt.points(loyalty.pending)} testId="pending" />
           <Figure label="Tier" value={loyalty.tier ?? "None"} testId="tier" />
         </InlineGrid>
         {loyalty.expiring ? (
           <Banner tone="warning">
             <p>
-              {pointsLabel(loyalty.expiring.points)} expire on {loyalty.expiring.on} unless the customer orders, redeems or earns a bonus before then.
+              {fmt.points(loyalty.expiring.points)} expire on {loyalty.expiring.on} unless the customer orders, redeems or earns a bonus before then.
             </p>
           </Banner>
         ) : null}
@@ -133,7 +132,7 @@ export function CustomerLoyaltyCard({ loyalty, result, olderUrl, newestUrl }: { 
               Ledger
             </Text>
             <Text as="span" variant="bodySm" tone="subdued">
-              {ledger.total === 0 ? "No entries" : `${formatPoints(ledger.total)} ${ledger.total === 1 ? "entry" : "entries"}, newest first`}
+              {ledger.total === 0 ? "No entries" : `${fmt.count(ledger.total)} ${ledger.total === 1 ? "entry" : "entries"}, newest first`}
             </Text>
           </InlineStack>
           {ledger.rows.length === 0 ? (

@@ -1,9 +1,9 @@
 // The loyalty program dashboard: members, points activity per week, outstanding liability and
 // tier distribution; or, before a program exists, how to set one up.
 import { Badge, Banner, BlockStack, Box, Card, EmptyState, InlineGrid, InlineStack, Layout, Text } from "@shopify/polaris";
+import { useFormat } from "../format-context";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";
 import { ActivityChart } from "./activity-chart";
-import { formatPoints, membersLabel } from "./format";
 import type { LoyaltyDashboardView } from "./view-models";
 
 export const SETTINGS_URL = "/app/loyalty/settings";
@@ -44,6 +44,7 @@ function Metric({ label, value, detail, testId }: { label: string; value: string
 }
 
 function LiabilityCard({ liability }: { liability: LoyaltyDashboardView["liability"] }) {
+  const fmt = useFormat();
   const { money } = liability;
   return (
     <Card>
@@ -62,13 +63,13 @@ function LiabilityCard({ liability }: { liability: LoyaltyDashboardView["liabili
           <InlineStack align="space-between">
             <Text as="span">Spendable</Text>
             <Text as="span" numeric>
-              {formatPoints(liability.spendablePoints)} points{money ? ` · ${money.spendable}` : ""}
+              {fmt.count(liability.spendablePoints)} points{money ? ` · ${money.spendable}` : ""}
             </Text>
           </InlineStack>
           <InlineStack align="space-between">
             <Text as="span">Pending</Text>
             <Text as="span" numeric>
-              {formatPoints(liability.pendingPoints)} points{money ? ` · ${money.pending}` : ""}
+              {fmt.count(liability.pendingPoints)} points{money ? ` · ${money.pending}` : ""}
             </Text>
           </InlineStack>
           {liability.owedPoints > 0 ? (
@@ -77,7 +78,7 @@ function LiabilityCard({ liability }: { liability: LoyaltyDashboardView["liabili
                 Owed by members below zero
               </Text>
               <Text as="span" tone="subdued" numeric>
-                {formatPoints(liability.owedPoints)} points
+                {fmt.count(liability.owedPoints)} points
               </Text>
             </InlineStack>
           ) : null}
@@ -93,6 +94,7 @@ function LiabilityCard({ liability }: { liability: LoyaltyDashboardView["liabili
 }
 
 function TiersCard({ tiers, members }: { tiers: NonNullable<LoyaltyDashboardView["tiers"]>; members: number }) {
+  const fmt = useFormat();
   return (
     <Card>
       <BlockStack gap="300">
@@ -108,7 +110,7 @@ function TiersCard({ tiers, members }: { tiers: NonNullable<LoyaltyDashboardView
                 </Text>
                 <span data-loyalty-tier={t.tier ?? ""}>
                   <Text as="span" numeric>
-                    {membersLabel(t.members)} · {t.share}
+                    {fmt.countOf(t.members, "member")} · {t.share}
                   </Text>
                 </span>
               </InlineStack>
@@ -124,6 +126,7 @@ function TiersCard({ tiers, members }: { tiers: NonNullable<LoyaltyDashboardView
 }
 
 export function LoyaltyDashboard({ data }: { data: LoyaltyDashboardView }) {
+  const fmt = useFormat();
   return (
     <Layout>
       {!data.program.enabled ? (
@@ -135,9 +138,9 @@ export function LoyaltyDashboard({ data }: { data: LoyaltyDashboardView }) {
       ) : null}
       <Layout.Section variant="fullWidth">
         <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
-          <Metric label="Members" value={formatPoints(data.members)} detail="Customers with points activity" testId="members" />
-          <Metric label="Points issued" value={formatPoints(data.totals.issued)} detail={`Last ${data.weeks.length} weeks`} testId="issued" />
-          <Metric label="Points redeemed" value={formatPoints(data.totals.redeemed)} detail={`Last ${data.weeks.length} weeks`} testId="redeemed" />
+          <Metric label="Members" value={fmt.count(data.members)} detail="Customers with points activity" testId="members" />
+          <Metric label="Points issued" value={fmt.count(data.totals.issued)} detail={`Last ${data.weeks.length} weeks`} testId="issued" />
+          <Metric label="Points redeemed" value={fmt.count(data.totals.redeemed)} detail={`Last ${data.weeks.length} weeks`} testId="redeemed" />
         </InlineGrid>
       </Layout.Section>
       <Layout.Section>

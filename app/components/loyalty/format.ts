@@ -1,14 +1,15 @@
 // Display helpers for the loyalty pages (pure, fixed locale, so the server's HTML and the
 // hydrated page print the same text). Points are integers; money stays exact (bigint minor
 // units, never floating point).
-import { currencyExponent, formatMinorUnits } from "../../domain/money";
+import { currencyExponent } from "../../domain/money";
+import { createFormatter } from "../../domain/format";
 import type { LedgerKind } from "../../domain/loyalty/ledger";
 
 const LOCALE = "en-US";
-const numberFormat = new Intl.NumberFormat(LOCALE);
+const fmt = createFormatter({ locale: LOCALE });
 
-/** 1204 -> "1,204". */
-export const formatPoints = (n: number) => numberFormat.format(n);
+/** 1204 -> "1,204" (the one formatter, app/domain/format.ts). */
+export const formatPoints = (n: number) => fmt.count(n);
 
 /** 1 -> "1 point", 1204 -> "1,204 points", -5 -> "−5 points". */
 export const pointsLabel = (n: number) => `${n < 0 ? "−" : ""}${formatPoints(Math.abs(n))} ${Math.abs(n) === 1 ? "point" : "points"}`;
@@ -21,13 +22,7 @@ export const membersLabel = (n: number) => `${formatPoints(n)} ${n === 1 ? "memb
 
 /** "12448" USD -> "$124.48" (exact: the decimal string goes to Intl, not a float). */
 export function formatMoney(minor: bigint, currency: string): string {
-  const code = currency.toUpperCase();
-  const decimal = formatMinorUnits(minor, code);
-  try {
-    return new Intl.NumberFormat(LOCALE, { style: "currency", currency: code }).format(decimal as Intl.StringNumericLiteral);
-  } catch {
-    return `${decimal} ${code}`;
-  }
+  return fmt.money(minor, currency);
 }
 
 /**

@@ -70,6 +70,8 @@ export function ProgramSettingsForm({
   version,
   currency,
   segments,
+  timeZones,
+  shopTimeZone,
   errors = [],
   conflict,
   onReload,
@@ -78,6 +80,8 @@ export function ProgramSettingsForm({
   version: number | null;
   currency: string;
   segments: SegmentOption[];
+  timeZones: string[];
+  shopTimeZone: string;
   errors?: FieldError[];
   conflict?: string | null;
   onReload: () => void;
@@ -152,13 +156,13 @@ export function ProgramSettingsForm({
                 onChange={setEnabled}
               />
               <input type="hidden" name="enabled" value={enabled ? "true" : "false"} />
-              <TextField
+              <Select
                 label="Time zone"
                 name="timeZone"
+                options={timeZones.map((zone) => ({ value: zone, label: zone === shopTimeZone ? `${zone} (your store's time zone)` : zone }))}
                 value={timeZone}
                 onChange={setTimeZone}
-                autoComplete="off"
-                helpText="For birthdays, the calendar-year tier window and the weeks of the dashboard. An IANA name such as America/New_York."
+                helpText="For birthdays, the calendar-year tier window and the weeks of the dashboard."
                 error={error("timeZone")}
               />
             </Section>

@@ -39,6 +39,10 @@ export type ProgramSettingsPageData = {
   values: ProgramFormValues;
   currency: string;
   segments: SegmentOption[];
+  /** The IANA zones the time zone select offers (from the server, so the HTML and the hydrated page list the same). */
+  timeZones: string[];
+  /** The shop's own zone (Shopify's Shop.ianaTimezone), labelled in the select. */
+  shopTimeZone: string;
 };
 
 /** A failure names the version the form was based on (`basedOn`): once the page shows another version, it no longer applies. */

@@ -1,11 +1,12 @@
 // Display helpers for the segment pages (pure, fixed locale so the server's HTML and the
 // hydrated page print the same text).
 import type { TagDryRunResponse } from "./view-models";
+import { createFormatter } from "../../domain/format";
 
-const numberFormat = new Intl.NumberFormat("en-US");
+const fmt = createFormatter();
 
-/** 1204 -> "1,204". */
-export const formatCount = (n: number) => numberFormat.format(n);
+/** 1204 -> "1,204" (the one formatter, app/domain/format.ts). */
+export const formatCount = (n: number) => fmt.count(n);
 
 /** 1 -> "1 customer", 1204 -> "1,204 customers". */
 export const customersLabel = (n: number) => `${formatCount(n)} ${n === 1 ? "customer" : "customers"}`;

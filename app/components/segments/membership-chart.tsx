@@ -4,7 +4,7 @@
 import { useSyncExternalStore } from "react";
 import { LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import { BlockStack, InlineStack, Text } from "@shopify/polaris";
-import { formatCount } from "./format";
+import { useFormat } from "../format-context";
 import type { SegmentChangeDayView } from "./view-models";
 
 const subscribeNothing = () => () => undefined;
@@ -24,6 +24,8 @@ const EXITED_COLOUR = "#e22c38";
 
 export function MembershipChart({ days }: { days: SegmentChangeDayView[] }) {
   const hydrated = useHydrated();
+  const fmt = useFormat();
+  const axisLabel = (value: string | number | null) => (value === null ? "" : fmt.count(Number(value)));
   const entered = days.reduce((n, d) => n + d.entered, 0);
   const exited = days.reduce((n, d) => n + d.exited, 0);
   const data = [
@@ -34,10 +36,10 @@ export function MembershipChart({ days }: { days: SegmentChangeDayView[] }) {
     <BlockStack gap="300">
       <InlineStack gap="400">
         <Text as="span" variant="bodySm">
-          <span style={{ color: ENTERED_COLOUR, fontWeight: 600 }}>{formatCount(entered)} entered</span>
+          <span style={{ color: ENTERED_COLOUR, fontWeight: 600 }}>{fmt.count(entered)} entered</span>
         </Text>
         <Text as="span" variant="bodySm">
-          <span style={{ color: EXITED_COLOUR, fontWeight: 600 }}>{formatCount(exited)} exited</span>
+          <span style={{ color: EXITED_COLOUR, fontWeight: 600 }}>{fmt.count(exited)} exited</span>
         </Text>
         <Text as="span" variant="bodySm" tone="subdued">
           in the last {days.length} days (UTC)
@@ -51,7 +53,8 @@ export function MembershipChart({ days }: { days: SegmentChangeDayView[] }) {
               theme="Light"
               isAnimated={false}
               xAxisOptions={{ allowLineWrap: false }}
-              yAxisOptions={{ integersOnly: true }}
+              yAxisOptions={{ integersOnly: true, labelFormatter: axisLabel }}
+              tooltipOptions={{ valueFormatter: axisLabel }}
               emptyStateText="No entries or exits in this period"
             />
           </PolarisVizProvider>

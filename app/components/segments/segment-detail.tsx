@@ -20,9 +20,10 @@ import {
   Text,
   TextField,
 } from "@shopify/polaris";
+import { useFormat } from "../format-context";
 import { checkSyncTag } from "../../shopify/customer-tags";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";
-import { customersLabel, dryRunSentences, formatCount } from "./format";
+import { dryRunSentences } from "./format";
 import { MembershipChart } from "./membership-chart";
 import { QueryText } from "./query-editor";
 import type { SegmentDetailView, SegmentMembersPage, SegmentPageData, TagDryRunResponse, TagOutboxView } from "./view-models";
@@ -56,6 +57,7 @@ function Metric({ label, value, help, size = "headingLg" }: { label: string; val
 }
 
 export function DefinitionCard({ segment }: { segment: SegmentDetailView }) {
+  const fmt = useFormat();
   const navigation = useNavigation();
   const recomputing = navigation.state === "submitting" && navigation.formData?.get("intent") === "recompute";
   return (
@@ -79,7 +81,7 @@ export function DefinitionCard({ segment }: { segment: SegmentDetailView }) {
           <QueryText query={segment.query} />
         </Box>
         <InlineGrid columns={{ xs: 1, md: 3 }} gap="400">
-          <Metric label="Members" value={formatCount(segment.memberCount)} />
+          <Metric label="Members" value={fmt.count(segment.memberCount)} />
           <Metric label="Last recomputed" value={segment.lastRefreshedAt ?? "Never"} size="headingMd" />
           <Metric
             label="Kept current"
@@ -94,6 +96,7 @@ export function DefinitionCard({ segment }: { segment: SegmentDetailView }) {
 }
 
 export function MembersCard({ segmentId, page, memberCount }: { segmentId: string; page: SegmentMembersPage; memberCount: number }) {
+  const fmt = useFormat();
   return (
     <Card padding="0">
       <BlockStack>
@@ -103,7 +106,7 @@ export function MembersCard({ segmentId, page, memberCount }: { segmentId: strin
               Members
             </Text>
             <Text as="span" tone="subdued">
-              {customersLabel(memberCount)}
+              {fmt.countOf(memberCount, "customer")}
             </Text>
           </InlineStack>
         </Box>
@@ -130,7 +133,7 @@ export function MembersCard({ segmentId, page, memberCount }: { segmentId: strin
               <IndexTable.Cell>{m.email ?? <Text as="span" tone="subdued">—</Text>}</IndexTable.Cell>
               <IndexTable.Cell>
                 <Text as="span" alignment="end" numeric>
-                  {formatCount(m.ordersCount)}
+                  {fmt.count(m.ordersCount)}
                 </Text>
               </IndexTable.Cell>
               <IndexTable.Cell>
@@ -188,6 +191,7 @@ function useTagDryRun(segmentId: string, tag: string, enabled: boolean) {
 }
 
 function OutboxLine({ outbox }: { outbox: TagOutboxView }) {
+  const fmt = useFormat();
   const total = outbox.waiting + outbox.written + outbox.failed + outbox.skipped;
   if (total === 0) return null;
   return (
@@ -195,10 +199,10 @@ function OutboxLine({ outbox }: { outbox: TagOutboxView }) {
       <Text as="span" variant="bodySm" tone="subdued">
         Tag writes to Shopify:
       </Text>
-      <Badge tone={outbox.waiting > 0 ? "attention" : undefined}>{`${formatCount(outbox.waiting)} waiting`}</Badge>
-      <Badge tone="success">{`${formatCount(outbox.written)} written`}</Badge>
-      {outbox.failed > 0 ? <Badge tone="critical">{`${formatCount(outbox.failed)} failed`}</Badge> : null}
-      {outbox.skipped > 0 ? <Badge>{`${formatCount(outbox.skipped)} skipped`}</Badge> : null}
+      <Badge tone={outbox.waiting > 0 ? "attention" : undefined}>{`${fmt.count(outbox.waiting)} waiting`}</Badge>
+      <Badge tone="success">{`${fmt.count(outbox.written)} written`}</Badge>
+      {outbox.failed > 0 ? <Badge tone="critical">{`${fmt.count(outbox.failed)} failed`}</Badge> : null}
+      {outbox.skipped > 0 ? <Badge>{`${fmt.count(outbox.skipped)} skipped`}</Badge> : null}
     </InlineStack>
   );
 }

@@ -19,9 +19,9 @@ import {
   Text,
   TextField,
 } from "@shopify/polaris";
+import { useFormat } from "../format-context";
 import { checkSyncTag } from "../../shopify/customer-tags";
 import { EXAMPLE_QUERIES } from "./examples";
-import { customersLabel } from "./format";
 import { QueryEditor } from "./query-editor";
 import type { PreviewResponse, SegmentError, SegmentFormErrors, SegmentFormValues } from "./view-models";
 
@@ -57,6 +57,7 @@ export function useLivePreview(query: string) {
 }
 
 function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }) {
+  const fmt = useFormat();
   const shown = preview.current ?? preview.previous;
   const stale = !preview.current;
   let body;
@@ -98,7 +99,7 @@ function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }
       <BlockStack gap="300">
         <div data-segment-live-count={stale ? "stale" : "current"} style={{ opacity: stale ? 0.5 : 1, transition: "opacity 120ms" }}>
           <Text as="p" variant="heading2xl" numeric>
-            {customersLabel(shown.count)}
+            {fmt.countOf(shown.count, "customer")}
           </Text>
         </div>
         {shown.sample.length > 0 ? (

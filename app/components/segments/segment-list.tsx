@@ -1,12 +1,14 @@
 // The Segments list: name, members, the change over the last 7 days and the synced tag.
 import { Badge, Card, EmptyState, IndexTable, InlineStack, Link, Text } from "@shopify/polaris";
+import { useFormat } from "../format-context";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";
-import { formatCount, signed } from "./format";
+import { signed } from "./format";
 import type { SegmentListRow } from "./view-models";
 
 export const NEW_SEGMENT_URL = "/app/segments/new";
 
 function Change({ change }: { change: SegmentListRow["change7d"] }) {
+  const fmt = useFormat();
   if (change.entered === 0 && change.exited === 0) {
     return (
       <Text as="span" tone="subdued">
@@ -18,13 +20,14 @@ function Change({ change }: { change: SegmentListRow["change7d"] }) {
     <InlineStack gap="100" blockAlign="center" wrap={false}>
       <Badge tone={change.net > 0 ? "success" : change.net < 0 ? "critical" : undefined}>{signed(change.net)}</Badge>
       <Text as="span" variant="bodySm" tone="subdued">
-        {formatCount(change.entered)} in, {formatCount(change.exited)} out
+        {fmt.count(change.entered)} in, {fmt.count(change.exited)} out
       </Text>
     </InlineStack>
   );
 }
 
 export function SegmentList({ segments }: { segments: SegmentListRow[] }) {
+  const fmt = useFormat();
   if (segments.length === 0) {
     return (
       <Card>
@@ -62,7 +65,7 @@ export function SegmentList({ segments }: { segments: SegmentListRow[] }) {
             </IndexTable.Cell>
             <IndexTable.Cell>
               <Text as="span" alignment="end" numeric>
-                {formatCount(s.members)}
+                {fmt.count(s.members)}
               </Text>
             </IndexTable.Cell>
             <IndexTable.Cell>
