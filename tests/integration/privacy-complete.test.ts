@@ -271,5 +271,10 @@ describe("inbox retention", () => {
     const replay = await replayEvents({ shop: TEST_SHOP, status: "ignored" });
     expect(replay).toMatchObject({ replayed: 0, refused: [{ id: oldIgnored, reason: expect.stringContaining("retention") }] });
     expect((await db().query(`SELECT status FROM webhook_events WHERE id = $1`, [oldIgnored])).rows).toEqual([{ status: "ignored" }]);
+    // A dead-lettered row whose body customers/redact erased is refused too; one with its body is replayed.
+    const erased = await insert("d2", "dead", null);
+    await db().query(`UPDATE webhook_events SET payload = '{"redacted":true}' WHERE id = $1`, [erased]);
+    const deadReplay = await replayEvents({ shop: TEST_SHOP, status: "dead", ids: [dead, erased] });
+    expect(deadReplay).toMatchObject({ replayed: 1, ids: [dead], refused: [{ id: erased, reason: "payload erased by customers/redact" }] });
   });
 });
