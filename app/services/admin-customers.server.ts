@@ -91,7 +91,8 @@ export async function listCustomers({
 export async function getCustomerDetail({ shop, customerId }: { shop: string; customerId: string }): Promise<CustomerDetail | null> {
   const gid = `gid://shopify/Customer/${customerId}`;
   const data = await buildCustomerExport(getPool(), shop, gid);
-  if (!data) return null;
+  // The export includes customers deleted in Shopify (data_request); the admin does not list them.
+  if (!data || data.customer.deletedInShopifyAt !== null) return null;
   const c = data.customer;
   const money = (m: { amount: string; currencyCode: string }) => displayDecimal(m.amount, m.currencyCode);
   const orders: OrderView[] = data.orders
