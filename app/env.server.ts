@@ -75,6 +75,10 @@ const EnvSchema = z.object({
   TAG_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   TAG_SYNC_EVENT_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
+  // Inbox retention (docs/privacy.md): processed and ignored inbox rows lose their raw body
+  // this many days after processing; the worker checks every INBOX_RETENTION_INTERVAL_MS.
+  INBOX_RETENTION_DAYS: z.coerce.number().int().min(1).max(3_650).default(30),
+  INBOX_RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   // How often the worker runs loyalty maintenance (points expiry, tier refresh, tier tags); jobs/loyalty-maintenance.ts.
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),

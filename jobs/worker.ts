@@ -10,6 +10,7 @@ import { createRedis } from "../app/redis.server";
 import { startMetricsPublisher } from "../app/services/metrics-publisher.server";
 import { stopContinuationBatches } from "../app/services/process-inbox-event.server";
 import { startInboxSweeper } from "./inbox-sweeper";
+import { startInboxRetention } from "./inbox-retention";
 import { startStatisticsKeeper } from "../app/services/table-statistics.server";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
 import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
@@ -37,6 +38,7 @@ async function main() {
   });
   worker.on("error", (error) => logger.warn({ err: error.message }, "worker.error"));
   const sweeper = startInboxSweeper({ intervalMs: env.SWEEP_INTERVAL_MS });
+  const retention = startInboxRetention({ intervalMs: env.INBOX_RETENTION_INTERVAL_MS, retentionDays: env.INBOX_RETENTION_DAYS });
   const publisher = startMetricsPublisher();
   const statistics = startStatisticsKeeper({ intervalMs: env.STATISTICS_INTERVAL_MS });
   const segmentRefresh = await startSegmentRefresh({ intervalMs: env.SEGMENT_REFRESH_INTERVAL_MS });
@@ -52,6 +54,7 @@ async function main() {
     closing = true;
     logger.info({ signal }, "worker.stopping");
     sweeper.stop();
+    retention.stop();
     publisher.stop();
     statistics.stop();
     // Lets active jobs finish; a job cut off by a hard kill is retried (its transaction rolled back).

@@ -96,7 +96,7 @@ async function run(argv: string[]): Promise<void> {
     case "customer export": {
       const customerGid = customerOption.parse(values.customer ?? "");
       const data = await buildCustomerExport(getPool(), shop(), customerGid);
-      if (!data) throw new UsageError(`customer ${customerGid} not found in ${values.shop} (unknown or deleted)`);
+      if (!data) throw new UsageError(`customer ${customerGid} not found in ${values.shop} (the app holds nothing about it)`);
       write(data);
       return;
     }

@@ -94,7 +94,8 @@ export async function listCustomers({
 export async function getCustomerDetail({ shop, customerId, fmt = createFormatter() }: { shop: string; customerId: string; fmt?: Formatter }): Promise<CustomerDetail | null> {
   const gid = `gid://shopify/Customer/${customerId}`;
   const data = await buildCustomerExport(getPool(), shop, gid);
-  if (!data) return null;
+  // The export includes customers deleted in Shopify (data_request); the admin does not list them.
+  if (!data || data.customer.deletedInShopifyAt !== null) return null;
   const c = data.customer;
   const money = (m: { amount: string; currencyCode: string }) => fmt.moneyDecimal(m.amount, m.currencyCode);
   const orders: OrderView[] = data.orders

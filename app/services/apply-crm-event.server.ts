@@ -50,6 +50,8 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       return;
     case "customer_tags": {
       await lockCustomer(db, shop, event.customerGid);
+      // A redacted customer stays erased: its tags are not stored again.
+      if (await isRedacted(db, shop, event.customerGid)) return;
       await db.query(
         `INSERT INTO customer_tags (shop, customer_gid, tag, present, occurred_at)
          SELECT $1, $2, tag, $4, $5 FROM unnest($3::text[]) AS tag
@@ -67,6 +69,7 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
     }
     case "email_consent": {
       await lockCustomer(db, shop, event.customerGid);
+      if (await isRedacted(db, shop, event.customerGid)) return;
       const at = event.consentUpdatedAt ?? ctx.eventTime;
       await db.query(
         `UPDATE customers SET email_marketing_state = $3, email_opt_in_level = $4, email_consent_at = $5, updated_at = now()
@@ -128,6 +131,11 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       await purgeShop(db, { shop, inboxId: ctx.inboxId });
       return;
   }
+}
+
+async function isRedacted(db: Db, shop: string, customerGid: string): Promise<boolean> {
+  const { rows } = await db.query<{ redacted: boolean }>(`SELECT redacted_at IS NOT NULL AS redacted FROM customers WHERE shop = $1 AND gid = $2`, [shop, customerGid]);
+  return rows[0]?.redacted ?? false;
 }
 
 async function applyOrder(db: Db, shop: string, incoming: OrderInput): Promise<void> {

@@ -32,6 +32,7 @@ type CustomerRow = {
   shopify_created_at: Date | null;
   shopify_updated_at: Date | null;
   redacted_at: Date | null;
+  deleted_at: Date | null;
   orders_count: number;
   total_spent_minor: string;
   refunded_minor: string;
@@ -44,12 +45,16 @@ type CustomerRow = {
 
 const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note, verified_email, country_code, province, city,
   addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, shopify_created_at, shopify_updated_at,
-  redacted_at, orders_count, total_spent_minor, refunded_minor, aov_minor, aggregate_currency, currency, first_order_at, last_order_at`;
+  redacted_at, deleted_at, orders_count, total_spent_minor, refunded_minor, aov_minor, aggregate_currency, currency, first_order_at, last_order_at`;
 
-/** The customer's full export, or null when the customer is unknown or deleted. */
+/**
+ * The customer's full export, or null when the app holds nothing about the customer. A
+ * customer deleted in Shopify (customers/delete) is still exported: the app still holds its
+ * data until customers/redact (decision 038).
+ */
 export async function buildCustomerExport(db: Db, shop: string, customerGid: string) {
   const { rows } = await db.query<CustomerRow>(
-    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND gid = $2 AND deleted_at IS NULL`,
+    `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND gid = $2`,
     [shop, customerGid],
   );
   const customer = rows[0];
@@ -112,6 +117,15 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
     ),
   ]);
   const feedback = await buildFeedbackExport(db, shop, c.gid);
+  const [loyalty, segments, emails, appTags] = await Promise.all([
+    loyaltyExport(db, shop, c.gid),
+    segmentsExport(db, shop, c.gid),
+    emailsExport(db, shop, c.gid),
+    db.query<{ tag: string; source: string; added_at: Date }>(
+      `SELECT tag, source, added_at FROM app_added_tags WHERE shop = $1 AND customer_gid = $2 ORDER BY tag_key`,
+      [shop, c.gid],
+    ),
+  ]);
   return {
     shop,
     customer: {
@@ -130,6 +144,8 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
       createdAt: iso(c.shopify_created_at),
       updatedAt: iso(c.shopify_updated_at),
       redacted: c.redacted_at !== null,
+      deletedInShopifyAt: iso(c.deleted_at),
+      tagsAddedByTheApp: appTags.rows.map((t) => ({ tag: t.tag, source: t.source, addedAt: t.added_at.toISOString() })),
       ordersCount: c.orders_count,
       totalSpent: money(c.total_spent_minor, currency),
       refunded: money(c.refunded_minor, currency),
@@ -170,7 +186,98 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
     })),
     // Feedback requests, answers (with product ratings and reviews) and service-recovery cases.
     feedback,
+    // Points: balance, every ledger entry, redemptions and tier history.
+    loyalty,
+    // Segment memberships now and every entry and exit.
+    segments,
+    // Emails the app sent or queued to the customer.
+    emails,
   };
+}
+
+async function loyaltyExport(db: Db, shop: string, customerGid: string) {
+  const now = new Date();
+  const [entries, redemptions, tiers] = await Promise.all([
+    db.query<{ points: number; kind: string; available_at: Date; occurred_at: Date; source: string; order_gid: string | null; reason: string; rule: unknown }>(
+      `SELECT points, kind::text AS kind, available_at, occurred_at, source, order_gid, reason, rule
+         FROM loyalty_ledger WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
+      [shop, customerGid],
+    ),
+    db.query<{ reward_id: string; reward: unknown; points: number; status: string; code: string | null; starts_at: Date; expires_at: Date; created_at: Date }>(
+      `SELECT reward_id, reward, points, status::text AS status, code, starts_at, expires_at, created_at
+         FROM loyalty_redemptions WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
+      [shop, customerGid],
+    ),
+    db.query<{ from_tier: string | null; to_tier: string | null; metric: string; window_kind: string; value: string; cause: string; occurred_at: Date }>(
+      `SELECT from_tier, to_tier, metric, window_kind, value::text AS value, cause, occurred_at
+         FROM loyalty_tier_changes WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
+      [shop, customerGid],
+    ),
+  ]);
+  const available = (e: { available_at: Date }) => e.available_at.getTime() <= now.getTime();
+  return {
+    balance: entries.rows.filter(available).reduce((sum, e) => sum + e.points, 0),
+    pending: entries.rows.filter((e) => !available(e)).reduce((sum, e) => sum + e.points, 0),
+    tier: tiers.rows.at(-1)?.to_tier ?? null,
+    ledger: entries.rows.map((e) => ({
+      points: e.points,
+      kind: e.kind,
+      availableAt: e.available_at.toISOString(),
+      occurredAt: e.occurred_at.toISOString(),
+      source: e.source,
+      orderId: e.order_gid,
+      reason: e.reason,
+      rule: e.rule,
+    })),
+    redemptions: redemptions.rows.map((r) => ({
+      rewardId: r.reward_id,
+      reward: r.reward,
+      points: r.points,
+      status: r.status,
+      code: r.code,
+      startsAt: r.starts_at.toISOString(),
+      expiresAt: r.expires_at.toISOString(),
+      createdAt: r.created_at.toISOString(),
+    })),
+    tierChanges: tiers.rows.map((t) => ({
+      from: t.from_tier,
+      to: t.to_tier,
+      metric: t.metric,
+      window: t.window_kind,
+      value: t.value,
+      cause: t.cause,
+      occurredAt: t.occurred_at.toISOString(),
+    })),
+  };
+}
+
+async function segmentsExport(db: Db, shop: string, customerGid: string) {
+  const [members, changes] = await Promise.all([
+    db.query<{ name: string; entered_at: Date }>(
+      `SELECT s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
+        WHERE m.shop = $1 AND m.customer_gid = $2 ORDER BY s.name`,
+      [shop, customerGid],
+    ),
+    db.query<{ name: string; change: string; cause: string; occurred_at: Date }>(
+      `SELECT s.name, h.change::text AS change, h.cause::text AS cause, h.occurred_at
+         FROM segment_membership_changes h JOIN segments s ON s.id = h.segment_id
+        WHERE h.shop = $1 AND h.customer_gid = $2 ORDER BY h.id`,
+      [shop, customerGid],
+    ),
+  ]);
+  return {
+    memberships: members.rows.map((m) => ({ segment: m.name, enteredAt: m.entered_at.toISOString() })),
+    history: changes.rows.map((h) => ({ segment: h.name, change: h.change, cause: h.cause, occurredAt: h.occurred_at.toISOString() })),
+  };
+}
+
+async function emailsExport(db: Db, shop: string, customerGid: string) {
+  const { rows } = await db.query<{ to_address: string | null; category: string; subject: string; status: string; sent_at: Date | null; created_at: Date }>(
+    `SELECT to_address, category, subject, status::text AS status, sent_at, created_at
+       FROM email_outbox WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
+    [shop, customerGid],
+  );
+  return rows.map((e) => ({ to: e.to_address, category: e.category, subject: e.subject, status: e.status, sentAt: iso(e.sent_at), queuedAt: e.created_at.toISOString() }));
 }
 
 export type CustomerExport = NonNullable<Awaited<ReturnType<typeof buildCustomerExport>>>;

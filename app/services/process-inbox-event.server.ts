@@ -5,6 +5,7 @@ import { logger } from "../logger.server";
 import { loyaltyOrderGids } from "../domain/loyalty/batch";
 import { mapWebhook } from "../shopify/webhook-payloads";
 import { applyCrmBatch, type BatchEvent } from "./apply-crm-batch.server";
+import { scrubLatePayloads } from "./privacy.server";
 import { ensureShop } from "./crm-store.server";
 import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply-orders.server";
 import { feedbackTriggers } from "../domain/feedback/batch";
@@ -21,7 +22,8 @@ type InboxRow = {
   id: string;
   shop: string;
   topic: string;
-  payload: string;
+  /** NULL once the retention job dropped the body (only processed or ignored rows). */
+  payload: string | null;
   status: string;
   triggered_at: Date | null;
   received_at: Date;
@@ -318,7 +320,7 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
     const countDeltas: SegmentCountDeltas = [];
     const membershipChanged: string[] = [];
     for (const r of batch) {
-      const mapped = mapWebhook(r.topic, r.payload, { shop: r.shop });
+      const mapped = r.payload === null ? ({ ok: false, reason: "payload dropped by the inbox retention policy" } as const) : mapWebhook(r.topic, r.payload, { shop: r.shop });
       if (!mapped.ok) {
         ignored.push({ id: r.id, reason: mapped.reason });
         events.push({ inboxId: r.id, outcome: "ignored", topic: r.topic, shop: r.shop, reason: mapped.reason });
@@ -333,6 +335,9 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       const firstEventTime = items.reduce((min, { item }) => (item.eventTime < min ? item.eventTime : min), items[0]!.item.eventTime);
       await ensureShop(db, shop, firstEventTime);
       const applied = await applyCrmBatch(db, shop, items.map(({ item }) => item));
+      // Events about a redacted customer (or one of its orders) that arrived after the
+      // redaction: applied without the person, and their raw bodies scrubbed now.
+      await scrubLatePayloads(db, shop, items.map(({ item }) => item));
       customers.set(shop, applied.customers);
       // What follows from the new state, in the same transaction: segment membership (its
       // entries and exits name one of this shop's inbox rows in the batch, the job's own when

@@ -95,7 +95,6 @@ describe("crm CLI", () => {
   // Concurrently: each case is a process start, mostly waiting.
   it.concurrent.for<[string, string[], RegExp]>([
     ["unknown customer", ["customer", "export", "--shop", TEST_SHOP, "--customer", "424242"], /not found/],
-    ["deleted customer", ["customer", "export", "--shop", TEST_SHOP, "--customer", String(gone.id)], /not found/],
     ["customer of another shop", ["customer", "export", "--shop", TEST_SHOP, "--customer", "1799"], /not found/],
     ["malformed customer id", ["customer", "export", "--shop", TEST_SHOP, "--customer", "gid://shopify/Order/1"], /--customer must be/],
     ["shop that is not *.myshopify.com", ["events", "stats", "--shop", "evil.example.com"], /--shop must be a \*\.myshopify\.com domain/],
@@ -108,6 +107,13 @@ describe("crm CLI", () => {
     expect(code).toBe(2);
     expect(stdout).toBe("");
     expect(stderr).toMatch(message);
+  });
+
+  it("customer export of a customer deleted in Shopify: what the app still holds, with the deletion time", async () => {
+    const { code, stdout, stderr } = await crm("customer", "export", "--shop", TEST_SHOP, "--customer", String(gone.id));
+    expect(stderr).toBe("");
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).customer).toMatchObject({ id: `gid://shopify/Customer/${gone.id}`, email: "gone.cli@example.com", deletedInShopifyAt: expect.any(String) });
   });
 
   it("customers export: one JSON per line, every live customer of the shop, deleted and other shops' omitted", async () => {

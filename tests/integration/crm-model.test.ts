@@ -152,17 +152,19 @@ describe("cancellations and test orders", () => {
 });
 
 describe("deleted customers", () => {
-  it("customers/delete removes the customer from exports and is not undone by late updates", async () => {
+  it("customers/delete marks the customer deleted (still in its own data_request export, not in the operator's export) and is not undone by late updates", async () => {
     const id = 1401n;
     await deliverAndSettle("customers/create", customerPayload({ id, email: "gone@example.com", updatedAt: t(1) }));
     await deliverAndSettle("orders/create", orderPayload({ id: 14010n, customer: { id }, totalPrice: "10.00" }));
     expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).not.toBeNull();
     await deliverAndSettle("customers/delete", customerDeletePayload(id));
     expect((await customer(id))!.deleted_at).toBeInstanceOf(Date);
-    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toBeNull();
+    // The app still holds its data (until customers/redact), so customers/data_request exports it.
+    const deleted = { customer: { email: "gone@example.com", ordersCount: 1, deletedInShopifyAt: expect.any(String) }, orders: [expect.objectContaining({ id: "gid://shopify/Order/14010" })] };
+    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toMatchObject(deleted);
     // A customers/update delivered late (Shopify retries) does not resurrect it.
     await deliverAndSettle("customers/update", customerPayload({ id, email: "back@example.com", updatedAt: t(20) }));
-    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toBeNull();
+    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toMatchObject(deleted);
     const all = [];
     for await (const e of exportAllCustomers(getPool(), TEST_SHOP)) all.push(e.customer.id);
     expect(all).not.toContain(cgid(id));
@@ -173,7 +175,7 @@ describe("deleted customers", () => {
     const id = 1402n;
     await deliverAndSettle("customers/delete", customerDeletePayload(id));
     await deliverAndSettle("customers/create", customerPayload({ id, email: "late-create@example.com" }));
-    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toBeNull();
+    expect(await buildCustomerExport(getPool(), TEST_SHOP, cgid(id))).toMatchObject({ customer: { email: null, deletedInShopifyAt: expect.any(String) } });
   });
 });
 
