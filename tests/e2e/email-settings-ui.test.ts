@@ -72,7 +72,7 @@ describe("email settings page", () => {
     const page = await app.guarded.context.newPage();
     const problems = watchPage(page);
     try {
-      // With JavaScript off the button is a plain form POST, as in a mail client's browser before the page's scripts load.
+      // The page as a shopper opens it from the email, and its button (a POST from the page).
       await page.goto(`${app.server.origin}${new URL(unsubscribeUrl(row.id)).pathname}`);
       await page.getByRole("heading", { name: "Unsubscribe" }).waitFor();
       await page.getByRole("button", { name: "Unsubscribe" }).click();
