@@ -87,6 +87,8 @@ export type ProductInput = {
   gid: string;
   title: string | null;
   productType: string | null;
+  /** The featured image's https URL (feedback emails show it), or null. */
+  imageUrl: string | null;
   vendor: string | null;
   status: string | null;
   tags: string[];

@@ -182,15 +182,15 @@ export async function upsertOrder(db: Db, shop: string, o: OrderInput): Promise<
 }
 
 export async function upsertProduct(db: Db, shop: string, p: ProductInput): Promise<void> {
-  await db.query({ name: "crm-upsert-product", text: `INSERT INTO products (shop, gid, title, product_type, vendor, status, tags, shopify_created_at, shopify_updated_at)
-     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9)
-     ON CONFLICT (shop, gid) DO UPDATE SET title = EXCLUDED.title, product_type = EXCLUDED.product_type,
+  await db.query({ name: "crm-upsert-product", text: `INSERT INTO products (shop, gid, title, product_type, vendor, status, tags, shopify_created_at, shopify_updated_at, image_url)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+     ON CONFLICT (shop, gid) DO UPDATE SET title = EXCLUDED.title, product_type = EXCLUDED.product_type, image_url = EXCLUDED.image_url,
        vendor = EXCLUDED.vendor, status = EXCLUDED.status, tags = EXCLUDED.tags,
        shopify_created_at = COALESCE(EXCLUDED.shopify_created_at, products.shopify_created_at),
        shopify_updated_at = EXCLUDED.shopify_updated_at
      WHERE products.deleted_at IS NULL
        AND (products.shopify_updated_at IS NULL OR EXCLUDED.shopify_updated_at IS NULL
-            OR products.shopify_updated_at <= EXCLUDED.shopify_updated_at)`, values: [shop, p.gid, p.title, p.productType, p.vendor, p.status, p.tags, p.createdAt, p.updatedAt] });
+            OR products.shopify_updated_at <= EXCLUDED.shopify_updated_at)`, values: [shop, p.gid, p.title, p.productType, p.vendor, p.status, p.tags, p.createdAt, p.updatedAt, p.imageUrl] });
 }
 
 export async function writeAudit(db: Db, entry: { shop: string; actor: string; action: string; subject?: string | null; details?: unknown }): Promise<void> {

@@ -415,6 +415,9 @@ const productSchema = z.object({
   admin_graphql_api_id: gid("Product"),
   title: optionalText,
   product_type: optionalText,
+  // The featured image (`image`), else the first of `images`: only https URLs are kept (emails load them).
+  image: z.object({ src: z.string().nullish() }).passthrough().nullish(),
+  images: z.array(z.object({ src: z.string().nullish() }).passthrough()).nullish(),
   vendor: optionalText,
   status: optionalText,
   tags: z.string().nullish(),
@@ -491,6 +494,16 @@ function tagEvent(p: unknown, present: boolean): CrmEvent {
   return { kind: "customer_tags", customerGid: t.customerId, tags: t.tags, present, occurredAt: t.occurredAt };
 }
 
+/** An image URL an email may load: https only, at most 2,000 characters; anything else is dropped. */
+function httpsImage(src: string | null): string | null {
+  if (!src || src.length > 2_000) return null;
+  try {
+    return new URL(src).protocol === "https:" ? src : null;
+  } catch {
+    return null;
+  }
+}
+
 function productEvent(p: unknown): CrmEvent {
   const product = productSchema.parse(p);
   return {
@@ -499,6 +512,7 @@ function productEvent(p: unknown): CrmEvent {
       gid: product.admin_graphql_api_id,
       title: product.title,
       productType: product.product_type,
+      imageUrl: httpsImage(product.image?.src ?? product.images?.[0]?.src ?? null),
       vendor: product.vendor,
       status: product.status,
       tags: splitTags(product.tags),

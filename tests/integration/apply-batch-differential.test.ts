@@ -147,7 +147,7 @@ function eventStream(seed: number, size: number): CrmEvent[] {
       events.push({ kind: "email_consent", customerGid: `gid://shopify/Customer/${id}`, state: random() < 0.5 ? "SUBSCRIBED" : "UNSUBSCRIBED", optInLevel: "SINGLE_OPT_IN", consentUpdatedAt: day(Math.floor(random() * 9), Math.floor(random() * 60)) });
     } else if (r < 0.95) {
       const version = 1 + Math.floor(random() * 5);
-      events.push({ kind: "product", product: { gid: `gid://shopify/Product/${1 + Math.floor(random() * 5)}`, title: `P v${version}`, productType: version % 2 ? "Shoes" : "Hats", vendor: "Acme", status: "ACTIVE", tags: [], createdAt: day(0), updatedAt: day(version) } });
+      events.push({ kind: "product", product: { gid: `gid://shopify/Product/${1 + Math.floor(random() * 5)}`, title: `P v${version}`, productType: version % 2 ? "Shoes" : "Hats", imageUrl: version % 3 ? `https://cdn.example.test/p${version}.jpg` : null, vendor: "Acme", status: "ACTIVE", tags: [], createdAt: day(0), updatedAt: day(version) } });
     } else if (events.length > 0) {
       events.push(events[Math.floor(random() * events.length)]!); // a duplicate delivery
     }

@@ -112,6 +112,7 @@ const productExample = (event: CrmEvent) => {
       gid: "gid://shopify/Product/788032119674292922",
       title: "Example T-Shirt",
       productType: "Shirts",
+      imageUrl: null, // Shopify's example product has no image
       vendor: "Acme",
       status: "active",
       tags: ["example", "mens", "t-shirt"],
@@ -398,5 +399,25 @@ describe("mapWebhook: what it refuses, and why", () => {
 
   it("a customer payload from our factories is accepted (the factories match Shopify's shape)", () => {
     expect(mapWebhook("customers/create", toBody(customerPayload({ id: 42n }))).ok).toBe(true);
+  });
+});
+
+describe("product images (shown in feedback request emails)", () => {
+  const base = { admin_graphql_api_id: "gid://shopify/Product/1", title: "Mug", product_type: "Kitchen", vendor: "Acme", status: "active", tags: "", updated_at: "2026-01-01T00:00:00Z" };
+  const imageOf = (extra: Record<string, unknown>) => {
+    const result = mapWebhook("products/update", JSON.stringify({ ...base, ...extra }));
+    if (!result.ok || result.event.kind !== "product") throw new Error(`not mapped: ${JSON.stringify(result)}`);
+    return result.event.product.imageUrl;
+  };
+  it.each([
+    [{ image: { src: "https://cdn.shopify.com/s/files/mug.jpg" } }, "https://cdn.shopify.com/s/files/mug.jpg"],
+    [{ image: null, images: [{ src: "https://cdn.shopify.com/s/files/first.jpg" }, { src: "https://cdn.shopify.com/s/files/second.jpg" }] }, "https://cdn.shopify.com/s/files/first.jpg"],
+    [{ image: { src: "http://insecure.example/mug.jpg" } }, null],
+    [{ image: { src: "javascript:alert(1)" } }, null],
+    [{ image: { src: "not a url" } }, null],
+    [{ image: { src: `https://cdn.example/${"a".repeat(2_100)}` } }, null],
+    [{}, null],
+  ])("%j -> %s", (extra, expected) => {
+    expect(imageOf(extra)).toBe(expected);
   });
 });

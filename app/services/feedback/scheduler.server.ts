@@ -69,7 +69,7 @@ type OrderDetails = {
   order: ReturnType<typeof toFeedbackOrder>;
   name: string;
   email: string | null;
-  lines: (FeedbackLine & { title: string })[];
+  lines: (FeedbackLine & { title: string; imageUrl?: string | null })[];
   customer: { firstName: string | null; email: string | null; redacted: boolean; deleted: boolean } | null;
 };
 
@@ -78,7 +78,7 @@ async function loadOrder(db: Queryable, shop: string, orderGid: string): Promise
     OrderRowForFeedback & {
       name: string | null;
       email: string | null;
-      lines: { productGid: string | null; productType: string | null; giftCard: boolean; title: string }[];
+      lines: { productGid: string | null; productType: string | null; giftCard: boolean; title: string; imageUrl: string | null }[];
       first_name: string | null;
       customer_email: string | null;
       redacted: boolean | null;
@@ -87,7 +87,7 @@ async function loadOrder(db: Queryable, shop: string, orderGid: string): Promise
   >({
     name: "feedback-send-order",
     text: `SELECT ${ORDER_COLUMNS}, o.name, o.email,
-                  COALESCE((SELECT json_agg(json_build_object('productGid', li.product_gid, 'productType', p.product_type, 'giftCard', li.gift_card, 'title', li.title) ORDER BY li.gid)
+                  COALESCE((SELECT json_agg(json_build_object('productGid', li.product_gid, 'productType', p.product_type, 'giftCard', li.gift_card, 'title', li.title, 'imageUrl', p.image_url) ORDER BY li.gid)
                               FROM line_items li LEFT JOIN products p ON p.shop = li.shop AND p.gid = li.product_gid
                              WHERE li.shop = o.shop AND li.order_gid = o.gid), '[]'::json) AS lines,
                   c.first_name, c.email AS customer_email, c.redacted_at IS NOT NULL AS redacted, c.deleted_at IS NOT NULL AS deleted
@@ -132,7 +132,12 @@ function skipReasonOf(result: QueueEmailResult): SkipReason | null {
 async function renderFor({ ctx, request, details, productGids, expiresAt, reminder }: { ctx: BatchContext; request: ClaimedRow; details: OrderDetails; productGids: string[]; expiresAt: Date; reminder: number }) {
   const shop = await ctx.shop(request.shop);
   const titles = new Map<string, string>();
-  for (const line of details.lines) if (line.productGid && !titles.has(line.productGid)) titles.set(line.productGid, line.title);
+  const images = new Map<string, string | null>();
+  for (const line of details.lines) {
+    if (!line.productGid || titles.has(line.productGid)) continue;
+    titles.set(line.productGid, line.title);
+    images.set(line.productGid, line.imageUrl ?? null);
+  }
   const answerUrl = feedbackLinkUrl(signFeedbackToken({ shop: request.shop, requestId: request.id, expiresAt }));
   return (links: { unsubscribeUrl: string }) =>
     renderFeedbackRequestEmail({
@@ -140,7 +145,7 @@ async function renderFor({ ctx, request, details, productGids, expiresAt, remind
       settings: shop.settings,
       firstName: details.customer?.firstName ?? null,
       orderName: details.name,
-      products: productGids.map((gid) => ({ title: titles.get(gid) ?? "", imageUrl: null })),
+      products: productGids.map((gid) => ({ title: titles.get(gid) ?? "", imageUrl: images.get(gid) ?? null })),
       answerUrl,
       unsubscribeUrl: links.unsubscribeUrl,
       reminder,
