@@ -20,6 +20,7 @@ import { getShopEmailSettings } from "../email/settings.server";
 import { renderStaffAlertEmail } from "../../emails/feedback-staff-alert";
 import { verifyFeedbackToken, parseFeedbackToken } from "./links.server";
 import { getFeedbackSettings } from "./rules.server";
+import { markProductRatingsDirty, wakeProductRatingsWriter } from "../product-ratings/outbox.server";
 
 export const MAX_COMMENT_CHARS = 2000;
 export const MAX_REVIEW_CHARS = 2000;
@@ -170,6 +171,7 @@ export async function submitAnswer(token: string, fields: Record<string, string>
   const ratings = products.map((p, i) => ({ productGid: p.product_gid, rating: data[`rating-${i}`] as number | null, review: data[`review-${i}`] as string | null }));
 
   let wake = false;
+  let ratingsChanged = false;
   const result = await withTransaction(async (db): Promise<SubmitResult> => {
     const request = await resolveToken(db, token, now, true);
     if (isProblem(request)) return request;
@@ -183,6 +185,14 @@ export async function submitAnswer(token: string, fields: Record<string, string>
     );
     const response = saved[0]!;
     const rated = ratings.filter((r) => r.rating !== null);
+    // Products whose published rating may move: those rated before this save and those rated now.
+    const { rows: before } = await db.query<{ product_gid: string; rating: number }>(`SELECT product_gid, rating FROM feedback_product_ratings WHERE response_id = $1`, [response.id]);
+    const beforeMap = new Map(before.map((r) => [r.product_gid, r.rating]));
+    const changed = [...before.filter((b) => !rated.some((r) => r.productGid === b.product_gid)).map((b) => b.product_gid), ...rated.filter((r) => beforeMap.get(r.productGid) !== r.rating).map((r) => r.productGid)];
+    if (changed.length > 0) {
+      await markProductRatingsDirty(db, request.shop, changed);
+      ratingsChanged = true;
+    }
     await db.query(`DELETE FROM feedback_product_ratings WHERE response_id = $1 AND NOT (product_gid = ANY($2::text[]))`, [response.id, rated.map((r) => r.productGid)]);
     if (rated.length > 0) {
       await db.query(
@@ -204,6 +214,7 @@ export async function submitAnswer(token: string, fields: Record<string, string>
     return { ok: true, edited: !response.inserted, caseOpened: opened?.created ?? false, bonusAwarded: bonus !== null };
   });
   if (wake) await wakeEmailSender();
+  if (result.ok && ratingsChanged) await wakeProductRatingsWriter(first.shop);
   if (result.ok) logger.info({ shop: first.shop, requestId: first.id, edited: result.edited, caseOpened: result.caseOpened }, "feedback.answered");
   return result;
 }
