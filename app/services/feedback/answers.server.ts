@@ -21,6 +21,7 @@ import { renderStaffAlertEmail } from "../../emails/feedback-staff-alert";
 import { verifyFeedbackToken, parseFeedbackToken } from "./links.server";
 import { getFeedbackSettings } from "./rules.server";
 import { markProductRatingsDirty, wakeProductRatingsWriter } from "../product-ratings/outbox.server";
+import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 
 export const MAX_COMMENT_CHARS = 2000;
 export const MAX_REVIEW_CHARS = 2000;
@@ -211,6 +212,9 @@ export async function submitAnswer(token: string, fields: Record<string, string>
     const reasons = caseReasons({ nps: data.nps, ratings: rated.map((r) => r.rating!), sentiment });
     const opened = reasons.length > 0 ? await openCase(db, { shop: request.shop, responseId: response.id, customerGid: request.customer_gid, orderGid: request.order_gid, reasons }) : null;
     if (opened?.created) wake = await afterCaseOpened(db, { shop: request.shop, caseId: opened.id, customerGid: request.customer_gid, shopName: look.name, nps: data.nps, comment: data.comment, reasons });
+    // The answer changed the customer's feedback (and maybe points and an open case): the
+    // segments on nps_score, nps_group, feedback_count, has_open_case, loyalty_points, ... follow now.
+    if (request.customer_gid) await reevaluateSegmentsForCustomers(db, request.shop, [request.customer_gid], { kind: "event" }, { now });
     return { ok: true, edited: !response.inserted, caseOpened: opened?.created ?? false, bonusAwarded: bonus !== null };
   });
   if (wake) await wakeEmailSender();

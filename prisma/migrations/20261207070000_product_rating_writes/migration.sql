@@ -1,4 +1,5 @@
--- Product ratings back to Shopify (issue 12, decision 037): an outbox of products whose
+-- Product ratings back to Shopify (issue 12, decision 037), and at the end the indexes of the
+-- feedback segment attributes. The ratings: an outbox of products whose
 -- published rating must be rewritten (reviews.rating / reviews.rating_count metafields), and
 -- per shop which standard metafield definitions the app has enabled.
 --
@@ -47,3 +48,9 @@ CREATE TABLE "shop_metafield_definitions" (
     CONSTRAINT "shop_metafield_definitions_status_check" CHECK ("status" IN ('enabled', 'existing', 'failed'))
 );
 
+-- Segment attributes from feedback (app/domain/segments/fields.ts APP_FIELDS): nps_score and
+-- nps_group read a customer's latest response, has_open_case looks for an open case. Each is a
+-- correlated lookup per customer row of the membership statement, so each gets its index.
+-- (loyalty_points and loyalty_tier use the loyalty tables' existing (shop, customer_gid, ...) indexes.)
+CREATE INDEX "feedback_responses_shop_customer_gid_latest_idx" ON "feedback_responses"("shop", "customer_gid", "submitted_at" DESC, "id" DESC);
+CREATE INDEX "feedback_cases_shop_customer_gid_open_idx" ON "feedback_cases"("shop", "customer_gid") WHERE "status" = 'open';
