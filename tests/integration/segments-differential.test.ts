@@ -396,7 +396,9 @@ class QueryGenerator {
 
   predicate(zone: string, exponent: number): string {
     const rng = this.rng;
-    const field = rng.pick([...FIELDS, ...FUNCTIONS.map((f) => ({ ...f, isFunction: true as const }))]);
+    // Functions a fixed share of the time (they have many parameter and operator cases to
+    // cover), however many attributes the catalogue has.
+    const field = rng.chance(0.15) ? { ...rng.pick(FUNCTIONS), isFunction: true as const } : rng.pick(FIELDS);
     if ("isFunction" in field) return this.functionCall(field.name, zone, exponent);
     this.mark(`attr:${field.name}`);
     const op = rng.pick(field.operators);

@@ -303,7 +303,10 @@ export function npsGroupOf(nps: number): "promoter" | "passive" | "detractor" {
 const responsesOf = (a: string) => `FROM feedback_responses segment_fr WHERE segment_fr.shop = ${a}.shop AND segment_fr.customer_gid = ${a}.gid`;
 const latestResponse = (a: string, expression: string) =>
   `(SELECT ${expression} ${responsesOf(a)} ORDER BY segment_fr.submitted_at DESC, segment_fr.id DESC LIMIT 1)`;
-const hasResponse = (a: string) => `EXISTS (SELECT 1 ${responsesOf(a)})`;
+// Not EXISTS: inside an OR the planner may turn an EXISTS into a hashed subplan that reads the
+// whole table (every shop's rows) once per statement; a scalar subquery with LIMIT stays one
+// index probe per customer row.
+const hasResponse = (a: string) => `(SELECT 1 ${responsesOf(a)} LIMIT 1) IS NOT NULL`;
 const latestTier = (a: string) =>
   `(SELECT segment_lt.to_tier FROM loyalty_tier_changes segment_lt WHERE segment_lt.shop = ${a}.shop AND segment_lt.customer_gid = ${a}.gid ORDER BY segment_lt.id DESC LIMIT 1)`;
 
@@ -350,7 +353,8 @@ export const APP_FIELDS: readonly SegmentField[] = [
     description: "Whether a service-recovery case about the customer is open.",
     binding: {
       kind: "boolean",
-      sql: (a) => `EXISTS (SELECT 1 FROM feedback_cases segment_fk WHERE segment_fk.shop = ${a}.shop AND segment_fk.customer_gid = ${a}.gid AND segment_fk.status = 'open')`,
+      sql: (a) =>
+        `COALESCE((SELECT true FROM feedback_cases segment_fk WHERE segment_fk.shop = ${a}.shop AND segment_fk.customer_gid = ${a}.gid AND segment_fk.status = 'open' LIMIT 1), false)`,
       value: (c) => c.feedback?.openCase ?? false,
     },
   },
