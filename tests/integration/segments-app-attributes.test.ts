@@ -10,6 +10,7 @@ import { signFeedbackToken } from "../../app/services/feedback/links.server";
 import { setFeedbackRules } from "../../app/services/feedback/rules.server";
 import { runFeedbackScheduler } from "../../app/services/feedback/scheduler.server";
 import { adjustPoints } from "../../app/services/loyalty/adjust.server";
+import { runLoyaltyMaintenance } from "../../app/services/loyalty/maintenance.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { createSegment } from "../../app/services/segments/segments.server";
 import { orderPayload } from "../support/factories";
@@ -75,5 +76,21 @@ describe("segments on feedback and loyalty attributes follow the data", () => {
     const { balance } = await adjustPoints({ shop: TEST_SHOP, customerGid: ANA, points: -150, reason: "correction", actor: "owner" });
     expect(balance).toBe(50);
     expect(await segmentsOf(ANA)).toEqual(["b open case", "d gold", "e answered", "f detractors"]);
+
+    // The program raises Gold to 1,000 points: the maintenance's tier refresh demotes Ana, and
+    // the segment on loyalty_tier follows in that transaction.
+    await saveProgram({
+      shop: TEST_SHOP,
+      settings: {
+        earn: { pointsPerUnit: 1 },
+        pendingDays: 0,
+        bonuses: { feedback: 50 },
+        tiers: { metric: "points_earned", window: "lifetime", levels: [{ name: "Member", threshold: 0 }, { name: "Gold", threshold: 1000 }] },
+      },
+      actor: "owner",
+    });
+    const maintained = await runLoyaltyMaintenance({ shop: TEST_SHOP, syncTags: false });
+    expect(maintained.tierChanges).toEqual([expect.objectContaining({ customerGid: ANA, fromTier: "Gold", toTier: "Member" })]);
+    expect(await segmentsOf(ANA)).toEqual(["b open case", "e answered", "f detractors"]);
   });
 });

@@ -119,7 +119,13 @@ export async function awardBirthdayBonuses(args: { shop: string; birthdays: read
       throw new LoyaltyError("invalid", `customer ${customerGid}: ${(error as Error).message}`);
     }
     if (!entry) continue;
-    if (await withTransaction((db) => insertBonus(db, args.shop, entry))) awarded += 1;
+    const given = await withTransaction(async (db) => {
+      const written = await insertBonus(db, args.shop, entry);
+      // Segments on loyalty_points follow the bonus in this transaction.
+      if (written) await reevaluateSegmentsForCustomers(db, args.shop, [written.customerGid], { kind: "event" }, { now });
+      return written;
+    });
+    if (given) awarded += 1;
   }
   return { awarded };
 }
