@@ -20,7 +20,7 @@ const EnvSchema = z.object({
   SHOPIFY_APP_URL: url(["http:", "https:"]),
   SCOPES: z
     .string()
-    .default("read_customers,write_customers,read_orders,read_all_orders,read_products,read_discounts,write_discounts,write_app_proxy"),
+    .default("read_customers,write_customers,read_orders,read_all_orders,read_products,write_products,read_discounts,write_discounts,write_app_proxy"),
   HOST: z.string().min(1).default("127.0.0.1"),
   PORT: z.coerce.number().int().min(1).max(65535).default(3000),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
@@ -73,6 +73,8 @@ const EnvSchema = z.object({
   TAG_SYNC_BULK_THRESHOLD: z.coerce.number().int().min(1).max(1_000_000).default(1_000),
   // How often the worker looks for shops with tag writes due, and reconciles synced segments.
   TAG_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
+  /** How often the worker looks for shops with product ratings to publish (decision 037). */
+  PRODUCT_RATINGS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
   TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   TAG_SYNC_EVENT_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   // Inbox retention (docs/privacy.md): processed and ignored inbox rows lose their raw body

@@ -19,6 +19,7 @@ import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";
 import { startFeedbackScheduler } from "./feedback-scheduler";
 import { startEmailSender } from "./email-sender";
+import { startProductRatingsWriter } from "./product-ratings-writer";
 import { ZodError } from "zod";
 
 async function main() {
@@ -46,6 +47,7 @@ async function main() {
   const loyaltyMaintenance = await startLoyaltyMaintenance({ intervalMs: env.LOYALTY_MAINTENANCE_INTERVAL_MS, recoveryIntervalMs: env.LOYALTY_RECOVERY_INTERVAL_MS, birthdayIntervalMs: env.LOYALTY_BIRTHDAY_INTERVAL_MS });
   const feedbackScheduler = await startFeedbackScheduler({ intervalMs: env.FEEDBACK_SCHEDULER_INTERVAL_MS, batchSize: env.FEEDBACK_SCHEDULER_BATCH_SIZE });
   const emailSender = await startEmailSender({ sweepIntervalMs: env.EMAIL_SWEEP_INTERVAL_MS });
+  const productRatings = await startProductRatingsWriter({ sweepIntervalMs: env.PRODUCT_RATINGS_SWEEP_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -65,6 +67,7 @@ async function main() {
     await loyaltyMaintenance.close();
     await feedbackScheduler.close();
     await emailSender.close();
+    await productRatings.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

@@ -362,6 +362,11 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       // it, and customers created before the program never get it. Cheap: one read when the
       // program has no signup bonus.
       await applyLoyaltyForCustomers(db, shop, touched);
+      // Segments on loyalty_points / loyalty_tier see what loyalty just wrote: a second pass,
+      // only for shops with such segments (known from the cached definitions, no round trip otherwise).
+      const afterLoyalty = await reevaluateSegmentsForCustomers(db, shop, touched, { kind: "event", inboxId: causeId }, { deferCounts: true, onlyIfAppData: true });
+      if (afterLoyalty.countDeltas) countDeltas.push(...afterLoyalty.countDeltas);
+      if (afterLoyalty.entered + afterLoyalty.exited > 0 && !membershipChanged.includes(shop)) membershipChanged.push(shop);
       // Feedback requests the order events call for (one per rule and order, keyed), delayed
       // from the event's time; the scheduler job sends them when due.
       await scheduleFeedbackForOrders(db, shop, feedbackTriggers(items.map(({ item }) => item)));

@@ -8,8 +8,8 @@
 // Typed operations: tagsAdd / tagsRemove, customer tags (nodes), stagedUploadsCreate +
 // upload, bulkOperationRunMutation, bulkOperation(id) and the bulk result file, discount
 // codes (discountCodeBasicCreate, discountCodeFreeShippingCreate, codeDiscountNodeByCode).
-// Later operations (metafields) go through `request` with a document from
-// app/shopify/admin-documents.ts.
+// Product metafields for ratings: standardMetafieldDefinitionEnable, metafieldsSet. Later
+// operations go through `request` with a document from app/shopify/admin-documents.ts.
 import {
   GraphqlQueryError,
   HttpMaxRetriesError,
@@ -28,7 +28,9 @@ import {
   DISCOUNT_CODE_BASIC_CREATE,
   DISCOUNT_CODE_FREE_SHIPPING_CREATE,
   SHOP_SETTINGS,
+  METAFIELDS_SET,
   STAGED_UPLOADS_CREATE,
+  STANDARD_METAFIELD_DEFINITION_ENABLE,
   TAGS_ADD,
   TAGS_REMOVE,
 } from "./admin-documents";
@@ -101,6 +103,16 @@ export type BulkOperationInfo = {
 };
 type TagsPayload = { node: { id: string } | null; userErrors: UserError[] };
 
+export type MetafieldsSetItem = { ownerId: string; namespace: string; key: string; type: string; value: string };
+export type MetafieldsSetUserError = UserError & { elementIndex?: number | null };
+export type MetafieldsSetResult = { metafields: { id: string; namespace: string; key: string; value: string }[] | null; userErrors: MetafieldsSetUserError[] };
+export type DefinitionEnableResult = {
+  createdDefinition: { id: string; namespace: string; key: string; name: string; type: { name: string } } | null;
+  userErrors: UserError[];
+};
+/** Shopify's limit of metafields per metafieldsSet call. */
+export const METAFIELDS_SET_LIMIT = 25;
+
 /** A code discount as the loyalty rewards read it back. */
 export type CodeDiscountInfo = { id: string; title: string | null; startsAt: string | null; endsAt: string | null };
 export type DiscountCreatePayload = { codeDiscountNode: CodeDiscountInfo | null; userErrors: UserError[] };
@@ -139,6 +151,19 @@ export class ShopifyAdmin {
   async tagsRemove(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {
     const r = await this.request<{ tagsRemove: TagsPayload }>(TAGS_REMOVE, { id, tags });
     return { data: r.data.tagsRemove, cost: r.cost };
+  }
+
+  /** Enables a standard metafield definition from its template (TAKEN in userErrors when it exists). */
+  async standardMetafieldDefinitionEnable(ownerType: "PRODUCT", namespace: string, key: string): Promise<AdminResult<DefinitionEnableResult>> {
+    const r = await this.request<{ standardMetafieldDefinitionEnable: DefinitionEnableResult }>(STANDARD_METAFIELD_DEFINITION_ENABLE, { ownerType, namespace, key });
+    return { data: r.data.standardMetafieldDefinitionEnable, cost: r.cost };
+  }
+
+  /** Sets up to 25 metafields (atomic). userErrors are returned, with the failing element's index. */
+  async metafieldsSet(metafields: MetafieldsSetItem[]): Promise<AdminResult<MetafieldsSetResult>> {
+    if (metafields.length === 0 || metafields.length > METAFIELDS_SET_LIMIT) throw new RangeError(`metafieldsSet takes 1 to ${METAFIELDS_SET_LIMIT} metafields`);
+    const r = await this.request<{ metafieldsSet: MetafieldsSetResult }>(METAFIELDS_SET, { metafields });
+    return { data: r.data.metafieldsSet, cost: r.cost };
   }
 
   /** One page (up to 250) of the shop's customers with their `facts.birth_date` metafield value. */

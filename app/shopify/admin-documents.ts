@@ -121,3 +121,30 @@ query LoyaltyCustomerBirthdays($first: Int!, $after: String) {
     nodes { id birthDate: metafield(namespace: "facts", key: "birth_date") { value } }
   }
 }`;
+
+// ---------------------------------------------------------------- product ratings (feedback)
+
+/**
+ * Enables one of Shopify's standard metafield definitions from its template (reviews.rating,
+ * reviews.rating_count on PRODUCT): themes read product ratings from these. A definition that
+ * already exists answers the userError TAKEN. Cost 10.
+ */
+export const STANDARD_METAFIELD_DEFINITION_ENABLE = `#graphql
+mutation ProductRatingsDefinitionEnable($ownerType: MetafieldOwnerType!, $namespace: String!, $key: String!) {
+  standardMetafieldDefinitionEnable(ownerType: $ownerType, namespace: $namespace, key: $key) {
+    createdDefinition { id namespace key name type { name } }
+    userErrors { field message code }
+  }
+}`;
+
+/**
+ * Sets up to 25 metafields at once (atomic: one invalid element and nothing is set; each
+ * userError carries its elementIndex). Cost 10.
+ */
+export const METAFIELDS_SET = `#graphql
+mutation ProductRatingsMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
+  metafieldsSet(metafields: $metafields) {
+    metafields { id namespace key value }
+    userErrors { field message code elementIndex }
+  }
+}`;

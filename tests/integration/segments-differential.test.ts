@@ -12,7 +12,7 @@ import type { Condition } from "../../app/domain/segments/ast";
 import { checkSegment } from "../../app/domain/segments/check";
 import { calendarDayAt, shiftCalendarDay } from "../../app/domain/segments/dates";
 import { createSegmentEvaluator, type SegmentCustomer, type SegmentOrder } from "../../app/domain/segments/evaluate";
-import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, RFM_GROUPS } from "../../app/domain/segments/fields";
+import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, NPS_GROUPS, RFM_GROUPS } from "../../app/domain/segments/fields";
 import { FUNCTIONS, type ParameterDefinition } from "../../app/domain/segments/functions";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { computeRfm, type RfmInput, type RfmResult } from "../../app/domain/segments/rfm";
@@ -51,6 +51,11 @@ const TAGS = ["vip", "VIP", "wholesale", "Newsletter", "été", "ÉTÉ", "sale",
 const EMAILS = [null, "ana@gmail.com", "bo@GMAIL.com", "cy@example.org", "di@shop.example", "no-at-sign", "two@at@Shop.Example", "empty@"];
 const COUNTRIES = ["US", "DE", "CA", "FR", "de"];
 const CONSENT = [null, "subscribed", "not_subscribed", "PENDING", "unsubscribed", "redacted", "invalid"];
+/** Loyalty tier names as merchants write them (null: a change that dropped the customer out of every tier). */
+const TIERS = ["Gold", "gold", "Silver", "Été", "VIP Club", null];
+/** Pending loyalty points become available after both NOW and the real clock (loyalty_points uses SQL now()). */
+const FUTURE = new Date(Math.max(Date.now(), NOW.getTime()) + 400 * DAY_MS);
+
 /** Account states as REST payloads (lower case) and GraphQL (upper case) write them. */
 const ACCOUNT_STATES = [null, "enabled", "disabled", "invited", "declined", "ENABLED", "DISABLED"];
 
@@ -69,6 +74,12 @@ type StoredCustomer = {
   deleted: boolean;
   redacted: boolean;
   orders: StoredOrder[];
+  /** Feedback answers in insertion order (ids ascend with it); cases by status. */
+  responses: { nps: number; submittedAt: Date; anonymous: boolean }[];
+  cases: { status: "open" | "resolved"; response: number }[];
+  ledger: { points: number; availableAt: Date }[];
+  /** Tier changes in insertion order: the last one is the customer's tier. */
+  tiers: (string | null)[];
 };
 
 /** An instant near `NOW`, sometimes exactly at (or a millisecond off) midnight in one of the zones. */
@@ -151,7 +162,26 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     deleted: rng.chance(0.03),
     redacted: rng.chance(0.03),
     orders,
+    ...randomAppData(rng),
   };
+}
+
+/** Feedback and loyalty rows (app data for the APP_FIELDS attributes). */
+function randomAppData(rng: Rng): Pick<StoredCustomer, "responses" | "cases" | "ledger" | "tiers"> {
+  const responses: StoredCustomer["responses"] = [];
+  const count = rng.weighted([[0, 4], [1, 3], [2, 2], [4, 1]] as const);
+  for (let i = 0; i < count; i++) {
+    // Sometimes two answers submitted at the same instant: the later stored one is the latest.
+    const submittedAt = i > 0 && rng.chance(0.2) ? responses[i - 1]!.submittedAt : randomInstant(rng);
+    responses.push({ nps: rng.int(0, 10), submittedAt, anonymous: rng.chance(0.1) });
+  }
+  const cases: StoredCustomer["cases"] = responses.flatMap((_, i) => (rng.chance(0.3) ? [{ status: rng.pick(["open", "resolved"] as const), response: i }] : []));
+  const ledger = Array.from({ length: rng.weighted([[0, 3], [1, 2], [3, 2], [6, 1]] as const) }, () => ({
+    points: rng.pick([10, 50, 100, 250, -30, -100, 1000]) * rng.int(1, 3),
+    availableAt: rng.chance(0.2) ? FUTURE : new Date(NOW.getTime() - rng.int(0, 500) * DAY_MS),
+  }));
+  const tiers = Array.from({ length: rng.weighted([[0, 3], [1, 2], [2, 1]] as const) }, () => rng.pick(TIERS));
+  return { responses, cases, ledger, tiers };
 }
 
 function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentCustomer {
@@ -168,6 +198,27 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     createdAt: c.createdAt,
     ...aggregates,
     orders: c.orders,
+    ...referenceAppData(c),
+  };
+}
+
+/** What the evaluator's customer holds of the app data, computed here independently of the SQL. */
+function referenceAppData(c: StoredCustomer): Pick<SegmentCustomer, "feedback" | "loyalty"> {
+  // Anonymous (erased) responses have no customer any more.
+  const own = c.responses.map((r, index) => ({ ...r, index })).filter((r) => !r.anonymous);
+  let latest: (typeof own)[number] | null = null;
+  for (const r of own) if (!latest || r.submittedAt.getTime() >= latest.submittedAt.getTime()) latest = r;
+  return {
+    feedback: {
+      lastNps: latest?.nps ?? null,
+      count: own.length,
+      lastAt: latest?.submittedAt ?? null,
+      openCase: c.cases.some((k) => k.status === "open" && !c.responses[k.response]!.anonymous),
+    },
+    loyalty: {
+      points: c.ledger.filter((e) => e.availableAt.getTime() <= NOW.getTime()).reduce((sum, e) => sum + BigInt(e.points), 0n),
+      tier: c.tiers.length ? (c.tiers[c.tiers.length - 1] ?? null) : null,
+    },
   };
 }
 
@@ -200,6 +251,37 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
     ["shop", "gid", "legacy_id", "customer_gid", "currency", "total_price_minor", "refunded_minor", "cancelled_at", "test", "shopify_created_at", "shopify_updated_at"],
     orders.map(({ c, o }) => [shop, o.gid, o.gid.split("/").pop(), c.gid, "USD", o.totalPriceMinor.toString(), o.refundedMinor.toString(), o.cancelled ? o.createdAt : null, o.test, o.createdAt, o.createdAt]),
   );
+  // App data: feedback responses (ids ascend in insertion order), their cases, ledger entries, tier changes.
+  const responses = customers.flatMap((c) => c.responses.map((r, i) => ({ c, r, i })));
+  const { rows: ids } = await client.query<{ id: string }>(
+    `INSERT INTO feedback_responses (shop, customer_gid, nps, submitted_at)
+     SELECT $1, g, n, t FROM unnest($2::text[], $3::int[], $4::timestamptz[]) WITH ORDINALITY AS u(g, n, t, o) ORDER BY o RETURNING id::text AS id`,
+    [shop, responses.map(({ c, r }) => (r.anonymous ? null : c.gid)), responses.map(({ r }) => r.nps), responses.map(({ r }) => r.submittedAt)],
+  );
+  const responseId = new Map(responses.map(({ c, i }, k) => [`${c.gid}#${i}`, ids[k]!.id]));
+  await insertRows(
+    client,
+    "feedback_cases",
+    ["shop", "response_id", "customer_gid", "reasons", "status"],
+    customers.flatMap((c) => c.cases.map((k) => [shop, responseId.get(`${c.gid}#${k.response}`), c.responses[k.response]!.anonymous ? null : c.gid, ["detractor"], k.status])),
+  );
+  await insertRows(
+    client,
+    "loyalty_ledger",
+    ["shop", "customer_gid", "points", "kind", "status", "available_at", "occurred_at", "source", "reason", "idempotency_key"],
+    customers.flatMap((c) =>
+      c.ledger.map((e, i) => [shop, c.gid, e.points, e.points < 0 ? "redeem" : "earn", e.availableAt > NOW ? "pending" : "available", e.availableAt, NOW, "test", "differential", `diff:${c.gid}:${i}`]),
+    ),
+  );
+  for (const c of customers) {
+    // One statement per change keeps the ids in the order of the list.
+    for (const [i, tier] of c.tiers.entries()) {
+      await client.query(
+        `INSERT INTO loyalty_tier_changes (shop, customer_gid, from_tier, to_tier, metric, window_kind, value, program_version, cause) VALUES ($1, $2, $3, $4, 'points', 'lifetime', 0, 1, 'test')`,
+        [shop, c.gid, i > 0 ? c.tiers[i - 1] : null, tier],
+      );
+    }
+  }
   await insertRows(
     client,
     "line_items",
@@ -291,6 +373,14 @@ class QueryGenerator {
 
   private numberFor(attribute: string, exponent: number): string {
     switch (attribute) {
+      case "nps_score":
+        return this.rng.pick(["0", "5", "6", "6.5", "7", "8", "9", "10"]);
+      case "feedback_count":
+        return this.rng.pick(["0", "1", "2", "3", "4", "1.5"]);
+      case "loyalty_points": {
+        const someone = this.rng.pick(this.customers);
+        return this.rng.chance(0.4) ? String(someone.loyalty?.points ?? 0n) : this.rng.pick(["0", "-50", "100", "250.5", "1000", "3000"]);
+      }
       case "number_of_orders":
         return this.rng.pick(["0", "1", "2", "2.5", "3", "5", "8"]);
       case "refund_rate":
@@ -306,7 +396,9 @@ class QueryGenerator {
 
   predicate(zone: string, exponent: number): string {
     const rng = this.rng;
-    const field = rng.pick([...FIELDS, ...FUNCTIONS.map((f) => ({ ...f, isFunction: true as const }))]);
+    // Functions a fixed share of the time (they have many parameter and operator cases to
+    // cover), however many attributes the catalogue has.
+    const field = rng.chance(0.15) ? { ...rng.pick(FUNCTIONS), isFunction: true as const } : rng.pick(FIELDS);
     if ("isFunction" in field) return this.functionCall(field.name, zone, exponent);
     this.mark(`attr:${field.name}`);
     const op = rng.pick(field.operators);
@@ -340,10 +432,11 @@ class QueryGenerator {
       }
       case "string":
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
+        if (name === "loyalty_tier") return `${name} ${operator} ${this.quote(rng.pick(["Gold", "GOLD", "silver", "Été", "été", "VIP Club", "Bronze", ""]))}`;
         return `${name} ${operator} ${this.quote(rng.pick(["gmail.com", "GMAIL.com", "example.org", "shop.example", "", "nomatch.test", "at@shop.example"]))}`;
       case "enum": {
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
-        const values = name === "rfm_group" ? RFM_GROUPS : name === "customer_account_status" ? CUSTOMER_ACCOUNT_STATUSES : EMAIL_SUBSCRIPTION_STATUSES;
+        const values = name === "rfm_group" ? RFM_GROUPS : name === "customer_account_status" ? CUSTOMER_ACCOUNT_STATUSES : name === "nps_group" ? NPS_GROUPS : EMAIL_SUBSCRIPTION_STATUSES;
         return `${name} ${operator} ${this.quote(this.cased(rng.pick(values)))}`;
       }
       case "boolean":

@@ -14,6 +14,7 @@ import {
   type Customer,
   type Discount,
   type Metafield,
+  type MetafieldDefinition,
   type Order,
   type Product,
   type ShopState,
@@ -364,11 +365,68 @@ function metafieldValueProblem(type: string, value: string): string | null {
       return value.includes("\n") ? "Value cannot contain line breaks." : null;
     case "date":
       return /^\d{4}-\d{2}-\d{2}$/.test(value) ? null : "Value must be in YYYY-MM-DD format.";
+    case "rating":
+      return ratingValueProblem(value);
     case "date_time":
       return Number.isNaN(Date.parse(value)) ? "Value must be in YYYY-MM-DDTHH:MM:SS format." : null;
     default:
       return null;
   }
+}
+
+const DECIMAL = /^-?\d+(\.\d+)?$/;
+
+/** A `rating` value: JSON {"value", "scale_min", "scale_max"}, decimals as strings, min < max, min <= value <= max. */
+function ratingValueProblem(value: string): string | null {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    return "Value is invalid JSON.";
+  }
+  const r = parsed as Record<string, unknown> | null;
+  if (!r || typeof r !== "object" || Array.isArray(r)) return "Value must be a rating object.";
+  for (const k of ["value", "scale_min", "scale_max"]) {
+    if (r[k] === undefined || r[k] === null) return `Value is missing the key '${k}'.`;
+    if (!DECIMAL.test(String(r[k]))) return `Value '${k}' must be a decimal.`;
+  }
+  const [v, min, max] = [Number(r.value), Number(r.scale_min), Number(r.scale_max)];
+  if (min >= max) return "Value scale_min must be less than scale_max.";
+  if (v < min || v > max) return `Value must be between ${String(r.scale_min)} and ${String(r.scale_max)}.`;
+  return null;
+}
+
+/** A value checked against a definition's validations (the standard review templates' only). */
+function definitionValueProblem(d: MetafieldDefinition, value: string): string | null {
+  if (d.type === "rating") {
+    const r = JSON.parse(value) as { value: string; scale_min: string; scale_max: string };
+    if (Number(r.scale_min) !== Number(d.validations.scale_min) || Number(r.scale_max) !== Number(d.validations.scale_max))
+      return `Value scale must be ${d.validations.scale_min} to ${d.validations.scale_max}.`;
+  }
+  if (d.type === "number_integer" && d.validations.min !== undefined && Number(value) < Number(d.validations.min)) return `Value must be greater than or equal to ${d.validations.min}.`;
+  return null;
+}
+
+/**
+ * The standard metafield definition templates the twin knows (Shopify's product review
+ * templates; https://shopify.dev/apps/metafields/definitions/standard-definitions).
+ */
+export const STANDARD_DEFINITION_TEMPLATES: { ownerTypes: Metafield["ownerType"][]; namespace: string; key: string; name: string; type: string; validations: Record<string, string> }[] = [
+  { ownerTypes: ["PRODUCT"], namespace: "reviews", key: "rating", name: "Product rating", type: "rating", validations: { scale_min: "1.0", scale_max: "5.0" } },
+  { ownerTypes: ["PRODUCT"], namespace: "reviews", key: "rating_count", name: "Product rating count", type: "number_integer", validations: { min: "0" } },
+];
+
+function standardMetafieldDefinitionEnable(ctx: TwinContext, a: { ownerType: string; id?: string | null; namespace?: string | null; key?: string | null }) {
+  const shop = ctx.shop;
+  const fail = (field: string[] | null, message: string, code: string) => ({ createdDefinition: null, userErrors: [{ field, message, code }] });
+  if (!a.id && !(a.namespace && a.key)) return fail(null, "A namespace and key or standard metafield definition template ID is required.", "INVALID_INPUT_COMBINATION");
+  const template = STANDARD_DEFINITION_TEMPLATES.find((t) => t.namespace === a.namespace && t.key === a.key && t.ownerTypes.includes(a.ownerType as Metafield["ownerType"]));
+  if (!template) return fail(null, "A standard definition wasn't found for the specified owner type, namespace, and key.", "TEMPLATE_NOT_FOUND");
+  const ownerType = a.ownerType as Metafield["ownerType"];
+  if (shop.findDefinition(ownerType, template.namespace, template.key)) return fail(["key"], "Key is in use for Product metafields on the 'reviews' namespace.".replace("reviews", template.namespace), "TAKEN");
+  const d: MetafieldDefinition = { id: shop.nextId(), ownerType, namespace: template.namespace, key: template.key, name: template.name, type: template.type, validations: { ...template.validations } };
+  shop.putDefinition(d);
+  return { createdDefinition: d, userErrors: [] };
 }
 
 function resolveNamespace(ctx: TwinContext, namespace: string | null | undefined): string {
@@ -406,7 +464,7 @@ function metafieldJsonValue(m: Metafield): unknown {
   if (m.type === "number_integer" || m.type === "integer") return Number(m.value);
   if (m.type === "number_decimal" || m.type === "float") return m.value;
   if (m.type === "boolean") return m.value === "true";
-  if (m.type === "json" || m.type === "json_string" || m.type.startsWith("list.")) {
+  if (m.type === "json" || m.type === "json_string" || m.type === "rating" || m.type.startsWith("list.")) {
     try {
       return JSON.parse(m.value);
     } catch {
@@ -665,6 +723,7 @@ export const RESOLVERS: Record<string, Record<string, Resolver>> = {
     tagsRemove: (_s, a, ctx, info) => tagsMutation(ctx, a, info, "remove"),
     customerUpdate: (_s, a, ctx, info) => customerUpdate(ctx, a.input as Record<string, unknown>, info),
     metafieldsSet: (_s, a, ctx) => metafieldsSet(ctx, a.metafields as MetafieldInput[]),
+    standardMetafieldDefinitionEnable: (_s, a, ctx) => standardMetafieldDefinitionEnable(ctx, a as { ownerType: string; namespace?: string | null; key?: string | null }),
     discountCodeBasicCreate: (_s, a, ctx, info) => discountCreate(ctx, "DiscountCodeBasic", a.basicCodeDiscount as DiscountInput, info),
     discountCodeFreeShippingCreate: (_s, a, ctx, info) => discountCreate(ctx, "DiscountCodeFreeShipping", a.freeShippingCodeDiscount as DiscountInput, info),
     bulkOperationRunQuery: (_s, a, ctx) => ctx.bulk.runQuery(ctx, a.query as string, a.groupObjects as boolean),
@@ -787,6 +846,10 @@ export const RESOLVERS: Record<string, Record<string, Resolver>> = {
   },
   Article: { id: idResolver("Article") },
   DraftOrder: { id: idResolver("DraftOrder"), legacyResourceId: legacy },
+  MetafieldDefinition: {
+    id: idResolver("MetafieldDefinition"),
+    type: (d: MetafieldDefinition) => ({ name: d.type }),
+  },
   Metafield: {
     id: idResolver("Metafield"),
     legacyResourceId: legacy,
@@ -920,14 +983,16 @@ function metafieldsSet(ctx: TwinContext, inputs: MetafieldInput[]) {
     if (!g || !ownerType || !ownerExists(shop, g.type, g.id)) return err(i, "ownerId", "Owner does not exist.", "INVALID");
     const namespace = resolveNamespace(ctx, m.namespace);
     const existing = shop.findMetafield(ownerType, g.id, namespace, m.key);
-    const type = m.type ?? existing?.type;
+    const definition = shop.findDefinition(ownerType, namespace, m.key);
+    const type = m.type ?? definition?.type ?? existing?.type;
+    if (definition && type !== definition.type) err(i, "type", `Type '${type}' does not match the definition's type '${definition.type}'.`, "INVALID_TYPE");
     if (!m.key || !m.key.trim()) err(i, "key", "Key can't be blank", "BLANK");
     else if (m.key.length < 2 || m.key.length > 64) err(i, "key", m.key.length < 2 ? "Key is too short (minimum is 2 characters)" : "Key is too long (maximum is 64 characters)", m.key.length < 2 ? "TOO_SHORT" : "TOO_LONG");
     if (namespace.length < 2) err(i, "namespace", "Namespace is too short (minimum is 2 characters)", "TOO_SHORT");
     if (!type) err(i, "type", "Type can't be blank", "BLANK");
     else if (!METAFIELD_TYPE_SET.has(type)) err(i, "type", METAFIELD_TYPE_MESSAGE, "INCLUSION");
     else {
-      const problem = metafieldValueProblem(type, m.value);
+      const problem = metafieldValueProblem(type, m.value) ?? (definition && definition.type === type ? definitionValueProblem(definition, m.value) : null);
       if (problem) err(i, "value", problem, "INVALID_VALUE");
     }
     if (m.compareDigest !== undefined) {

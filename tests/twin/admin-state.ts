@@ -143,6 +143,18 @@ export type Discount = {
   tags: string[];
 };
 
+/** A metafield definition (the twin only creates them from standard templates). */
+export type MetafieldDefinition = {
+  id: string;
+  ownerType: Metafield["ownerType"];
+  namespace: string;
+  key: string;
+  name: string;
+  type: string;
+  /** Validations of the template (rating: scale_min / scale_max; number_integer: min). */
+  validations: Record<string, string>;
+};
+
 export type BulkOperation = {
   id: string;
   type: "QUERY" | "MUTATION";
@@ -185,6 +197,8 @@ export class ShopState {
   codes = new Map<string, string>(); // lower-cased code -> discount id
   metafields = new Map<string, Metafield>();
   metafieldIndex = new Map<string, Map<string, string>>(); // ownerKey -> "ns.key" -> id
+  /** Metafield definitions: "OWNER_TYPE:namespace.key" -> definition. */
+  metafieldDefinitions = new Map<string, MetafieldDefinition>();
   bulkOperations = new Map<string, BulkOperation>();
   stagedUploads = new Map<string, StagedUpload>();
   private ordersByCustomer = new Map<string, string[]>();
@@ -294,6 +308,14 @@ export class ShopState {
   findMetafield(ownerType: Metafield["ownerType"], ownerId: string, namespace: string, key: string): Metafield | undefined {
     const id = this.metafieldIndex.get(`${ownerType}:${ownerId}`)?.get(`${namespace}.${key}`);
     return id ? this.metafields.get(id) : undefined;
+  }
+
+  findDefinition(ownerType: Metafield["ownerType"], namespace: string, key: string): MetafieldDefinition | undefined {
+    return this.metafieldDefinitions.get(`${ownerType}:${namespace}.${key}`);
+  }
+
+  putDefinition(d: MetafieldDefinition) {
+    this.metafieldDefinitions.set(`${d.ownerType}:${d.namespace}.${d.key}`, d);
   }
 
   putMetafield(m: Metafield) {

@@ -56,7 +56,7 @@ const started = performance.now();
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const API_KEY = "crm-demo-api-key";
 const API_SECRET = "crm-demo-api-secret";
-const SCOPES = "read_customers,write_customers,read_orders,read_all_orders,read_products,read_discounts,write_discounts,write_app_proxy";
+const SCOPES = "read_customers,write_customers,read_orders,read_all_orders,read_products,write_products,read_discounts,write_discounts,write_app_proxy";
 const DESKTOP_USER_AGENT = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36";
 /** Session tokens minted by the twin's admin page: Shopify's live 1 min, but the local App
  * Bridge stand-in cannot fetch new ones, so the demo's last a working day. */

@@ -34,6 +34,7 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
     "discountCodeFreeShippingCreate",
     "metafieldsSet",
     "stagedUploadsCreate",
+    "standardMetafieldDefinitionEnable",
     "tagsAdd",
     "tagsRemove",
   ],
@@ -206,6 +207,8 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
   ],
   MetafieldConnection: connection,
   MetafieldEdge: edge,
+  MetafieldDefinition: ["id", "key", "name", "namespace", "ownerType", "type"],
+  MetafieldDefinitionType: ["name"],
 
   // Shared
   PageInfo: ["endCursor", "hasNextPage", "hasPreviousPage", "startCursor"],
@@ -219,6 +222,8 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
   CustomerUpdatePayload: ["customer", "userErrors"],
   MetafieldsSetPayload: ["metafields", "userErrors"],
   MetafieldsSetUserError: ["code", "elementIndex", "field", "message"],
+  StandardMetafieldDefinitionEnablePayload: ["createdDefinition", "userErrors"],
+  StandardMetafieldDefinitionEnableUserError: ["code", "field", "message"],
   DiscountCodeBasicCreatePayload: ["codeDiscountNode", "userErrors"],
   DiscountCodeFreeShippingCreatePayload: ["codeDiscountNode", "userErrors"],
   DiscountUserError: ["code", "extraInfo", "field", "message"],

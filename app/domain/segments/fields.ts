@@ -65,6 +65,21 @@ export type SegmentCustomer = {
   readonly firstOrderAt: Date | null;
   readonly lastOrderAt: Date | null;
   readonly orders: readonly SegmentOrder[];
+  /** Feedback answers (app data, docs/feedback.md); absent: none. */
+  readonly feedback?: {
+    /** NPS of the latest response (latest submitted, then latest stored). */
+    readonly lastNps: number | null;
+    readonly count: number;
+    readonly lastAt: Date | null;
+    readonly openCase: boolean;
+  };
+  /** Loyalty (docs/loyalty.md); absent: no entries and no tier. */
+  readonly loyalty?: {
+    /** Balance: the points available now. */
+    readonly points: bigint;
+    /** The last tier change's tier (null: none, or dropped out of every tier). */
+    readonly tier: string | null;
+  };
 };
 
 /** SQL text of an expression over the customers row, given the row's alias. */
@@ -151,7 +166,7 @@ export function emailDomain(email: string | null): string | null {
   return at < 0 ? null : email.slice(at + 1);
 }
 
-export const FIELDS: readonly SegmentField[] = [
+const SHOPIFY_FIELDS: readonly SegmentField[] = [
   {
     name: "amount_spent",
     type: { kind: "money" },
@@ -274,6 +289,100 @@ export const FIELDS: readonly SegmentField[] = [
   },
 ];
 
+/** NPS groups as Shopify-style enum values; any case is accepted ('promoter' too). */
+export const NPS_GROUPS = ["PROMOTER", "PASSIVE", "DETRACTOR"] as const;
+
+/** The NPS group of a score: 9-10 promoter, 7-8 passive, 0-6 detractor (lower case, as the SQL yields it). */
+export function npsGroupOf(nps: number): "promoter" | "passive" | "detractor" {
+  return nps >= 9 ? "promoter" : nps >= 7 ? "passive" : "detractor";
+}
+
+// App extensions (not Shopify attributes): each value is one indexed lookup per customer row,
+// a correlated subquery on (shop, customer_gid). Subquery aliases start with segment_, which a
+// caller's customer alias may not.
+const responsesOf = (a: string) => `FROM feedback_responses segment_fr WHERE segment_fr.shop = ${a}.shop AND segment_fr.customer_gid = ${a}.gid`;
+const latestResponse = (a: string, expression: string) =>
+  `(SELECT ${expression} ${responsesOf(a)} ORDER BY segment_fr.submitted_at DESC, segment_fr.id DESC LIMIT 1)`;
+// Not EXISTS: inside an OR the planner may turn an EXISTS into a hashed subplan that reads the
+// whole table (every shop's rows) once per statement; a scalar subquery with LIMIT stays one
+// index probe per customer row.
+const hasResponse = (a: string) => `(SELECT 1 ${responsesOf(a)} LIMIT 1) IS NOT NULL`;
+const latestTier = (a: string) =>
+  `(SELECT segment_lt.to_tier FROM loyalty_tier_changes segment_lt WHERE segment_lt.shop = ${a}.shop AND segment_lt.customer_gid = ${a}.gid ORDER BY segment_lt.id DESC LIMIT 1)`;
+
+/** Attributes from the app's own data (feedback, loyalty): documented in docs/segments.md as app extensions. */
+export const APP_FIELDS: readonly SegmentField[] = [
+  {
+    name: "nps_score",
+    type: { kind: "number", min: 0, max: 10 },
+    operators: ORDERED,
+    description: "NPS score (0-10) of the customer's latest feedback answer; no value without an answer.",
+    binding: { kind: "integer", sql: (a) => latestResponse(a, "segment_fr.nps"), present: hasResponse, value: (c) => (c.feedback?.lastNps == null ? null : BigInt(c.feedback.lastNps)) },
+  },
+  {
+    name: "nps_group",
+    type: { kind: "enum", values: NPS_GROUPS },
+    operators: EQUALITY,
+    description: "Group of the latest NPS score: 'PROMOTER' (9-10), 'PASSIVE' (7-8) or 'DETRACTOR' (0-6); no value without an answer.",
+    binding: {
+      kind: "text",
+      sql: (a) => latestResponse(a, "CASE WHEN segment_fr.nps >= 9 THEN 'promoter' WHEN segment_fr.nps >= 7 THEN 'passive' ELSE 'detractor' END"),
+      present: hasResponse,
+      storedLowerCase: true,
+      value: (c) => (c.feedback?.lastNps == null ? null : npsGroupOf(c.feedback.lastNps)),
+    },
+  },
+  {
+    name: "feedback_count",
+    type: { kind: "number", min: 0 },
+    operators: ORDERED,
+    description: "Number of feedback answers the customer has given (an edited answer counts once).",
+    binding: { kind: "integer", sql: (a) => `(SELECT count(*) ${responsesOf(a)})`, value: (c) => BigInt(c.feedback?.count ?? 0) },
+  },
+  {
+    name: "last_feedback_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Date of the customer's latest feedback answer; no value without an answer.",
+    binding: { kind: "instant", sql: (a) => `(SELECT max(segment_fr.submitted_at) ${responsesOf(a)})`, present: hasResponse, value: (c) => c.feedback?.lastAt ?? null },
+  },
+  {
+    name: "has_open_case",
+    type: { kind: "boolean" },
+    operators: ["=", "!="],
+    description: "Whether a service-recovery case about the customer is open.",
+    binding: {
+      kind: "boolean",
+      sql: (a) =>
+        `COALESCE((SELECT true FROM feedback_cases segment_fk WHERE segment_fk.shop = ${a}.shop AND segment_fk.customer_gid = ${a}.gid AND segment_fk.status = 'open' LIMIT 1), false)`,
+      value: (c) => c.feedback?.openCase ?? false,
+    },
+  },
+  {
+    name: "loyalty_points",
+    type: { kind: "number" },
+    operators: ORDERED,
+    description: "Loyalty points balance: the points available now (pending points not yet); 0 without any.",
+    binding: {
+      kind: "integer",
+      // The database's clock, not the compile-time `now` (compiled filters are kept for a day),
+      // with a minute's grace: an entry the app dated "now" earlier in the same transaction (a
+      // staff adjustment, a bonus) is later than the transaction's now() and may be ahead of the
+      // database's clock. Pending points are days away, so the grace changes nothing else.
+      sql: (a) =>
+        `(SELECT COALESCE(sum(segment_ll.points), 0) FROM loyalty_ledger segment_ll WHERE segment_ll.shop = ${a}.shop AND segment_ll.customer_gid = ${a}.gid AND segment_ll.available_at <= now() + interval '1 minute')`,
+      value: (c) => c.loyalty?.points ?? 0n,
+    },
+  },
+  {
+    name: "loyalty_tier",
+    type: { kind: "string" },
+    operators: EQUALITY,
+    description: "Name of the customer's loyalty tier (matched ignoring case); no value outside every tier.",
+    binding: { kind: "text", sql: latestTier, present: (a) => `${latestTier(a)} IS NOT NULL`, value: (c) => c.loyalty?.tier ?? null },
+  },
+];
+
 /** Why a Shopify attribute or function is refused here: the app never has its data (docs/segments.md). */
 const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: string }[] = [
   { name: /^shopify_email\./, reason: "apps receive no Shopify Email events" },
@@ -318,3 +427,6 @@ export function describeFieldType(type: FieldType): string {
       return "a boolean";
   }
 }
+
+/** Every attribute: Shopify's (as far as the app has their data) and the app's own (APP_FIELDS). */
+export const FIELDS: readonly SegmentField[] = [...SHOPIFY_FIELDS, ...APP_FIELDS];

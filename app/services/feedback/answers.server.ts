@@ -23,6 +23,8 @@ import { getFeedbackSettings } from "./rules.server";
 import { MAX_COMMENT_CHARS, MAX_REVIEW_CHARS } from "../../domain/feedback/limits";
 
 export { MAX_COMMENT_CHARS, MAX_FORM_BYTES, MAX_REVIEW_CHARS } from "../../domain/feedback/limits";
+import { markProductRatingsDirty, wakeProductRatingsWriter } from "../product-ratings/outbox.server";
+import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 
 export const NEGATIVE_TAG = "crm:feedback-negative";
 
@@ -169,6 +171,7 @@ export async function submitAnswer(token: string, fields: Record<string, string>
   const ratings = products.map((p, i) => ({ productGid: p.product_gid, rating: data[`rating-${i}`] as number | null, review: data[`review-${i}`] as string | null }));
 
   let wake = false;
+  let ratingsChanged = false;
   const result = await withTransaction(async (db): Promise<SubmitResult> => {
     const request = await resolveToken(db, token, now, true);
     if (isProblem(request)) return request;
@@ -182,6 +185,14 @@ export async function submitAnswer(token: string, fields: Record<string, string>
     );
     const response = saved[0]!;
     const rated = ratings.filter((r) => r.rating !== null);
+    // Products whose published rating may move: those rated before this save and those rated now.
+    const { rows: before } = await db.query<{ product_gid: string; rating: number }>(`SELECT product_gid, rating FROM feedback_product_ratings WHERE response_id = $1`, [response.id]);
+    const beforeMap = new Map(before.map((r) => [r.product_gid, r.rating]));
+    const changed = [...before.filter((b) => !rated.some((r) => r.productGid === b.product_gid)).map((b) => b.product_gid), ...rated.filter((r) => beforeMap.get(r.productGid) !== r.rating).map((r) => r.productGid)];
+    if (changed.length > 0) {
+      await markProductRatingsDirty(db, request.shop, changed);
+      ratingsChanged = true;
+    }
     await db.query(`DELETE FROM feedback_product_ratings WHERE response_id = $1 AND NOT (product_gid = ANY($2::text[]))`, [response.id, rated.map((r) => r.productGid)]);
     if (rated.length > 0) {
       await db.query(
@@ -200,9 +211,13 @@ export async function submitAnswer(token: string, fields: Record<string, string>
     const reasons = caseReasons({ nps: data.nps, ratings: rated.map((r) => r.rating!), sentiment });
     const opened = reasons.length > 0 ? await openCase(db, { shop: request.shop, responseId: response.id, customerGid: request.customer_gid, orderGid: request.order_gid, reasons }) : null;
     if (opened?.created) wake = await afterCaseOpened(db, { shop: request.shop, caseId: opened.id, customerGid: request.customer_gid, shopName: look.name, nps: data.nps, comment: data.comment, reasons });
+    // The answer changed the customer's feedback (and maybe points and an open case): the
+    // segments on nps_score, nps_group, feedback_count, has_open_case, loyalty_points, ... follow now.
+    if (request.customer_gid) await reevaluateSegmentsForCustomers(db, request.shop, [request.customer_gid], { kind: "event" }, { now });
     return { ok: true, edited: !response.inserted, caseOpened: opened?.created ?? false, bonusAwarded: bonus !== null };
   });
   if (wake) await wakeEmailSender();
+  if (result.ok && ratingsChanged) await wakeProductRatingsWriter(first.shop);
   if (result.ok) logger.info({ shop: first.shop, requestId: first.id, edited: result.edited, caseOpened: result.caseOpened }, "feedback.answered");
   return result;
 }

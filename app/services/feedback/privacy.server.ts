@@ -9,6 +9,7 @@
 //   order, no customer), so shop NPS and the product averages that feed published ratings
 //   do not change when a customer is forgotten.
 import type { Queryable } from "../../db.server";
+import { markProductRatingsDirty } from "../product-ratings/outbox.server";
 
 export type FeedbackExport = {
   requests: { id: string; orderId: string; status: string; skipReason: string | null; sentAt: string | null; remindersSent: number; answeredAt: string | null }[];
@@ -84,7 +85,13 @@ export async function eraseCustomerFeedback(db: Queryable, input: { shop: string
   );
   const ids = responses.map((r) => r.id);
   const cases = await db.query(`DELETE FROM feedback_cases WHERE shop = $1 AND (customer_gid = $2 OR response_id = ANY($3::bigint[]))`, [shop, customerGid, ids]);
-  await db.query(`UPDATE feedback_product_ratings SET review = NULL, updated_at = now() WHERE response_id = ANY($1::bigint[]) AND review IS NOT NULL`, [ids]);
+  const erased = await db.query<{ product_gid: string }>(
+    `UPDATE feedback_product_ratings SET review = NULL, updated_at = now() WHERE response_id = ANY($1::bigint[]) RETURNING product_gid`,
+    [ids],
+  );
+  // The stars stay (anonymous), so the published averages should not move; the products are
+  // still marked so the writer re-publishes them from what is now stored.
+  await markProductRatingsDirty(db, shop, erased.rows.map((r) => r.product_gid));
   await db.query(
     `UPDATE feedback_responses SET comment = NULL, language = NULL, sentiment_score = NULL, sentiment_label = NULL,
             customer_gid = NULL, order_gid = NULL, request_id = NULL, redacted_at = COALESCE(redacted_at, now()), updated_at = now()
@@ -96,4 +103,13 @@ export async function eraseCustomerFeedback(db: Queryable, input: { shop: string
 }
 
 /** Every feedback table of a shop, children first (shop/redact). */
-export const FEEDBACK_TABLES = ["feedback_cases", "feedback_product_ratings", "feedback_responses", "feedback_requests", "feedback_rules", "feedback_settings"] as const;
+export const FEEDBACK_TABLES = [
+  "feedback_cases",
+  "feedback_product_ratings",
+  "feedback_responses",
+  "feedback_requests",
+  "feedback_rules",
+  "feedback_settings",
+  "product_rating_writes",
+  "shop_metafield_definitions",
+] as const;

@@ -8,6 +8,7 @@ import { logger } from "../../logger.server";
 import { buildBirthdayBonus, buildFeedbackBonus } from "../../domain/loyalty/bonuses";
 import { ledgerKeys, type NewLedgerEntry } from "../../domain/loyalty/ledger";
 import { latestVersion } from "../../domain/loyalty/program";
+import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 import { writeAudit } from "../crm-store.server";
 import { LoyaltyError } from "./errors";
 import { insertEntries, loadProgramVersions, loadWallets, lockLoyaltyCustomers } from "./store.server";
@@ -69,6 +70,8 @@ export async function adjustPoints(input: Adjustment, { now: fixedNow }: { now?:
       idempotencyKey: key,
     };
     await insertEntries(db, shop, [entry]);
+    // Segments on loyalty_points follow the new balance in this transaction.
+    await reevaluateSegmentsForCustomers(db, shop, [customerGid], { kind: "event" }, { now });
     await writeAudit(db, { shop, actor, action: "loyalty.points_adjusted", subject: customerGid, details: { points, reason, idempotencyKey: key, balanceAfter: wallet.available + points } });
     return { created: true, idempotencyKey: key, points, balance: wallet.available + points };
   });
@@ -116,7 +119,13 @@ export async function awardBirthdayBonuses(args: { shop: string; birthdays: read
       throw new LoyaltyError("invalid", `customer ${customerGid}: ${(error as Error).message}`);
     }
     if (!entry) continue;
-    if (await withTransaction((db) => insertBonus(db, args.shop, entry))) awarded += 1;
+    const given = await withTransaction(async (db) => {
+      const written = await insertBonus(db, args.shop, entry);
+      // Segments on loyalty_points follow the bonus in this transaction.
+      if (written) await reevaluateSegmentsForCustomers(db, args.shop, [written.customerGid], { kind: "event" }, { now });
+      return written;
+    });
+    if (given) awarded += 1;
   }
   return { awarded };
 }

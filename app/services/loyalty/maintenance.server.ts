@@ -4,6 +4,7 @@
 // own transaction holding the customers' row locks, so the worker and staff adjustments queue
 // behind it rather than interleave. Running it twice, or concurrently, writes nothing twice.
 import { getPool, withTransaction } from "../../db.server";
+import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 import { logger } from "../../logger.server";
 import { planExpiry } from "../../domain/loyalty/expiry";
 import { DAY_MS } from "../../domain/loyalty/earning";
@@ -51,7 +52,10 @@ export async function runLoyaltyMaintenance({ shop, now = new Date(), syncTags =
           if (entry) planned.push(entry);
         }
         const keys = await insertEntries(db, shop, planned);
-        return planned.filter((e) => keys.has(e.idempotencyKey));
+        const expired = planned.filter((e) => keys.has(e.idempotencyKey));
+        // Segments on loyalty_points follow the expiry in this transaction.
+        await reevaluateSegmentsForCustomers(db, shop, expired.map((e) => e.customerGid), { kind: "event" }, { now });
+        return expired;
       });
       result.expired.customers += written.length;
       result.expired.points += written.reduce((s, e) => s - e.points, 0);
@@ -66,7 +70,10 @@ export async function runLoyaltyMaintenance({ shop, now = new Date(), syncTags =
   for (const chunk of chunks(members.map((r) => r.customer_gid), CHUNK)) {
     const changes = await withTransaction(async (db) => {
       const live = await lockLoyaltyCustomers(db, shop, chunk);
-      return evaluateTiers(db, shop, [...live], { program: current, now, cause: "refresh" });
+      const changes = await evaluateTiers(db, shop, [...live], { program: current, now, cause: "refresh" });
+      // Segments on loyalty_tier follow the new tiers in this transaction.
+      await reevaluateSegmentsForCustomers(db, shop, changes.map((c) => c.customerGid), { kind: "event" }, { now });
+      return changes;
     });
     result.tierChanges.push(...changes);
   }

@@ -22,6 +22,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import { z } from "zod";
 import { getPool, withTransaction, type Queryable } from "../../db.server";
+import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 import { logger } from "../../logger.server";
 import { ledgerKeys, type NewLedgerEntry, type Wallet } from "../../domain/loyalty/ledger";
 import { latestVersion, RewardSchema, type Reward } from "../../domain/loyalty/program";
@@ -210,6 +211,8 @@ export async function redeemReward(input: RedeemInput, options: RedeemOptions = 
     };
     const written = await insertEntries(db, shop, [debit]);
     if (!written.has(debit.idempotencyKey)) throw new Error(`redemption ${row.id}: its debit ${debit.idempotencyKey} already exists`);
+    // Segments on loyalty_points follow the spent points in this transaction.
+    await reevaluateSegmentsForCustomers(db, shop, [customerGid], { kind: "event" }, { now });
     return { row, created: true };
   });
 
@@ -408,6 +411,7 @@ async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): P
           idempotencyKey: ledgerKeys.refundRedeem(row.id),
         },
       ]);
+      await reevaluateSegmentsForCustomers(db, row.shop, [row.customer_gid], { kind: "event" }, { now });
     }
     return { row: updated, changed: true };
   });

@@ -3,8 +3,11 @@
 // segments the scheduled refresh re-evaluates.
 import type { Condition, Literal, Operand } from "../../domain/segments/ast";
 import { checkSegment } from "../../domain/segments/check";
+import { APP_FIELDS } from "../../domain/segments/fields";
 import type { SegmentError } from "../../domain/segments/lexer";
 import { parseSegment } from "../../domain/segments/parser";
+
+const APP_FIELD_NAMES = new Set(APP_FIELDS.map((f) => f.name));
 
 /** Longest query text accepted (the editor's queries are a few hundred characters). */
 export const MAX_QUERY_LENGTH = 10_000;
@@ -17,12 +20,18 @@ export type SegmentDefinition = {
   usesRfm: boolean;
   /** Uses product data (`products_purchased`), which can change without a customer event. */
   usesProducts: boolean;
+  /**
+   * Uses the app's feedback or loyalty attributes (APP_FIELDS). The answer page and loyalty
+   * re-evaluate the customer at once; the scheduled refresh also covers what changes with
+   * time (pending points becoming available) or elsewhere (expiry, tier refresh, case status).
+   */
+  usesAppData: boolean;
 };
 
 export type DefinitionResult = ({ ok: true } & SegmentDefinition) | { ok: false; errors: readonly SegmentError[] };
 
 /** Membership can drift without an event on the customer: the scheduled refresh re-evaluates it. */
-export const needsScheduledRefresh = (d: SegmentDefinition) => d.relativeTime || d.usesRfm || d.usesProducts;
+export const needsScheduledRefresh = (d: SegmentDefinition) => d.relativeTime || d.usesRfm || d.usesProducts || d.usesAppData;
 
 export function analyzeSegmentQuery(text: string): DefinitionResult {
   if (typeof text !== "string") return { ok: false, errors: [{ message: "segment query must be text at 1:1", line: 1, column: 1, offset: 0 }] };
@@ -33,13 +42,14 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
   const errors = checkSegment({ ast: parsed.ast });
   if (errors.length > 0) return { ok: false, errors };
-  const flags = { relativeTime: false, usesRfm: false, usesProducts: false };
+  const flags = { relativeTime: false, usesRfm: false, usesProducts: false, usesAppData: false };
   const literal = (value: Literal) => {
     if (value.kind === "relativeDate") flags.relativeTime = true;
   };
   const operand = (value: Operand) => {
     if (value.kind === "attribute") {
       if (value.name === "rfm_group") flags.usesRfm = true;
+      if (APP_FIELD_NAMES.has(value.name)) flags.usesAppData = true;
       return;
     }
     if (value.name === "products_purchased") flags.usesProducts = true;

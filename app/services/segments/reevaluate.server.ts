@@ -37,6 +37,8 @@ type CachedShop = {
    * written again by each later call until an update finds nothing left to mark.
    */
   pending: Map<string, BrokenMark>;
+  /** Whether a live segment uses the app's feedback or loyalty attributes (definition.ts usesAppData). */
+  usesAppData: boolean;
 };
 
 const cache = new Map<string, CachedShop>();
@@ -56,7 +58,7 @@ async function loadShop(db: Db, shop: string, version: string): Promise<CachedSh
     await db.query<{ currency_code: string | null }>({ name: "crm-segments-shop-currency", text: `SELECT "currencyCode" AS currency_code FROM shops WHERE domain = $1`, values: [shop] }),
   ];
   const currency = shopRow.rows[0]?.currency_code ?? null;
-  const entry: CachedShop = { version, currency, targets: [], pending: new Map() };
+  const entry: CachedShop = { version, currency, targets: [], pending: new Map(), usesAppData: false };
   for (const row of segments.rows) {
     const definition = analyzeSegmentQuery(row.query);
     if (!definition.ok) {
@@ -68,6 +70,7 @@ async function loadShop(db: Db, shop: string, version: string): Promise<CachedSh
       continue;
     }
     entry.targets.push({ id: row.id, ast: definition.ast, query: row.query });
+    if (definition.usesAppData) entry.usesAppData = true;
   }
   cache.set(shop, entry);
   return entry;
@@ -124,13 +127,27 @@ export async function reevaluateSegmentsForCustomers(
   shop: string,
   customerGids: readonly string[],
   cause: { kind: "event"; inboxId?: string | null },
-  options: { now?: Date; deferCounts?: boolean } = {},
+  options: {
+    now?: Date;
+    deferCounts?: boolean;
+    /**
+     * Only when a segment of the shop uses feedback or loyalty attributes (a second pass after
+     * loyalty changed points or tiers). Decided from this process's cached definitions first,
+     * so a shop known to have none costs no round trip.
+     */
+    onlyIfAppData?: boolean;
+  } = {},
 ): Promise<MembershipResult & { countDeltas?: SegmentCountDeltas }> {
   if (customerGids.length === 0) return { entered: 0, exited: 0 };
+  if (options.onlyIfAppData && cache.get(shop)?.usesAppData === false) return { entered: 0, exited: 0 };
   const { version, previousPlanCacheMode } = await lockShopSegmentsShared(db, shop);
   if (version === "0") return { entered: 0, exited: 0 };
   let entry = cache.get(shop);
   if (!entry || entry.version !== version) entry = await loadShop(db, shop, version);
+  if (options.onlyIfAppData && !entry.usesAppData) {
+    await setPlanCacheMode(db, previousPlanCacheMode);
+    return { entered: 0, exited: 0 };
+  }
   const now = options.now ?? new Date();
   const context = { now, currency: entry.currency };
   // Shops are evaluated in UTC (app/domain/segments/dates.ts): the UTC day keys the cache.
