@@ -1,5 +1,5 @@
 import { Fragment, type ReactNode } from "react";
-import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Text } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Pagination, Text } from "@shopify/polaris";
 import type { CustomerDetail, OrderView } from "./view-models";
 
 type Tone = "success" | "info" | "attention" | "warning" | "critical" | undefined;
@@ -123,7 +123,8 @@ export function CustomerMetrics({ customer }: { customer: CustomerDetail }) {
   );
 }
 
-export function OrderTimeline({ orders }: { orders: OrderView[] }) {
+/** One page of orders; `olderUrl` / `newerUrl` lead to the neighbouring pages (null at either end). */
+export function OrderTimeline({ orders, olderUrl = null, newerUrl = null }: { orders: OrderView[]; olderUrl?: string | null; newerUrl?: string | null }) {
   return (
     <Card>
       <BlockStack gap="400">
@@ -144,6 +145,19 @@ export function OrderTimeline({ orders }: { orders: OrderView[] }) {
             ))}
           </BlockStack>
         )}
+        {olderUrl || newerUrl ? (
+          <InlineStack align="center">
+            <Pagination
+              hasPrevious={newerUrl !== null}
+              previousURL={newerUrl ?? undefined}
+              previousTooltip="Newer orders"
+              hasNext={olderUrl !== null}
+              nextURL={olderUrl ?? undefined}
+              nextTooltip="Older orders"
+              accessibilityLabels={{ previous: "Newer orders", next: "Older orders" }}
+            />
+          </InlineStack>
+        ) : null}
       </BlockStack>
     </Card>
   );

@@ -17,14 +17,19 @@ import type { AdjustmentFormResult } from "../components/loyalty/view-models";
 import { NotFoundPage } from "../components/not-found-page";
 
 const ParamsSchema = z.object({ id: z.string().regex(/^\d{1,20}$/) });
-const SearchSchema = z.object({ ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined) });
+const SearchSchema = z.object({
+  ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined),
+  // Opaque keyset cursors of the order timeline (decision 040); one that does not parse is ignored.
+  ordersAfter: z.string().max(200).optional().catch(undefined),
+  ordersBefore: z.string().max(200).optional().catch(undefined),
+});
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = ParamsSchema.safeParse(params);
-  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id }) : null;
+  const { ledgerBefore, ordersAfter, ordersBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id, ordersAfter, ordersBefore }) : null;
   if (!customer) throw new Response("Customer not found", { status: 404 });
-  const { ledgerBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore });
   return { customer, loyalty };
 };
@@ -73,7 +78,11 @@ export default function CustomerRoute() {
           <BlockStack gap="400">
             <CustomerMetrics customer={customer} />
             {loyalty ? <CustomerLoyaltyCard loyalty={loyalty} result={result} olderUrl={olderUrl} newestUrl={location.pathname} /> : null}
-            <OrderTimeline orders={customer.orders} />
+            <OrderTimeline
+              orders={customer.orders}
+              olderUrl={customer.olderOrdersCursor ? `${location.pathname}?${new URLSearchParams({ ordersAfter: customer.olderOrdersCursor })}` : null}
+              newerUrl={customer.newerOrdersCursor ? `${location.pathname}?${new URLSearchParams({ ordersBefore: customer.newerOrdersCursor })}` : null}
+            />
           </BlockStack>
         </Layout.Section>
         <Layout.Section variant="oneThird">

@@ -37,8 +37,10 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 function replayMessage(result: ReplayResult): string {
   if (result.replayed === 0) return "Nothing to replay: the event is no longer dead-lettered.";
-  const what = result.replayed === 1 ? "1 event" : `${result.replayed} events`;
-  return result.enqueued ? `Replayed ${what}. The worker is applying it now.` : `Replayed ${what}. It will be queued as soon as Redis answers.`;
+  const what = result.replayed === 1 ? "1 event" : `${result.replayed.toLocaleString("en-US")} events`;
+  const done = result.enqueued ? `Replayed ${what}. The worker is applying it now.` : `Replayed ${what}. It will be queued as soon as Redis answers.`;
+  if (!result.remaining) return done;
+  return `${done} ${result.remaining === 1 ? "1 dead letter remains" : `${result.remaining.toLocaleString("en-US")} dead letters remain`}.`;
 }
 
 export default function PipelineRoute() {
