@@ -175,6 +175,17 @@ describe("customer list: search", () => {
     expect(page.totalIsLowerBound).toBe(false);
   });
 
+  it("a redacted customer is not found by the name or email it had (the search column follows the row)", async () => {
+    await insertCustomers([{ shop: S, legacy: 9, first: "Rosalind", last: "Erased", email: "rosalind@example.com" }]);
+    expect(await names("rosalind")).toEqual(["9"]);
+    await getPool().query(
+      `UPDATE customers SET email = NULL, first_name = NULL, last_name = NULL, redacted_at = now() WHERE shop = $1 AND gid = 'gid://shopify/Customer/9'`,
+      [S],
+    );
+    expect(await names("rosalind")).toEqual([]);
+    expect(await names("erased")).toEqual([]);
+  });
+
   it("treats % and _ as the characters they are", async () => {
     expect(await names("100%")).toEqual(["6"]);
     expect(await names("a_b")).toEqual(["7"]);
