@@ -120,8 +120,10 @@ export async function listCustomers({
     const params: unknown[] = [shop, pageSize + 1];
     const conditions = ["shop = $1", "deleted_at IS NULL"];
     if (candidates) {
+      // Read the (at most CUSTOMER_COUNT_CAP) matches by primary key and sort them; written so
+      // that no list index matches, else the planner may walk the whole list filtering ids.
       params.push(candidates);
-      conditions.push(`id = ANY($${params.length}::bigint[])`);
+      conditions.splice(0, 2, "(shop || '') = $1", "(deleted_at IS NULL) IS TRUE", `id = ANY($${params.length}::bigint[])`);
     } else if (pattern) {
       params.push(pattern);
       conditions.push(`search_text LIKE $${params.length}`);
