@@ -1,5 +1,5 @@
 import { Fragment, type ReactNode } from "react";
-import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Text, Tooltip } from "@shopify/polaris";
+import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Pagination, Text, Tooltip } from "@shopify/polaris";
 import { useFormat } from "./format-context";
 import type { CustomerDetail, OrderView } from "./view-models";
 
@@ -156,7 +156,8 @@ export function CustomerMetrics({ customer }: { customer: CustomerDetail }) {
   );
 }
 
-export function OrderTimeline({ orders }: { orders: OrderView[] }) {
+/** One page of orders; `olderUrl` / `newerUrl` lead to the neighbouring pages (null at either end). */
+export function OrderTimeline({ orders, olderUrl = null, newerUrl = null }: { orders: OrderView[]; olderUrl?: string | null; newerUrl?: string | null }) {
   return (
     <Card>
       <BlockStack gap="400">
@@ -177,6 +178,19 @@ export function OrderTimeline({ orders }: { orders: OrderView[] }) {
             ))}
           </BlockStack>
         )}
+        {olderUrl || newerUrl ? (
+          <InlineStack align="center">
+            <Pagination
+              hasPrevious={newerUrl !== null}
+              previousURL={newerUrl ?? undefined}
+              previousTooltip="Newer orders"
+              hasNext={olderUrl !== null}
+              nextURL={olderUrl ?? undefined}
+              nextTooltip="Older orders"
+              accessibilityLabels={{ previous: "Newer orders", next: "Older orders" }}
+            />
+          </InlineStack>
+        ) : null}
       </BlockStack>
     </Card>
   );

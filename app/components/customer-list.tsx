@@ -28,11 +28,12 @@ const SORT_OPTIONS: { label: string; value: CustomerSort }[] = [
   { label: "Amount spent: lowest first", value: "spent_asc" },
 ];
 
-function listUrl({ query, sort, page }: { query: string; sort: CustomerSort; page: number }) {
+function listUrl({ query, sort, after, before }: { query: string; sort: CustomerSort; after?: string; before?: string }) {
   const params = new URLSearchParams();
   if (query) params.set("q", query);
   if (sort !== DEFAULT_CUSTOMER_SORT) params.set("sort", sort);
-  if (page > 1) params.set("page", String(page));
+  if (after) params.set("after", after);
+  if (before) params.set("before", before);
   const search = params.toString();
   return `/app/customers${search ? `?${search}` : ""}`;
 }
@@ -81,8 +82,9 @@ export function CustomerSearch({ query, sort }: { query: string; sort: CustomerS
 }
 
 export function CustomerList({ data }: { data: CustomerListPage }) {
-  const { customers, query, sort, page, pageCount, total } = data;
+  const { customers, query, sort, total, totalIsLowerBound, nextCursor, previousCursor } = data;
   const fmt = useFormat();
+  const countLabel = totalIsLowerBound ? `More than ${fmt.countOf(total, "customer")}` : fmt.countOf(total, "customer");
   const rows = customers.map((c, index) => (
     <IndexTable.Row id={c.id} key={c.id} position={index}>
       <IndexTable.Cell>
@@ -135,16 +137,15 @@ export function CustomerList({ data }: { data: CustomerListPage }) {
         <Box padding="300" borderBlockStartWidth="025" borderColor="border">
           <InlineStack align="space-between" blockAlign="center">
             <Text as="span" tone="subdued">
-              {fmt.countOf(total, "customer")}
+              {countLabel}
               {query ? <> matching <Badge>{query}</Badge></> : null}
             </Text>
             <Pagination
               type="page"
-              hasPrevious={page > 1}
-              previousURL={page > 1 ? listUrl({ query, sort, page: page - 1 }) : undefined}
-              hasNext={page < pageCount}
-              nextURL={page < pageCount ? listUrl({ query, sort, page: page + 1 }) : undefined}
-              label={`Page ${fmt.count(page)} of ${fmt.count(pageCount)}`}
+              hasPrevious={previousCursor !== null}
+              previousURL={previousCursor ? listUrl({ query, sort, before: previousCursor }) : undefined}
+              hasNext={nextCursor !== null}
+              nextURL={nextCursor ? listUrl({ query, sort, after: nextCursor }) : undefined}
             />
           </InlineStack>
         </Box>

@@ -108,8 +108,10 @@ function ReplayButton({ event }: { event: DeadLetterView }) {
 export function DeadLetters({ overview }: { overview: PipelineOverview }) {
   const navigation = useNavigation();
   const replayingAll = navigation.state === "submitting" && navigation.formData?.get("intent") === "replay-all";
-  const { deadLetters, deadTotal } = overview;
+  const { deadLetters, deadTotal, replayAllLimit } = overview;
   const fmt = useFormat();
+  // One request replays at most replayAllLimit (in batches); past it the button says so and replays the next ones.
+  const replayLabel = deadTotal > replayAllLimit ? `Replay the next ${fmt.count(replayAllLimit)}` : "Replay all dead";
   return (
     <Card padding="0">
       <BlockStack>
@@ -128,7 +130,7 @@ export function DeadLetters({ overview }: { overview: PipelineOverview }) {
             <Form method="post">
               <input type="hidden" name="intent" value="replay-all" />
               <Button submit variant="primary" disabled={deadTotal === 0} loading={replayingAll}>
-                Replay all dead
+                {replayLabel}
               </Button>
             </Form>
           </InlineStack>

@@ -18,9 +18,12 @@ export type CustomerListItem = {
 
 export type CustomerListPage = {
   customers: CustomerListItem[];
+  /** Exact up to the cap; past it `totalIsLowerBound` (the list says "more than"). */
   total: number;
-  page: number;
-  pageCount: number;
+  totalIsLowerBound: boolean;
+  /** Opaque keyset cursors for `?after=` / `?before=`; null at either end. */
+  nextCursor: string | null;
+  previousCursor: string | null;
   pageSize: number;
   query: string;
   sort: CustomerSort;
@@ -61,8 +64,11 @@ export type CustomerDetail = {
     firstOrderAt: string | null;
     lastOrderAt: string | null;
   };
-  /** Newest first. */
+  /** One page of the customer's orders, newest first. */
   orders: OrderView[];
+  /** Opaque keyset cursors for `?ordersAfter=` (older orders) / `?ordersBefore=` (newer ones). */
+  olderOrdersCursor: string | null;
+  newerOrdersCursor: string | null;
 };
 
 export const WEBHOOK_STATUSES = ["received", "processed", "failed", "dead", "ignored"] as const;
@@ -84,9 +90,18 @@ export type PipelineOverview = {
   applyLag: { samples: number; average: string | null; max: string | null };
   deadLetters: DeadLetterView[];
   deadTotal: number;
+  /** The most one "replay all" request replays. */
+  replayAllLimit: number;
   generatedAt: string;
   /** False when PostgreSQL's autovacuum is off (the worker then keeps table statistics itself). */
   autovacuum: boolean | null;
 };
 
-export type ReplayResult = { replayed: number; enqueued: boolean; scope: "one" | "all" };
+export type ReplayResult = {
+  replayed: number;
+  enqueued: boolean;
+  scope: "one" | "all";
+  /** After "replay all": dead letters still waiting (one request replays at most `limit`). */
+  remaining: number | null;
+  limit: number;
+};

@@ -20,15 +20,20 @@ import { getCustomerFeedback } from "../services/admin-feedback.server";
 import { CustomerFeedbackCard } from "../components/feedback/customer-feedback-card";
 
 const ParamsSchema = z.object({ id: z.string().regex(/^\d{1,20}$/) });
-const SearchSchema = z.object({ ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined) });
+const SearchSchema = z.object({
+  ledgerBefore: z.string().regex(/^\d{1,19}$/).optional().catch(undefined),
+  // Opaque keyset cursors of the order timeline (decision 040); one that does not parse is ignored.
+  ordersAfter: z.string().max(200).optional().catch(undefined),
+  ordersBefore: z.string().max(200).optional().catch(undefined),
+});
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
   const parsed = ParamsSchema.safeParse(params);
   const fmt = await getShopFormatter(session.shop, request);
-  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id, fmt }) : null;
+  const { ledgerBefore, ordersAfter, ordersBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  const customer = parsed.success ? await getCustomerDetail({ shop: session.shop, customerId: parsed.data.id, ordersAfter, ordersBefore, fmt }) : null;
   if (!customer) throw new Response("Customer not found", { status: 404 });
-  const { ledgerBefore } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
   const loyalty = await getCustomerLoyalty({ shop: session.shop, customerGid: customer.gid, before: ledgerBefore, fmt });
   const feedback = await getCustomerFeedback({ shop: session.shop, customerGid: customer.gid, fmt });
   return { customer, loyalty, feedback };
@@ -79,7 +84,11 @@ export default function CustomerRoute() {
             <CustomerMetrics customer={customer} />
             {loyalty ? <CustomerLoyaltyCard loyalty={loyalty} result={result} olderUrl={olderUrl} newestUrl={location.pathname} /> : null}
             <CustomerFeedbackCard feedback={feedback} />
-            <OrderTimeline orders={customer.orders} />
+            <OrderTimeline
+              orders={customer.orders}
+              olderUrl={customer.olderOrdersCursor ? `${location.pathname}?${new URLSearchParams({ ordersAfter: customer.olderOrdersCursor })}` : null}
+              newerUrl={customer.newerOrdersCursor ? `${location.pathname}?${new URLSearchParams({ ordersBefore: customer.newerOrdersCursor })}` : null}
+            />
           </BlockStack>
         </Layout.Section>
         <Layout.Section variant="oneThird">

@@ -1,4 +1,5 @@
-// /app/customers: the store's customers, searchable and sortable, 25 per page.
+// /app/customers: the store's customers, searchable and sortable, 25 per page in keyset order
+// (`?after=` / `?before=` cursors, decision 040).
 import type { LoaderFunctionArgs } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
 import { Page } from "@shopify/polaris";
@@ -12,13 +13,15 @@ import { CustomerList, DEFAULT_CUSTOMER_SORT } from "../components/customer-list
 const SearchSchema = z.object({
   q: z.string().trim().max(200).catch(""),
   sort: z.enum(CUSTOMER_SORTS).catch(DEFAULT_CUSTOMER_SORT),
-  page: z.coerce.number().int().min(1).max(100_000).catch(1),
+  // Opaque keyset cursors; one that does not parse is ignored (first page).
+  after: z.string().max(200).optional().catch(undefined),
+  before: z.string().max(200).optional().catch(undefined),
 });
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);
-  const { q, sort, page } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
-  return listCustomers({ shop: session.shop, query: q, sort, page, fmt: await getShopFormatter(session.shop, request) });
+  const { q, sort, after, before } = SearchSchema.parse(Object.fromEntries(new URL(request.url).searchParams));
+  return listCustomers({ shop: session.shop, query: q, sort, after, before, fmt: await getShopFormatter(session.shop, request) });
 };
 
 export default function CustomersRoute() {

@@ -39,8 +39,11 @@ export const action = async ({ request }: ActionFunctionArgs) => {
 
 function replayMessage(result: ReplayResult): string {
   if (result.replayed === 0) return "Nothing to replay: the event is no longer dead-lettered.";
-  const what = createFormatter().countOf(result.replayed, "event");
-  return result.enqueued ? `Replayed ${what}. The worker is applying it now.` : `Replayed ${what}. It will be queued as soon as Redis answers.`;
+  const fmt = createFormatter();
+  const what = fmt.countOf(result.replayed, "event");
+  const done = result.enqueued ? `Replayed ${what}. The worker is applying it now.` : `Replayed ${what}. It will be queued as soon as Redis answers.`;
+  if (!result.remaining) return done;
+  return `${done} ${fmt.countOf(result.remaining, "dead letter")} ${result.remaining === 1 ? "remains" : "remain"}.`;
 }
 
 export default function PipelineRoute() {

@@ -10,6 +10,8 @@ import { displayDuration } from "./admin-format.server";
 import { createFormatter, type Formatter } from "../domain/format";
 
 export const DEAD_LETTERS_SHOWN = 50;
+/** One "replay all" request replays at most this many dead letters (decision 040). */
+export const REPLAY_ALL_LIMIT = 1_000;
 
 function pendingSummary(count: number, age: number | null): PipelineOverview["pending"] {
   return { count, oldestAge: count > 0 && age !== null ? displayDuration(age) : null };
@@ -69,16 +71,28 @@ export async function getPipelineOverview({ shop, now = new Date(), fmt = create
       lastError: r.last_error,
     })),
     deadTotal: byStatus.dead,
+    replayAllLimit: REPLAY_ALL_LIMIT,
     generatedAt: fmt.dateTime(now) ?? "",
   };
 }
 
 /**
- * Sends this shop's dead-lettered events (all, or the given ids) back to the worker
- * and records who asked in the audit log.
+ * Sends this shop's dead-lettered events (the given ids, or the oldest `limit` of them,
+ * in batches) back to the worker and records who asked in the audit log. For "all" the
+ * result says how many remain dead-lettered, so the page can offer the next ones.
  */
-export async function replayDeadLetters({ shop, ids, actor }: { shop: string; ids?: string[]; actor: string }): Promise<ReplayResult> {
-  const result = await replayEvents({ shop, status: "dead", ids });
+export async function replayDeadLetters({
+  shop,
+  ids,
+  actor,
+  limit = REPLAY_ALL_LIMIT,
+}: {
+  shop: string;
+  ids?: string[];
+  actor: string;
+  limit?: number;
+}): Promise<ReplayResult> {
+  const result = await replayEvents({ shop, status: "dead", ids, limit: ids ? undefined : limit });
   await writeAudit(getPool(), {
     shop,
     actor,
@@ -86,6 +100,6 @@ export async function replayDeadLetters({ shop, ids, actor }: { shop: string; id
     subject: ids?.length === 1 ? `webhook_event:${ids[0]}` : null,
     details: { status: "dead", requested: ids ?? "all", replayed: result.ids, enqueued: result.enqueued },
   });
-  logger.info({ shop, replayed: result.replayed, enqueued: result.enqueued }, "webhook_events.replayed");
-  return { replayed: result.replayed, enqueued: result.enqueued, scope: ids ? "one" : "all" };
+  logger.info({ shop, replayed: result.replayed, enqueued: result.enqueued, remaining: result.remaining }, "webhook_events.replayed");
+  return { replayed: result.replayed, enqueued: result.enqueued, scope: ids ? "one" : "all", remaining: result.remaining ?? null, limit };
 }
