@@ -1,7 +1,7 @@
 // What the admin UI must show for a generated store (tests/twin/store-generator.ts), worked
 // out from the generator's deterministic output alone: which customer to open, the order
 // timeline as the store has it, and the customer's metrics. Display formats follow the
-// admin pages (en-US, USD, times in UTC to the minute), written out independently here.
+// admin pages (en-US, USD, times in the shop's zone to the minute), written out independently here.
 import type { GenOrder, SyntheticStore } from "../twin/store-generator";
 import { orderState } from "../twin/webhook-payloads";
 
@@ -11,17 +11,17 @@ const usdFormat = new Intl.NumberFormat("en-US", { style: "currency", currency: 
 /** 123456 -> "$1,234.56" (cents are exact in a double far beyond any order total). */
 export const usd = (cents: number) => usdFormat.format(cents / 100);
 
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
-const two = (n: number) => String(n).padStart(2, "0");
-/** "2026-01-05T09:05:33Z" -> "Jan 5, 2026, 09:05 UTC". */
-export function utcMinute(iso: string): string {
-  const d = new Date(iso);
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}, ${two(d.getUTCHours())}:${two(d.getUTCMinutes())} UTC`;
+/** The demo shop's time zone (the twin's Shop.ianaTimezone): the admin shows times in it. */
+export const SHOP_TIME_ZONE = "America/New_York";
+const minuteFormat = new Intl.DateTimeFormat("en-US", { year: "numeric", month: "short", day: "numeric", hour: "numeric", minute: "2-digit", timeZone: SHOP_TIME_ZONE, timeZoneName: "short" });
+const dayFormat = new Intl.DateTimeFormat("en-US", { year: "numeric", month: "short", day: "numeric", timeZone: SHOP_TIME_ZONE });
+/** "2026-01-05T14:05:33Z" -> "Jan 5, 2026, 9:05 AM EST" (the shop's zone, to the minute). */
+export function shopMinute(iso: string): string {
+  return minuteFormat.format(new Date(iso));
 }
-/** "2026-01-05T09:05:33Z" -> "Jan 5, 2026". */
-export function utcDay(iso: string): string {
-  const d = new Date(iso);
-  return `${MONTHS[d.getUTCMonth()]} ${d.getUTCDate()}, ${d.getUTCFullYear()}`;
+/** "2026-01-05T03:05:33Z" -> "Jan 4, 2026" (the day in the shop's zone). */
+export function shopDay(iso: string): string {
+  return dayFormat.format(new Date(iso));
 }
 const sentence = (value: string) => {
   const text = value.replace(/_/g, " ").toLowerCase();
@@ -85,12 +85,12 @@ export function expectedOrder(o: GenOrder): ExpectedOrder {
   const items = o.lines.reduce((n, l) => n + l.quantity, 0);
   return {
     name: o.name,
-    createdAt: utcMinute(o.createdAt),
+    createdAt: shopMinute(o.createdAt),
     total: usd(o.totalCents),
     items: items === 1 ? "1 item" : `${items} items`,
     badges: [sentence(s.financial), ...(s.fulfilled ? ["Fulfilled"] : []), ...(s.cancelled ? ["Cancelled"] : []), ...(o.test ? ["Test order"] : [])],
-    refunds: s.refunds.map((r) => ({ line: `Refund on ${utcMinute(r.createdAt)}${r.note ? ` · ${r.note}` : ""}`, amount: `−${usd(r.amountCents)}` })),
-    cancellation: s.cancelled ? `Cancelled on ${utcMinute(s.cancelled.at)} · Reason: ${sentence(s.cancelled.reason)}` : null,
+    refunds: s.refunds.map((r) => ({ line: `Refund on ${shopMinute(r.createdAt)}${r.note ? ` · ${r.note}` : ""}`, amount: `−${usd(r.amountCents)}` })),
+    cancellation: s.cancelled ? `Cancelled on ${shopMinute(s.cancelled.at)} · Reason: ${sentence(s.cancelled.reason)}` : null,
   };
 }
 
@@ -115,8 +115,8 @@ export function expectedMetrics(orders: GenOrder[], live: LiveOrder[]) {
     totalSpent: usd(spent),
     refunded: usd(refunded),
     averageOrderValue: usd(counted.length ? Math.floor((2 * spent + counted.length) / (2 * counted.length)) : 0),
-    firstOrder: times.length ? utcDay(times[0]!) : "No orders",
-    lastOrder: times.length ? utcDay(times[times.length - 1]!) : "No orders",
+    firstOrder: times.length ? shopDay(times[0]!) : "No orders",
+    lastOrder: times.length ? shopDay(times[times.length - 1]!) : "No orders",
   };
 }
 
