@@ -52,6 +52,17 @@ const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note,
  * customer deleted in Shopify (customers/delete) is still exported: the app still holds its
  * data until customers/redact (decision 038).
  */
+
+/**
+ * Runs the steps one after another, like Promise.all's result: `db` may be one client inside
+ * the worker's transaction (data_request), which runs one query at a time.
+ */
+async function inOrder<T extends unknown[]>(steps: readonly [...{ [K in keyof T]: () => Promise<T[K]> }]): Promise<T> {
+  const results: unknown[] = [];
+  for (const step of steps) results.push(await step());
+  return results as T;
+}
+
 export async function buildCustomerExport(db: Db, shop: string, customerGid: string) {
   const { rows } = await db.query<CustomerRow>(
     `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND gid = $2`,
@@ -103,25 +114,25 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
   );
   const orderGids = orders.rows.map((o) => o.gid);
   const legacyIds = orders.rows.map((o) => o.legacy_id);
-  const [lineItems, refunds] = await Promise.all([
-    db.query<{ order_gid: string; gid: string; product_gid: string | null; title: string; variant_title: string | null; sku: string | null; quantity: number; price_minor: string; product_type: string | null }>(
+  const [lineItems, refunds] = await inOrder([
+    () => db.query<{ order_gid: string; gid: string; product_gid: string | null; title: string; variant_title: string | null; sku: string | null; quantity: number; price_minor: string; product_type: string | null }>(
       `SELECT li.order_gid, li.gid, li.product_gid, li.title, li.variant_title, li.sku, li.quantity, li.price_minor, p.product_type
          FROM line_items li LEFT JOIN products p ON p.shop = li.shop AND p.gid = li.product_gid
         WHERE li.shop = $1 AND li.order_gid = ANY($2::text[]) ORDER BY li.gid`,
       [shop, orderGids],
     ),
-    db.query<{ gid: string; order_legacy_id: string; amount_minor: string; currency: string | null; note: string | null; refunded_at: Date }>(
+    () => db.query<{ gid: string; order_legacy_id: string; amount_minor: string; currency: string | null; note: string | null; refunded_at: Date }>(
       `SELECT gid, order_legacy_id, amount_minor, currency, note, refunded_at FROM refunds
         WHERE shop = $1 AND order_legacy_id = ANY($2::text[]) ORDER BY refunded_at, gid`,
       [shop, legacyIds],
     ),
   ]);
   const feedback = await buildFeedbackExport(db, shop, c.gid);
-  const [loyalty, segments, emails, appTags] = await Promise.all([
-    loyaltyExport(db, shop, c.gid),
-    segmentsExport(db, shop, c.gid),
-    emailsExport(db, shop, c.gid),
-    db.query<{ tag: string; source: string; added_at: Date }>(
+  const [loyalty, segments, emails, appTags] = await inOrder([
+    () => loyaltyExport(db, shop, c.gid),
+    () => segmentsExport(db, shop, c.gid),
+    () => emailsExport(db, shop, c.gid),
+    () => db.query<{ tag: string; source: string; added_at: Date }>(
       `SELECT tag, source, added_at FROM app_added_tags WHERE shop = $1 AND customer_gid = $2 ORDER BY tag_key`,
       [shop, c.gid],
     ),
@@ -197,18 +208,18 @@ async function assembleExport(db: Db, shop: string, c: CustomerRow) {
 
 async function loyaltyExport(db: Db, shop: string, customerGid: string) {
   const now = new Date();
-  const [entries, redemptions, tiers] = await Promise.all([
-    db.query<{ points: number; kind: string; available_at: Date; occurred_at: Date; source: string; order_gid: string | null; reason: string; rule: unknown }>(
+  const [entries, redemptions, tiers] = await inOrder([
+    () => db.query<{ points: number; kind: string; available_at: Date; occurred_at: Date; source: string; order_gid: string | null; reason: string; rule: unknown }>(
       `SELECT points, kind::text AS kind, available_at, occurred_at, source, order_gid, reason, rule
          FROM loyalty_ledger WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
       [shop, customerGid],
     ),
-    db.query<{ reward_id: string; reward: unknown; points: number; status: string; code: string | null; starts_at: Date; expires_at: Date; created_at: Date }>(
+    () => db.query<{ reward_id: string; reward: unknown; points: number; status: string; code: string | null; starts_at: Date; expires_at: Date; created_at: Date }>(
       `SELECT reward_id, reward, points, status::text AS status, code, starts_at, expires_at, created_at
          FROM loyalty_redemptions WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
       [shop, customerGid],
     ),
-    db.query<{ from_tier: string | null; to_tier: string | null; metric: string; window_kind: string; value: string; cause: string; occurred_at: Date }>(
+    () => db.query<{ from_tier: string | null; to_tier: string | null; metric: string; window_kind: string; value: string; cause: string; occurred_at: Date }>(
       `SELECT from_tier, to_tier, metric, window_kind, value::text AS value, cause, occurred_at
          FROM loyalty_tier_changes WHERE shop = $1 AND customer_gid = $2 ORDER BY id`,
       [shop, customerGid],
@@ -252,13 +263,13 @@ async function loyaltyExport(db: Db, shop: string, customerGid: string) {
 }
 
 async function segmentsExport(db: Db, shop: string, customerGid: string) {
-  const [members, changes] = await Promise.all([
-    db.query<{ name: string; entered_at: Date }>(
+  const [members, changes] = await inOrder([
+    () => db.query<{ name: string; entered_at: Date }>(
       `SELECT s.name, m.entered_at FROM segment_members m JOIN segments s ON s.id = m.segment_id
         WHERE m.shop = $1 AND m.customer_gid = $2 ORDER BY s.name`,
       [shop, customerGid],
     ),
-    db.query<{ name: string; change: string; cause: string; occurred_at: Date }>(
+    () => db.query<{ name: string; change: string; cause: string; occurred_at: Date }>(
       `SELECT s.name, h.change::text AS change, h.cause::text AS cause, h.occurred_at
          FROM segment_membership_changes h JOIN segments s ON s.id = h.segment_id
         WHERE h.shop = $1 AND h.customer_gid = $2 ORDER BY h.id`,
