@@ -2,6 +2,7 @@
 // customer page: read models (SQL here, view models out) and the pages' actions. Rules are
 // saved through the same service as `crm feedback rules set` (setFeedbackRules), so the admin
 // and the CLI validate and apply a rules file identically (docs/feedback.md, decision 032).
+import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { getPool, withTransaction, type Queryable } from "../db.server";
@@ -193,24 +194,34 @@ export async function updateFeedbackCase({ shop, fields, actor, now = new Date()
   }
   const { intent, caseId } = parsed.data;
   const note = parsed.data.note === undefined ? undefined : parsed.data.note.trim() || null;
-  const db = getPool();
-  let changed;
-  if (intent === "resolve") {
-    changed = await db.query(
-      `UPDATE feedback_cases SET status = 'resolved', resolved_by = $3, resolved_at = $4, staff_note = CASE WHEN $5::boolean THEN $6 ELSE staff_note END, updated_at = $4
-        WHERE shop = $1 AND id = $2 AND status = 'open'`,
-      [shop, caseId, actor, now, note !== undefined, note ?? null],
-    );
-  } else if (intent === "reopen") {
-    changed = await db.query(`UPDATE feedback_cases SET status = 'open', resolved_by = NULL, resolved_at = NULL, updated_at = $3 WHERE shop = $1 AND id = $2 AND status = 'resolved'`, [shop, caseId, now]);
-  } else {
-    changed = await db.query(`UPDATE feedback_cases SET staff_note = $3, updated_at = $4 WHERE shop = $1 AND id = $2`, [shop, caseId, note ?? null, now]);
-  }
-  if ((changed.rowCount ?? 0) === 0) {
-    const exists = await db.query(`SELECT status FROM feedback_cases WHERE shop = $1 AND id = $2`, [shop, caseId]);
-    if (exists.rowCount === 0) return { status: 404, result: { ok: false, caseId, error: "This case does not exist (it may have been erased with its customer)." } };
-    return { status: 409, result: { ok: false, caseId, error: intent === "resolve" ? "This case is already resolved." : "This case is already open." } };
-  }
+  // One transaction: the case's status changes and, for resolve/reopen, the customer's segments
+  // on has_open_case follow at once (decision 037).
+  const failure = await withTransaction(async (db): Promise<{ status: number; result: CaseActionResult } | null> => {
+    let changed;
+    if (intent === "resolve") {
+      changed = await db.query<{ customer_gid: string | null }>(
+        `UPDATE feedback_cases SET status = 'resolved', resolved_by = $3, resolved_at = $4, staff_note = CASE WHEN $5::boolean THEN $6 ELSE staff_note END, updated_at = $4
+          WHERE shop = $1 AND id = $2 AND status = 'open' RETURNING customer_gid`,
+        [shop, caseId, actor, now, note !== undefined, note ?? null],
+      );
+    } else if (intent === "reopen") {
+      changed = await db.query<{ customer_gid: string | null }>(
+        `UPDATE feedback_cases SET status = 'open', resolved_by = NULL, resolved_at = NULL, updated_at = $3 WHERE shop = $1 AND id = $2 AND status = 'resolved' RETURNING customer_gid`,
+        [shop, caseId, now],
+      );
+    } else {
+      changed = await db.query<{ customer_gid: string | null }>(`UPDATE feedback_cases SET staff_note = $3, updated_at = $4 WHERE shop = $1 AND id = $2 RETURNING NULL::text AS customer_gid`, [shop, caseId, note ?? null, now]);
+    }
+    if ((changed.rowCount ?? 0) === 0) {
+      const exists = await db.query(`SELECT status FROM feedback_cases WHERE shop = $1 AND id = $2`, [shop, caseId]);
+      if (exists.rowCount === 0) return { status: 404, result: { ok: false, caseId, error: "This case does not exist (it may have been erased with its customer)." } };
+      return { status: 409, result: { ok: false, caseId, error: intent === "resolve" ? "This case is already resolved." : "This case is already open." } };
+    }
+    const customerGid = changed.rows[0]?.customer_gid;
+    if (customerGid) await reevaluateSegmentsForCustomers(db, shop, [customerGid], { kind: "event" }, { now, onlyIfAppData: true });
+    return null;
+  });
+  if (failure) return failure;
   logger.info({ shop, caseId, intent }, "feedback_case.updated");
   return { status: 200, result: { ok: true, message: intent === "resolve" ? "Case resolved" : intent === "reopen" ? "Case reopened" : "Note saved" } };
 }

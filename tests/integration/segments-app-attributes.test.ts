@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { submitAnswer } from "../../app/services/feedback/answers.server";
+import { updateFeedbackCase } from "../../app/services/admin-feedback.server";
 import { signFeedbackToken } from "../../app/services/feedback/links.server";
 import { setFeedbackRules } from "../../app/services/feedback/rules.server";
 import { runFeedbackScheduler } from "../../app/services/feedback/scheduler.server";
@@ -91,6 +92,15 @@ describe("segments on feedback and loyalty attributes follow the data", () => {
     });
     const maintained = await runLoyaltyMaintenance({ shop: TEST_SHOP, syncTags: false });
     expect(maintained.tierChanges).toEqual([expect.objectContaining({ customerGid: ANA, fromTier: "Gold", toTier: "Member" })]);
+    expect(await segmentsOf(ANA)).toEqual(["b open case", "e answered", "f detractors"]);
+
+    // Staff resolve the case in the admin: has_open_case follows in that transaction; reopening brings it back.
+    const { rows: cases } = await getPool().query<{ id: string }>(`SELECT id::text AS id FROM feedback_cases WHERE shop = $1 AND customer_gid = $2 AND status = 'open'`, [TEST_SHOP, ANA]);
+    expect(cases).toHaveLength(1);
+    const resolved = await updateFeedbackCase({ shop: TEST_SHOP, fields: { intent: "resolve", caseId: cases[0]!.id }, actor: "shopify-user:1" });
+    expect(resolved.status).toBe(200);
+    expect(await segmentsOf(ANA)).toEqual(["e answered", "f detractors"]);
+    expect((await updateFeedbackCase({ shop: TEST_SHOP, fields: { intent: "reopen", caseId: cases[0]!.id }, actor: "shopify-user:1" })).status).toBe(200);
     expect(await segmentsOf(ANA)).toEqual(["b open case", "e answered", "f detractors"]);
   });
 });
