@@ -2,6 +2,7 @@
 // customer page: read models (SQL here, view models out) and the pages' actions. Rules are
 // saved through the same service as `crm feedback rules set` (setFeedbackRules), so the admin
 // and the CLI validate and apply a rules file identically (docs/feedback.md, decision 032).
+import type { RuleField, RuleFormValues } from "../domain/feedback/rule-form";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
@@ -359,22 +360,7 @@ export async function listFeedbackResponses({ shop, filters, fmt = createFormatt
 
 // ---- settings: rules editor, switches, preview, test email ----
 
-export type RuleFormValues = {
-  name: string;
-  enabled: boolean;
-  trigger: string;
-  delayDays: string;
-  posDelayDays: string;
-  segment: string;
-  minimumTotal: string;
-  includeTypes: string;
-  excludeTypes: string;
-  reminderCount: string;
-  reminderSpacingDays: string;
-  linkExpiryDays: string;
-};
-export type RuleField = keyof RuleFormValues;
-
+export type { RuleField, RuleFormValues } from "../domain/feedback/rule-form";
 export type FeedbackSettingsPage = {
   settings: FeedbackSettings;
   rules: { name: string; enabled: boolean; summary: string; form: RuleFormValues }[];

@@ -1,22 +1,10 @@
 // The feedback settings page's pieces: the rules list, the rule editor (fields of the rules
 // file, errors at their field), the switches, the email preview and "Send a test to me".
 import { useState } from "react";
+import type { RuleFormValues } from "../../domain/feedback/rule-form";
 import { Badge, BlockStack, Button, Card, Checkbox, FormLayout, InlineStack, Select, Text, TextField } from "@shopify/polaris";
 
-export type RuleForm = {
-  name: string;
-  enabled: boolean;
-  trigger: string;
-  delayDays: string;
-  posDelayDays: string;
-  segment: string;
-  minimumTotal: string;
-  includeTypes: string;
-  excludeTypes: string;
-  reminderCount: string;
-  reminderSpacingDays: string;
-  linkExpiryDays: string;
-};
+export type RuleForm = RuleFormValues;
 export type RuleErrors = Partial<Record<keyof RuleForm | "form", string>>;
 
 export const NEW_RULE: RuleForm = {
