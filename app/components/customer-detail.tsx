@@ -1,7 +1,7 @@
 import { Fragment, type ReactNode } from "react";
 import { Badge, BlockStack, Box, Card, Divider, InlineGrid, InlineStack, Pagination, Text, Tooltip } from "@shopify/polaris";
 import { useFormat } from "./format-context";
-import type { CustomerDetail, OrderView } from "./view-models";
+import type { CustomerDetail, OrderView } from "../domain/admin/view-models";
 
 type Tone = "success" | "info" | "attention" | "warning" | "critical" | undefined;
 

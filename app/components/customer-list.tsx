@@ -17,7 +17,7 @@ import {
 } from "@shopify/polaris";
 import { EMPTY_STATE_IMAGE } from "./empty-state-image";
 import { useFormat } from "./format-context";
-import type { CustomerListPage, CustomerSort } from "./view-models";
+import type { CustomerListPage, CustomerSort } from "../domain/admin/view-models";
 
 export const DEFAULT_CUSTOMER_SORT: CustomerSort = "last_order_desc";
 

@@ -2,7 +2,7 @@ import { Form, useNavigation } from "@remix-run/react";
 import { Badge, BlockStack, Button, Card, EmptyState, IndexTable, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import { EMPTY_STATE_IMAGE } from "./empty-state-image";
 import { useFormat } from "./format-context";
-import type { DeadLetterView, PipelineOverview, WebhookStatusName } from "./view-models";
+import type { DeadLetterView, PipelineOverview, WebhookStatusName } from "../domain/admin/view-models";
 
 const OUTCOMES: { status: WebhookStatusName; label: string; tone: "success" | "attention" | "warning" | "critical" | undefined; help: string }[] = [
   { status: "processed", label: "Applied", tone: "success", help: "applied to the customer model" },

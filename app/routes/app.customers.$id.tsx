@@ -13,8 +13,8 @@ import { adjustCustomerPoints, getCustomerLoyalty } from "../services/admin-loya
 import { AccountStateBadge, CustomerMetrics, CustomerProfile, OrderTimeline } from "../components/customer-detail";
 import { getShopFormatter } from "../services/shop-format.server";
 import { CustomerLoyaltyCard } from "../components/loyalty/customer-loyalty-card";
-import { pointsLabel } from "../components/loyalty/format";
-import type { AdjustmentFormResult } from "../components/loyalty/view-models";
+import { pointsLabel } from "../domain/loyalty/format";
+import type { AdjustmentFormResult } from "../domain/admin/loyalty-view-models";
 import { NotFoundPage } from "../components/not-found-page";
 import { getCustomerFeedback } from "../services/admin-feedback.server";
 import { CustomerFeedbackCard } from "../components/feedback/customer-feedback-card";

@@ -7,7 +7,7 @@ import { z } from "zod";
 import { authenticate } from "../shopify.server";
 import { listCustomers } from "../services/admin-customers.server";
 import { getShopFormatter } from "../services/shop-format.server";
-import { CUSTOMER_SORTS } from "../components/view-models";
+import { CUSTOMER_SORTS } from "../domain/admin/view-models";
 import { CustomerList, DEFAULT_CUSTOMER_SORT } from "../components/customer-list";
 
 const SearchSchema = z.object({

@@ -11,7 +11,7 @@ import { authenticate } from "../shopify.server";
 import { getProgramSettingsPage, saveProgramSettings } from "../services/admin-loyalty.server";
 import { getShopFormatter } from "../services/shop-format.server";
 import { ProgramSettingsForm } from "../components/loyalty/program-settings-form";
-import type { ProgramSaveResult } from "../components/loyalty/view-models";
+import type { ProgramSaveResult } from "../domain/admin/loyalty-view-models";
 
 export const meta: MetaFunction = () => [{ title: "Program settings · Loyalty" }];
 

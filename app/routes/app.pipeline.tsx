@@ -12,7 +12,7 @@ import { authenticate } from "../shopify.server";
 import { getPipelineOverview, replayDeadLetters } from "../services/admin-pipeline.server";
 import { getShopFormatter } from "../services/shop-format.server";
 import { DeadLetters, DeliveryCounts, EventLag } from "../components/pipeline-overview";
-import type { ReplayResult } from "../components/view-models";
+import type { ReplayResult } from "../domain/admin/view-models";
 
 export const loader = async ({ request }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);

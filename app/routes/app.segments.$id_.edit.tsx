@@ -7,7 +7,7 @@ import { authenticate } from "../shopify.server";
 import { SegmentFormSchema, getSegmentForEdit, saveSegment } from "../services/admin-segments.server";
 import { SegmentEditor } from "../components/segments/segment-editor";
 import { NotFoundPage } from "../components/not-found-page";
-import type { SegmentFormResult } from "../components/segments/view-models";
+import type { SegmentFormResult } from "../domain/admin/segment-view-models";
 
 export const loader = async ({ request, params }: LoaderFunctionArgs) => {
   const { session } = await authenticate.admin(request);

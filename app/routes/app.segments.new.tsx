@@ -6,7 +6,7 @@ import { Page } from "@shopify/polaris";
 import { authenticate } from "../shopify.server";
 import { SegmentFormSchema, saveSegment } from "../services/admin-segments.server";
 import { SegmentEditor } from "../components/segments/segment-editor";
-import type { SegmentFormResult } from "../components/segments/view-models";
+import type { SegmentFormResult } from "../domain/admin/segment-view-models";
 
 export const meta: MetaFunction = () => [{ title: "New segment · Segments" }];
 

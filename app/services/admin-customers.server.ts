@@ -2,7 +2,7 @@
 // Every query is scoped by the session's shop.
 import { getPool, withConnection, type Queryable } from "../db.server";
 import { decodeCursor, encodeCursor, type KeyKind } from "../domain/admin/keyset-cursor";
-import type { CustomerDetail, CustomerListPage, CustomerSort, OrderView } from "../components/view-models";
+import type { CustomerDetail, CustomerListPage, CustomerSort, OrderView } from "../domain/admin/view-models";
 import { displayEnum, legacyIdOf } from "./admin-format.server";
 import { createFormatter, type Formatter } from "../domain/format";
 

@@ -19,8 +19,8 @@ import { LoyaltyError } from "./loyalty/errors";
 import { getProgram, saveProgram } from "./loyalty/program.server";
 import { createFormatter, timeZoneNames, type Formatter } from "../domain/format";
 import { staffLabel, staffUserId } from "../domain/staff";
-import { liabilityMinor, pointValueFromRewards } from "../components/loyalty/liability";
-import { formatMoney, formatMoneyRatio, formatPoints, ledgerKindLabel, pointsLabel, sharePercent, signedPoints } from "../components/loyalty/format";
+import { liabilityMinor, pointValueFromRewards } from "../domain/loyalty/liability";
+import { formatMoney, formatMoneyRatio, formatPoints, ledgerKindLabel, pointsLabel, sharePercent, signedPoints } from "../domain/loyalty/format";
 import {
   formValuesFromFields,
   formValuesToSettings,
@@ -28,7 +28,7 @@ import {
   newProgramFormValues,
   settingsToFormValues,
   type FieldError,
-} from "../components/loyalty/program-form";
+} from "../domain/loyalty/program-form";
 import type {
   AdjustmentFormResult,
   CustomerLoyaltyView,
@@ -39,7 +39,7 @@ import type {
   ProgramSaveResult,
   ProgramSettingsPageData,
   SegmentOption,
-} from "../components/loyalty/view-models";
+} from "../domain/admin/loyalty-view-models";
 
 export const DASHBOARD_WEEKS = 26;
 export const LEDGER_PAGE_SIZE = 50;

@@ -3,7 +3,7 @@
 import { autovacuumEnabled } from "./table-statistics.server";
 import { getPool } from "../db.server";
 import { logger } from "../logger.server";
-import { WEBHOOK_STATUSES, type PipelineOverview, type ReplayResult, type WebhookStatusName } from "../components/view-models";
+import { WEBHOOK_STATUSES, type PipelineOverview, type ReplayResult, type WebhookStatusName } from "../domain/admin/view-models";
 import { replayEvents } from "./event-replay.server";
 import { writeAudit } from "./crm-store.server";
 import { displayDuration } from "./admin-format.server";

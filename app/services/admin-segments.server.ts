@@ -40,7 +40,7 @@ import type {
   SegmentMembersPage,
   SegmentPageData,
   TagDryRunResponse,
-} from "../components/segments/view-models";
+} from "../domain/admin/segment-view-models";
 
 export const MEMBERS_PAGE_SIZE = 25;
 export const PREVIEW_SAMPLE_SIZE = 10;

@@ -8,7 +8,7 @@ import pg from "pg";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { CUSTOMER_COUNT_CAP, getCustomerDetail, listCustomers } from "../../app/services/admin-customers.server";
-import { CUSTOMER_SORTS, type CustomerSort } from "../../app/components/view-models";
+import { CUSTOMER_SORTS, type CustomerSort } from "../../app/domain/admin/view-models";
 import { useIntegrationEnv } from "../support/env";
 
 const SHOP = "admin-scale-a.myshopify.com";

@@ -21,7 +21,7 @@ import {
 } from "../../app/services/admin-loyalty.server";
 import { getProgram, saveProgram } from "../../app/services/loyalty/program.server";
 import { insertEntries } from "../../app/services/loyalty/store.server";
-import { formFields, newProgramFormValues } from "../../app/components/loyalty/program-form";
+import { formFields, newProgramFormValues } from "../../app/domain/loyalty/program-form";
 import { useIntegrationEnv } from "../support/env";
 
 const SHOP = "admin-loyalty-a.myshopify.com";

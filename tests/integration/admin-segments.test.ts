@@ -15,7 +15,7 @@ import {
   saveSegment,
   saveTagSetting,
 } from "../../app/services/admin-segments.server";
-import type { SegmentFormValues } from "../../app/components/segments/view-models";
+import type { SegmentFormValues } from "../../app/domain/admin/segment-view-models";
 import { useIntegrationEnv } from "../support/env";
 
 const SHOP = "admin-segments-a.myshopify.com";

@@ -2,8 +2,8 @@
 // liability rounding, and the settings form's conversions (fields <-> form values <->
 // settings document) with their error messages. No I/O.
 import { describe, expect, it } from "vitest";
-import { formatMoney, formatMoneyRatio, ledgerKindLabel, pointsLabel, sharePercent, signedPoints } from "../../app/components/loyalty/format";
-import { liabilityMinor, pointValueFromRewards } from "../../app/components/loyalty/liability";
+import { formatMoney, formatMoneyRatio, ledgerKindLabel, pointsLabel, sharePercent, signedPoints } from "../../app/domain/loyalty/format";
+import { liabilityMinor, pointValueFromRewards } from "../../app/domain/loyalty/liability";
 import {
   formFields,
   formValuesFromFields,
@@ -13,7 +13,7 @@ import {
   newProgramFormValues,
   rewardIdFor,
   settingsToFormValues,
-} from "../../app/components/loyalty/program-form";
+} from "../../app/domain/loyalty/program-form";
 import { LoyaltyProgramSettingsSchema, parseProgramSettings, type Reward } from "../../app/domain/loyalty/program";
 
 describe("formatting", () => {

@@ -5,7 +5,7 @@ import { LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import { BlockStack, InlineStack, Text } from "@shopify/polaris";
 import { useHydrated } from "../segments/membership-chart";
 import { useFormat } from "../format-context";
-import type { LoyaltyDashboardView } from "./view-models";
+import type { LoyaltyDashboardView } from "../../domain/admin/loyalty-view-models";
 
 const CHART_HEIGHT = 260;
 

@@ -5,8 +5,8 @@ import { useState } from "react";
 import { Form, useNavigation } from "@remix-run/react";
 import { Badge, Banner, BlockStack, Box, Button, Card, DataTable, Divider, InlineGrid, InlineStack, Link, Text, TextField } from "@shopify/polaris";
 import { useFormat } from "../format-context";
-import { ledgerKindTone } from "./format";
-import type { AdjustmentFormResult, CustomerLoyaltyView } from "./view-models";
+import { ledgerKindTone } from "../../domain/loyalty/format";
+import type { AdjustmentFormResult, CustomerLoyaltyView } from "../../domain/admin/loyalty-view-models";
 
 function Figure({ label, value, testId }: { label: string; value: string; testId: string }) {
   return (

@@ -4,7 +4,7 @@ import { Badge, Banner, BlockStack, Box, Card, EmptyState, InlineGrid, InlineSta
 import { useFormat } from "../format-context";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";
 import { ActivityChart } from "./activity-chart";
-import type { LoyaltyDashboardView } from "./view-models";
+import type { LoyaltyDashboardView } from "../../domain/admin/loyalty-view-models";
 
 export const SETTINGS_URL = "/app/loyalty/settings";
 

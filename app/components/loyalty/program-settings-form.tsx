@@ -1,7 +1,7 @@
 // The loyalty program settings form: earning, pending period, expiry, bonuses, segment and
 // tier multipliers, tiers with their Shopify tags, the negative-balance policy and the rewards
 // catalogue. Inputs are named by the settings path they edit, so the server's errors (the
-// domain schema's, app/components/loyalty/program-form.ts) are shown at their field; an error
+// domain schema's, app/domain/loyalty/program-form.ts) are shown at their field; an error
 // without a field is listed in the banner at the top. Validation is the server's only.
 import { useMemo, useRef, useState, type ReactNode } from "react";
 import { Form, useNavigation } from "@remix-run/react";
@@ -26,8 +26,8 @@ import {
   type RewardValues,
   type SegmentMultiplierValues,
   type TierLevelValues,
-} from "./program-form";
-import type { FieldError, ProgramFormValues, SegmentOption } from "./view-models";
+} from "../../domain/loyalty/program-form";
+import type { FieldError, ProgramFormValues, SegmentOption } from "../../domain/admin/loyalty-view-models";
 
 type Keyed<T> = T & { key: string };
 

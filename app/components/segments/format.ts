@@ -1,6 +1,6 @@
 // Display helpers for the segment pages (pure, fixed locale so the server's HTML and the
 // hydrated page print the same text).
-import type { TagDryRunResponse } from "./view-models";
+import type { TagDryRunResponse } from "../../domain/admin/segment-view-models";
 import { createFormatter } from "../../domain/format";
 
 const fmt = createFormatter();

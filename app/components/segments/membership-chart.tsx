@@ -5,7 +5,7 @@ import { useSyncExternalStore } from "react";
 import { LineChart, PolarisVizProvider } from "@shopify/polaris-viz";
 import { BlockStack, InlineStack, Text } from "@shopify/polaris";
 import { useFormat } from "../format-context";
-import type { SegmentChangeDayView } from "./view-models";
+import type { SegmentChangeDayView } from "../../domain/admin/segment-view-models";
 
 const subscribeNothing = () => () => undefined;
 

@@ -6,7 +6,7 @@
 import { useMemo, type CSSProperties } from "react";
 import { BlockStack, Button, InlineError, InlineStack, Text } from "@shopify/polaris";
 import { applySuggestion, errorMarks, highlightQuery, marksAtEnd, type PieceKind } from "./highlight";
-import type { SegmentError } from "./view-models";
+import type { SegmentError } from "../../domain/admin/segment-view-models";
 
 const COLOURS: Record<PieceKind, CSSProperties> = {
   attribute: { color: "#1f5199" },

@@ -26,7 +26,7 @@ import { EMPTY_STATE_IMAGE } from "../empty-state-image";
 import { dryRunSentences } from "./format";
 import { MembershipChart } from "./membership-chart";
 import { QueryText } from "./query-editor";
-import type { SegmentDetailView, SegmentMembersPage, SegmentPageData, TagDryRunResponse, TagOutboxView } from "./view-models";
+import type { SegmentDetailView, SegmentMembersPage, SegmentPageData, TagDryRunResponse, TagOutboxView } from "../../domain/admin/segment-view-models";
 
 export const TAG_PREVIEW_DEBOUNCE_MS = 300;
 

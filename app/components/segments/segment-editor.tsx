@@ -23,7 +23,7 @@ import { useFormat } from "../format-context";
 import { checkSyncTag } from "../../shopify/customer-tags";
 import { EXAMPLE_QUERIES } from "./examples";
 import { QueryEditor } from "./query-editor";
-import type { PreviewResponse, SegmentError, SegmentFormErrors, SegmentFormValues } from "./view-models";
+import type { PreviewResponse, SegmentError, SegmentFormErrors, SegmentFormValues } from "../../domain/admin/segment-view-models";
 
 /** Wait this long after the last keystroke before asking the server for a preview. */
 export const PREVIEW_DEBOUNCE_MS = 300;

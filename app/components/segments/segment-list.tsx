@@ -3,7 +3,7 @@ import { Badge, Card, EmptyState, IndexTable, InlineStack, Link, Text } from "@s
 import { useFormat } from "../format-context";
 import { EMPTY_STATE_IMAGE } from "../empty-state-image";
 import { signed } from "./format";
-import type { SegmentListRow } from "./view-models";
+import type { SegmentListRow } from "../../domain/admin/segment-view-models";
 
 export const NEW_SEGMENT_URL = "/app/segments/new";
 

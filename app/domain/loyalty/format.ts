@@ -1,9 +1,9 @@
 // Display helpers for the loyalty pages (pure, fixed locale, so the server's HTML and the
 // hydrated page print the same text). Points are integers; money stays exact (bigint minor
 // units, never floating point).
-import { currencyExponent } from "../../domain/money";
-import { createFormatter } from "../../domain/format";
-import type { LedgerKind } from "../../domain/loyalty/ledger";
+import { currencyExponent } from "../money";
+import { createFormatter } from "../format";
+import type { LedgerKind } from "./ledger";
 
 const LOCALE = "en-US";
 const fmt = createFormatter({ locale: LOCALE });

@@ -4,14 +4,14 @@
 // (app/domain/loyalty/program.ts, which names the field) lands at its input. This module turns
 // stored settings into form values (strings, as inputs hold them), submitted form fields back
 // into a settings document for the schema, and the schema's messages into the merchant's words.
-import { currencyExponent, formatMinorUnits, toMinorUnits } from "../../domain/money";
+import { currencyExponent, formatMinorUnits, toMinorUnits } from "../money";
 import {
   NEGATIVE_BALANCE_POLICIES,
   REWARD_KINDS,
   TIER_METRICS,
   TIER_WINDOWS,
   type LoyaltyProgramSettings,
-} from "../../domain/loyalty/program";
+} from "./program";
 
 export const EARN_BASES = ["net_merchandise", "gross_merchandise"] as const;
 export const EARN_ROUNDINGS = ["floor", "nearest"] as const;

@@ -1,7 +1,7 @@
 // The shapes the loyalty pages render. app/services/admin-loyalty.server.ts builds them on the
 // server with dates and money already formatted, so server rendering and hydration agree.
 // Raw figures travel alongside the text where a test or a chart needs the number.
-import type { FieldError, ProgramFormValues } from "./program-form";
+import type { FieldError, ProgramFormValues } from "../loyalty/program-form";
 
 export type { FieldError, ProgramFormValues };
 

@@ -4,8 +4,8 @@
 // most a customer can turn a point into, so the liability is never understated. Percentage
 // and free-shipping rewards have no fixed value (it depends on the order) and do not count.
 // Exact: amounts are integer minor units, rates are kept as fractions, rounding happens once.
-import { toMinorUnits } from "../../domain/money";
-import type { Reward } from "../../domain/loyalty/program";
+import { toMinorUnits } from "../money";
+import type { Reward } from "./program";
 
 /** `minor` minor units of the shop currency buy `points` points' worth: the reward that sets it. */
 export type PointValue = { minor: bigint; points: bigint; rewardId: string; rewardName: string };

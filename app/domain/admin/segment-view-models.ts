@@ -1,6 +1,6 @@
 // The shapes the segment pages render. app/services/admin-segments.server.ts builds them
 // on the server with dates already formatted, so server rendering and hydration agree.
-import type { SegmentError } from "../../domain/segments/lexer";
+import type { SegmentError } from "../segments/lexer";
 
 export type { SegmentError };
 
