@@ -14,7 +14,7 @@ import { ZodError } from "zod";
 import { formatEnvIssues, getEnv } from "./env.server";
 import { logger } from "./logger.server";
 import { closeDb } from "./db.server";
-import { closeQueues } from "../jobs/queues";
+import { closeQueues } from "./queues.server";
 import { BodyTooLarge, handleDelivery, type DeliveryRequest } from "./services/webhook-ingress.server";
 
 /** The subscribed webhook paths, matched as Remix would (any case, optional trailing slash). */

@@ -10,8 +10,7 @@ import { logger, type Logger } from "../app/logger.server";
 import { eventLagSeconds, eventProcessingSeconds, eventsApplied } from "../app/metrics.server";
 import { getEnv } from "../app/env.server";
 import { processInboxBatch, recordInboxFailure, type AppliedBatch } from "../app/services/process-inbox-event.server";
-import { requestTagSyncReconcile } from "./tag-sync-writer";
-import type { ApplyWebhookJob } from "./queues";
+import { requestTagSyncReconcile, type ApplyWebhookJob } from "../app/queues.server";
 
 const JobData = z.object({ inboxId: z.string().regex(/^\d+$/) });
 

@@ -14,8 +14,8 @@ import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
 import { closeSmtpTransport, drainEmailOutbox, type SenderOptions } from "../app/services/email/sender.server";
-import { EMAIL_QUEUE, closeEmailQueue, emailJobOptions, enqueueEmailDrain, getEmailQueue, type EmailJob } from "./email-queue";
-import { installScheduleWithRetry } from "./shared-queue";
+import { EMAIL_QUEUE, closeEmailQueue, emailJobOptions, enqueueEmailDrain, getEmailQueue, type EmailJob } from "../app/queues.server";
+import { installScheduleWithRetry } from "./schedules";
 
 const DRAIN_SCHEDULER = "email-drain-every";
 const JobData = z.object({ kind: z.literal("drain") });

@@ -14,7 +14,8 @@ import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
 import { runFeedbackScheduler, type SchedulerReport } from "../app/services/feedback/scheduler.server";
-import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
+import { sharedQueue } from "../app/queues.server";
+import { installScheduleWithRetry } from "./schedules";
 
 export const FEEDBACK_SCHEDULER_QUEUE = "crm-feedback-scheduler";
 const SCHEDULER_ID = "feedback-scheduler-every";

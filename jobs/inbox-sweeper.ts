@@ -2,7 +2,7 @@
 // the webhook arrived) or whose job was lost. Job ids make re-adding a queued job a no-op.
 import { logger } from "../app/logger.server";
 import { deadLetterUnrecorded, findUnqueuedInboxRows } from "../app/services/process-inbox-event.server";
-import { applyWebhookJobId, enqueueApplyWebhooks, getWebhookQueue } from "./queues";
+import { applyWebhookJobId, enqueueApplyWebhooks, getWebhookQueue } from "../app/queues.server";
 
 export async function sweepInboxOnce({ olderThanMs = 5_000, limit = 1_000 } = {}): Promise<number> {
   const rows = await findUnqueuedInboxRows(olderThanMs, limit);

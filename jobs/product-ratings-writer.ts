@@ -10,33 +10,28 @@
 // recorded on the rows (nothing is thrown for them); a database or Redis failure throws and
 // BullMQ retries with backoff; the sweep covers anything a lost job would have done.
 import { UnrecoverableError, Worker, type Job } from "bullmq";
-import { z } from "zod";
 import { logger } from "../app/logger.server";
-import { createRedis } from "../app/redis.server";
-import { shopsWithWorkDue } from "../app/services/product-ratings/outbox.server";
-import { drainProductRatings, type RatingsDrainOptions } from "../app/services/product-ratings/writer.server";
-import { isShopDomain } from "../app/shopify/shop-domain";
-import { installScheduleWithRetry } from "./shared-queue";
 import {
   PRODUCT_RATINGS_QUEUE,
+  ProductRatingsJobData,
   closeProductRatingsQueue,
   enqueueProductRatingsDrain,
   getProductRatingsQueue,
   productRatingsJobOptions,
   type ProductRatingsJob,
-} from "./product-ratings-queue";
+} from "../app/queues.server";
+import { createRedis } from "../app/redis.server";
+import { shopsWithWorkDue } from "../app/services/product-ratings/outbox.server";
+import { drainProductRatings, type RatingsDrainOptions } from "../app/services/product-ratings/writer.server";
+import { installScheduleWithRetry } from "./schedules";
 
 const SWEEP_SCHEDULER = "product-ratings-sweep-every";
-const JobData = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("drain"), shop: z.string().refine(isShopDomain, "shop must be a *.myshopify.com domain") }),
-  z.object({ kind: z.literal("sweep") }),
-]);
 
 let stopping = false;
 
 export function createProductRatingsProcessor(overrides: Omit<RatingsDrainOptions, "shouldStop"> = {}) {
   return async function productRatingsProcessor(job: Job<ProductRatingsJob>): Promise<unknown> {
-    const parsed = JobData.safeParse(job.data);
+    const parsed = ProductRatingsJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid product ratings job data: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     const data = parsed.data;
     const log = logger.child({ jobId: job.id, kind: data.kind, shop: data.kind === "drain" ? data.shop : undefined });

@@ -10,7 +10,8 @@ import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
-import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
+import { sharedQueue } from "../app/queues.server";
+import { installScheduleWithRetry } from "./schedules";
 import { refreshRelativeSegments, type RefreshReport } from "../app/services/segments/segments.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 

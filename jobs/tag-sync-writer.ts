@@ -14,69 +14,18 @@
 // How it fails: job data is parsed first, bad data is unrecoverable. Shopify failures are
 // recorded on the writes (nothing is thrown for them); a database or Redis failure throws
 // and BullMQ retries with backoff; the sweeper covers anything a lost job would have done.
-import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
-import { z } from "zod";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { getEnv } from "../app/env.server";
 import { logger } from "../app/logger.server";
+import { TAG_SYNC_QUEUE, TagSyncJobData, closeTagSyncQueue, enqueueTagSyncDrain, getTagSyncQueue, tagSyncJobOptions, type TagSyncJob } from "../app/queues.server";
 import { createRedis } from "../app/redis.server";
-import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
+import { installScheduleWithRetry } from "./schedules";
 import { shopsWithWorkDue } from "../app/services/tag-sync/outbox.server";
-import { reconcileAllSegmentTagSyncs, reconcileSegmentTagSync, type ReconcileResult } from "../app/services/tag-sync/reconcile.server";
+import { reconcileAllSegmentTagSyncs } from "../app/services/tag-sync/reconcile.server";
 import { drainShop, type DrainOptions, type DrainReport } from "../app/services/tag-sync/writer.server";
-import { isShopDomain } from "../app/shopify/shop-domain";
 
-export const TAG_SYNC_QUEUE = "crm-tag-sync";
 const SWEEP_SCHEDULER = "tag-sync-sweep-every";
 const RECONCILE_SCHEDULER = "tag-sync-reconcile-every";
-
-const Shop = z.string().refine(isShopDomain, "shop must be a *.myshopify.com domain");
-const JobData = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("drain"), shop: Shop }),
-  z.object({ kind: z.literal("sweep") }),
-  z.object({ kind: z.literal("reconcile"), shop: Shop.nullish() }),
-]);
-export type TagSyncJob = z.infer<typeof JobData>;
-
-const jobOptions: JobsOptions = {
-  attempts: 5,
-  backoff: { type: "exponential", delay: 5_000 },
-  removeOnComplete: { count: 1_000 },
-  removeOnFail: { count: 1_000 },
-};
-
-const queue = sharedQueue<TagSyncJob>(TAG_SYNC_QUEUE);
-export const getTagSyncQueue = queue.get;
-export const closeTagSyncQueue = queue.close;
-
-/** Job ids and deduplication keys carry no ':' (BullMQ); shop domains have none. */
-const drainKey = (shop: string) => `tagsync-drain-${shop}`;
-
-/**
- * Asks for a reconcile of a shop's synced segments after `delayMs` (the worker calls it when a
- * batch changed membership): requests made while one waits collapse into it, so a stream of
- * events costs one reconcile per delay window, and tags follow membership within about that
- * long instead of waiting for the periodic reconcile.
- */
-export async function requestTagSyncReconcile(shop: string, delayMs: number): Promise<void> {
-  const data = JobData.parse({ kind: "reconcile", shop });
-  await getTagSyncQueue().add("reconcile", data, { ...jobOptions, delay: delayMs, deduplication: { id: `tagsync-reconcile-${shop}`, keepLastIfActive: true } });
-}
-
-/** Asks for a drain pass of a shop's outbox (collapses with one already waiting or running). */
-export async function enqueueTagSyncDrain(shop: string, delayMs = 0): Promise<void> {
-  const data = JobData.parse({ kind: "drain", shop });
-  await getTagSyncQueue().add("drain", data, { ...jobOptions, delay: delayMs, deduplication: { id: drainKey(shop), keepLastIfActive: true } });
-}
-
-/**
- * Reconciles one segment's tag sync now and asks for a drain of what it queued: for the
- * segment page (sync turned on or off, tag changed) and after a membership change.
- */
-export async function syncSegmentTag(shop: string, segmentId: string): Promise<ReconcileResult> {
-  const result = await reconcileSegmentTagSync(shop, segmentId);
-  if (result.queuedAdds + result.queuedRemoves > 0) await enqueueTagSyncDrain(shop);
-  return result;
-}
 
 export type TagSyncWriterOptions = Omit<DrainOptions, "shouldStop">;
 
@@ -88,7 +37,7 @@ function drainOptions(overrides: Partial<TagSyncWriterOptions> = {}): DrainOptio
 
 export function createTagSyncProcessor(overrides: Partial<TagSyncWriterOptions> = {}) {
   return async function tagSyncProcessor(job: Job<TagSyncJob>): Promise<unknown> {
-    const parsed = JobData.safeParse(job.data);
+    const parsed = TagSyncJobData.safeParse(job.data);
     if (!parsed.success) throw new UnrecoverableError(`invalid tag sync job data: ${parsed.error.issues.map((i) => i.message).join("; ")}`);
     const data = parsed.data;
     const log = logger.child({ jobId: job.id, kind: data.kind, shop: "shop" in data ? (data.shop ?? undefined) : undefined });
@@ -147,8 +96,8 @@ function logDrain(log: typeof logger, r: DrainReport) {
 /** Creates or updates the repeating sweep and reconcile (idempotent: one id each for every worker process). */
 export async function scheduleTagSync({ sweepIntervalMs, reconcileIntervalMs }: { sweepIntervalMs: number; reconcileIntervalMs: number }): Promise<void> {
   const queue = getTagSyncQueue();
-  await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: sweepIntervalMs }, { name: "sweep", data: { kind: "sweep" }, opts: { ...jobOptions, attempts: 1 } });
-  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: reconcileIntervalMs }, { name: "reconcile", data: { kind: "reconcile" }, opts: jobOptions });
+  await queue.upsertJobScheduler(SWEEP_SCHEDULER, { every: sweepIntervalMs }, { name: "sweep", data: { kind: "sweep" }, opts: { ...tagSyncJobOptions, attempts: 1 } });
+  await queue.upsertJobScheduler(RECONCILE_SCHEDULER, { every: reconcileIntervalMs }, { name: "reconcile", data: { kind: "reconcile" }, opts: tagSyncJobOptions });
 }
 
 /**

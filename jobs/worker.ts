@@ -13,7 +13,7 @@ import { startInboxSweeper } from "./inbox-sweeper";
 import { startInboxRetention } from "./inbox-retention";
 import { startStatisticsKeeper } from "../app/services/table-statistics.server";
 import { applyWebhookProcessor } from "./apply-webhook.processor";
-import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "./queues";
+import { WEBHOOK_QUEUE, closeQueues, type ApplyWebhookJob } from "../app/queues.server";
 import { startLoyaltyMaintenance } from "./loyalty-maintenance";
 import { startSegmentRefresh } from "./segment-refresh";
 import { startTagSyncWriter } from "./tag-sync-writer";

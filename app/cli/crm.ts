@@ -8,7 +8,7 @@ import { buildCustomerExport, exportAllCustomers } from "../services/customer-ex
 import { getEventStats } from "../services/operations.server";
 import { replayEvents } from "../services/event-replay.server";
 import { isShopDomain } from "../shopify/shop-domain";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../queues.server";
 import { formatSegmentErrors } from "../services/segments/definition";
 import {
   SegmentServiceError,

@@ -23,7 +23,7 @@ import {
 } from "./segments/segments.server";
 import { TagSyncError, reconcileSegmentTagSync, segmentSource, tagSyncDryRun } from "./tag-sync/reconcile.server";
 import { outboxSummary } from "./tag-sync/outbox.server";
-import { enqueueTagSyncDrain } from "../../jobs/tag-sync-writer";
+import { enqueueTagSyncDrain } from "../queues.server";
 import { checkSyncTag, tagKey } from "../shopify/customer-tags";
 import { writeAudit } from "./crm-store.server";
 import { legacyIdOf } from "./admin-format.server";

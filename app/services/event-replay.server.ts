@@ -7,7 +7,7 @@
 // many remain; calling it again replays the next ones (replayed rows are no longer in
 // the status, so a repeated call never replays an event twice).
 import { getPool } from "../db.server";
-import { enqueueApplyWebhooks } from "../../jobs/queues";
+import { enqueueApplyWebhooks } from "../queues.server";
 import { REDACTED_PAYLOAD } from "./privacy.server";
 
 export type ReplayableStatus = "dead" | "ignored" | "failed";

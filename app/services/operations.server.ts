@@ -5,7 +5,7 @@ import { getEnv } from "../env.server";
 import { logger } from "../logger.server";
 import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
 import { createRedis } from "../redis.server";
-import { getWebhookQueue } from "../../jobs/queues";
+import { getWebhookQueue } from "../queues.server";
 import { readPublishedSnapshots } from "./metrics-publisher.server";
 import { autovacuumEnabled } from "./table-statistics.server";
 

@@ -8,7 +8,7 @@ import { getEnv } from "../env.server";
 import { getIngressPool } from "../db.server";
 import { logger } from "../logger.server";
 import { enqueueFailures, webhookAckSeconds, webhookDeliveries } from "../metrics.server";
-import { ENQUEUE_TIMEOUT_MS, enqueueApplyWebhooks } from "../../jobs/queues";
+import { ENQUEUE_TIMEOUT_MS, enqueueApplyWebhooks } from "../queues.server";
 import { isShopDomain } from "../shopify/shop-domain";
 import { isDeliveryId, parseTriggeredAt } from "../shopify/webhook-headers";
 import { deliveryMismatch, recordIgnoredDelivery } from "./webhook-delivery-checks.server";

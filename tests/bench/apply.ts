@@ -93,7 +93,7 @@ async function drainRun(run: number) {
   const db = await freshDatabase("apply");
   await flushBenchRedis();
   Object.assign(process.env, appEnv(db.url));
-  const { enqueueApplyWebhooks, closeQueues } = await import("../../jobs/queues");
+  const { enqueueApplyWebhooks, closeQueues } = await import("../../app/queues.server");
   const client = new pg.Client({ connectionString: db.url });
   await client.connect();
   let worker: ReturnType<typeof startWorker> | undefined;

@@ -34,7 +34,7 @@ async function main() {
   const { drainEmailOutbox, closeSmtpTransport } = await import("../../app/services/email/sender.server");
   const { renderTestEmail } = await import("../../app/emails/test-email");
   const { DEFAULT_EMAIL_SETTINGS } = await import("../../app/services/email/settings.server");
-  const { closeEmailQueue } = await import("../../jobs/email-queue");
+  const { closeEmailQueue } = await import("../../app/queues.server");
   const results: RunResult[] = [];
 
   for (let run = -warmup; run < runs; run++) {

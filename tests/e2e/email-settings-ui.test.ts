@@ -6,7 +6,7 @@ import { getPool } from "../../app/db.server";
 import { getShopEmailSettings } from "../../app/services/email/settings.server";
 import { unsubscribeUrl } from "../../app/services/email/links.server";
 import { isSuppressed } from "../../app/services/email/suppression.server";
-import { closeEmailQueue } from "../../jobs/email-queue";
+import { closeEmailQueue } from "../../app/queues.server";
 import { watchPage } from "../support/browser";
 import { EmbeddedAdminApp, screenshot } from "../support/e2e-app";
 import { waitUntil } from "../support/pipeline";

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { listFeedbackRules } from "../../app/services/feedback/rules.server";
 import { signFeedbackToken } from "../../app/services/feedback/links.server";
-import { closeEmailQueue } from "../../jobs/email-queue";
+import { closeEmailQueue } from "../../app/queues.server";
 import { watchPage } from "../support/browser";
 import { EmbeddedAdminApp, atPath, screenshot, waitForRows } from "../support/e2e-app";
 import { seedFeedback, type SeededFeedback } from "../support/feedback-seed";

@@ -10,7 +10,7 @@ import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { adjustPoints } from "../../app/services/loyalty/adjust.server";
 import { applyLoyaltyForOrders } from "../../app/services/loyalty/apply-orders.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, startInProcessWorker } from "../support/pipeline";

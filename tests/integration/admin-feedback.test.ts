@@ -19,8 +19,7 @@ import {
   updateFeedbackCase,
 } from "../../app/services/admin-feedback.server";
 import { getFeedbackSettings, listFeedbackRules } from "../../app/services/feedback/rules.server";
-import { closeEmailQueue } from "../../jobs/email-queue";
-import { closeQueues } from "../../jobs/queues";
+import { closeEmailQueue, closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { seedFeedback, type SeededFeedback } from "../support/feedback-seed";
 

@@ -7,7 +7,7 @@ import { createFormatter } from "../../app/domain/format";
 import { getHomeOverview } from "../../app/services/admin-home.server";
 import { staffNames } from "../../app/services/admin-loyalty.server";
 import { getShopFormatSettings, getShopTimeZone } from "../../app/services/shop-format.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { storeOfflineSession, TOKEN } from "./tag-sync.support";

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { closeDb, getPool } from "../../app/db.server";
 import { replayEvents } from "../../app/services/event-replay.server";
 import { REPLAY_ALL_LIMIT, replayDeadLetters } from "../../app/services/admin-pipeline.server";
-import { closeQueues, getWebhookQueue } from "../../jobs/queues";
+import { closeQueues, getWebhookQueue } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 
 const SHOP = "replay-batches-a.myshopify.com";

@@ -3,8 +3,7 @@
 // setting, and delete. The browser flow is tests/e2e/segments-ui.test.ts.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
-import { closeTagSyncQueue } from "../../jobs/tag-sync-writer";
+import { closeQueues, closeTagSyncQueue } from "../../app/queues.server";
 import {
   getSegmentList,
   getSegmentPage,

@@ -9,7 +9,7 @@ import type { CrmEvent, CustomerInput, OrderInput, RefundInput } from "../../app
 import { applyCrmBatch } from "../../app/services/apply-crm-batch.server";
 import { applyCrmEvent } from "../../app/services/apply-crm-event.server";
 import { ensureShop } from "../../app/services/crm-store.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { Rng } from "../twin/prng";
 import { useIntegrationEnv } from "../support/env";
 

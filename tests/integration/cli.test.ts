@@ -2,7 +2,7 @@
 // stderr with exit code 2.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerDeletePayload, customerPayload, orderPayload, refundPayload } from "../support/factories";
 import { deliver, deliverAndSettle, runCli, startInProcessWorker } from "../support/pipeline";

@@ -3,7 +3,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { processInboxEvent } from "../../app/services/process-inbox-event.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload, refundPayload, type CustomerSpec } from "../support/factories";
 import { customerRow, deliver, inboxRows, orderRow } from "../support/pipeline";

@@ -7,7 +7,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { authenticate, getShopify, unauthenticated } from "../../app/shopify.server";
 import { twinFetchTarget } from "../../app/shopify/twin-fetch.server";
 import { createTokenCipher, parseEncryptionKey } from "../../app/shopify/token-encryption.server";

@@ -17,7 +17,7 @@ import pg from "pg";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { ADMIN_DATABASE_URL, databaseUrl } from "../support/database";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { tokenCipherFromEnv } from "../../app/shopify/token-encryption.server";

@@ -13,7 +13,7 @@ import { closeSmtpTransport, drainEmailOutbox, type SendReport } from "../../app
 import { DEFAULT_EMAIL_SETTINGS, saveShopEmailSettings } from "../../app/services/email/settings.server";
 import { isSuppressed, suppressAddress } from "../../app/services/email/suppression.server";
 import { redactCustomer } from "../../app/services/privacy.server";
-import { closeEmailQueue, getEmailQueue } from "../../jobs/email-queue";
+import { closeEmailQueue, getEmailQueue } from "../../app/queues.server";
 import { ensureAppBuild, freePort, startAppServer, type AppServer } from "../support/admin-app-server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { NODE_TSX, spawnChild, waitUntil, type ChildHandle } from "../support/pipeline";

@@ -6,7 +6,7 @@ import { EmailInputError, queueEmail, type QueueEmailInput } from "../../app/ser
 import { getShopEmailSettings, saveShopEmailSettings } from "../../app/services/email/settings.server";
 import { isSuppressed, suppressAddress } from "../../app/services/email/suppression.server";
 import { unsubscribeToken, verifyUnsubscribeToken } from "../../app/services/email/links.server";
-import { closeEmailQueue } from "../../jobs/email-queue";
+import { closeEmailQueue } from "../../app/queues.server";
 import { getEmailSettingsPage, saveEmailSettingsForm, sendTestEmailForm } from "../../app/services/email/admin-email.server";
 import { useIntegrationEnv } from "../support/env";
 

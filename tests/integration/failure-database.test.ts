@@ -6,7 +6,7 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { receiveWebhook } from "../../app/services/webhook-ingress.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { ADMIN_DATABASE_URL } from "../support/database";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload, toBody } from "../support/factories";

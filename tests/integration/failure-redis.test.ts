@@ -4,7 +4,7 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { sweepInboxOnce } from "../../jobs/inbox-sweeper";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload } from "../support/factories";

@@ -11,8 +11,7 @@ import { saveShopEmailSettings } from "../../app/services/email/settings.server"
 import { setFeedbackRules } from "../../app/services/feedback/rules.server";
 import { runFeedbackScheduler } from "../../app/services/feedback/scheduler.server";
 import { signFeedbackToken } from "../../app/services/feedback/links.server";
-import { closeQueues } from "../../jobs/queues";
-import { closeEmailQueue } from "../../jobs/email-queue";
+import { closeQueues, closeEmailQueue } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { orderPayload } from "../support/factories";
 import { deliverAndSettle, runCli, startInProcessWorker } from "../support/pipeline";

@@ -10,7 +10,7 @@ import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { saveShopEmailSettings } from "../../app/services/email/settings.server";
 import { setFeedbackRules } from "../../app/services/feedback/rules.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { startFeedbackScheduler } from "../../jobs/feedback-scheduler";
 import { startEmailSender } from "../../jobs/email-sender";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";

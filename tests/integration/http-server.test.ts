@@ -5,7 +5,7 @@ import { existsSync } from "node:fs";
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerPayload, toBody } from "../support/factories";
 import { freePort, inboxRows, spawnChild, waitUntil, type ChildHandle } from "../support/pipeline";

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { getEventStats } from "../../app/services/operations.server";
 import { processInboxEvent } from "../../app/services/process-inbox-event.server";
-import { getWebhookQueue } from "../../jobs/queues";
+import { getWebhookQueue } from "../../app/queues.server";
 import { customerPayload, orderPayload, toBody } from "../support/factories";
 import { customerRow, deliver, inboxRows, waitForInboxSettled, setUpPipelineHarness } from "../support/pipeline";
 import { TEST_SHOP } from "../support/webhooks";

@@ -4,7 +4,7 @@ import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { receiveWebhook } from "../../app/services/webhook-ingress.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { TEST_APP_URL, useIntegrationEnv } from "../support/env";
 import { customerPayload, dataRequestPayload, orderPayload, toBody } from "../support/factories";
 import { customerRow, deliver, inboxRows, startInProcessWorker, waitForInboxSettled } from "../support/pipeline";

@@ -5,7 +5,7 @@ import { closeDb, getPool } from "../../app/db.server";
 import { ledger } from "../../app/services/loyalty/balance.server";
 import { runBirthdayBonuses } from "../../app/services/loyalty/birthdays.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";

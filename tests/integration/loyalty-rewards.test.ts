@@ -14,7 +14,7 @@ import { LoyaltyError } from "../../app/services/loyalty/errors";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { affordableRewards, listRedemptions, listRewards, recoverPendingRedemptions, redeemReward, type Redemption } from "../../app/services/loyalty/rewards.server";
 import { insertEntries } from "../../app/services/loyalty/store.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli, spawnChild, TSX } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";

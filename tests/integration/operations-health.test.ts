@@ -2,7 +2,7 @@
 // error: driver messages can name hosts, ports and users.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { loader as healthLoader } from "../../app/routes/healthz";
 import { useIntegrationEnv } from "../support/env";
 import { freePort } from "../support/pipeline";

@@ -8,7 +8,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { createTokenCipher, parseEncryptionKey } from "../../app/shopify/token-encryption.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { TEST_SESSION_ENCRYPTION_KEY, childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli } from "../support/pipeline";
 

@@ -12,7 +12,7 @@ import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { tryLockShop } from "../../app/services/tag-sync/outbox.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { customerPayload } from "../support/factories";
 import { deliver, waitUntil } from "../support/pipeline";

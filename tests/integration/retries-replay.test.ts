@@ -8,7 +8,7 @@ import { getEventStats } from "../../app/services/operations.server";
 import { replayEvents } from "../../app/services/event-replay.server";
 import { createRedis } from "../../app/redis.server";
 import { sweepInboxOnce } from "../../jobs/inbox-sweeper";
-import { WEBHOOK_QUEUE, closeQueues, getWebhookQueue } from "../../jobs/queues";
+import { WEBHOOK_QUEUE, closeQueues, getWebhookQueue } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { orderPayload } from "../support/factories";
 import { customerRow, deliver, inboxRows, runCli, startInProcessWorker, waitForInboxSettled, waitUntil } from "../support/pipeline";

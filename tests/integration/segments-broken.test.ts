@@ -15,7 +15,7 @@ import { getSegmentList } from "../../app/services/admin-segments.server";
 import { bumpSegmentsVersion } from "../../app/services/segments/membership.server";
 import { clearSegmentDefinitionCache } from "../../app/services/segments/reevaluate.server";
 import { createSegment, getSegment, listSegments, recomputeSegment, refreshRelativeSegments, updateSegment } from "../../app/services/segments/segments.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerPayload } from "../support/factories";
 import { deliver, inboxRows, runCli } from "../support/pipeline";

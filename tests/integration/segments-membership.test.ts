@@ -3,7 +3,7 @@
 // and tenant isolation.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import {
   SegmentServiceError,
   createSegment,

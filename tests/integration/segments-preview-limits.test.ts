@@ -23,7 +23,7 @@ import {
 } from "../../app/services/segments/segments.server";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { compileSegmentFilter } from "../../app/domain/segments/sql";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli } from "../support/pipeline";
 

@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { processInboxBatch, recordInboxFailure, stopContinuationBatches, type AppliedBatch } from "../../app/services/process-inbox-event.server";
-import { closeQueues, getWebhookQueue } from "../../jobs/queues";
+import { closeQueues, getWebhookQueue } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { orderPayload } from "../support/factories";
 import { customerRow, deliver, inboxRows, startInProcessWorker, waitUntil } from "../support/pipeline";

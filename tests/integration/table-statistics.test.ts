@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { analyzeStaleTables, autovacuumEnabled } from "../../app/services/table-statistics.server";
 import { checkHealth } from "../../app/services/operations.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 
 let env: Awaited<ReturnType<typeof useIntegrationEnv>>;

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { webhookDeliveries } from "../../app/metrics.server";
 import { replayEvents } from "../../app/services/event-replay.server";
-import { getWebhookQueue } from "../../jobs/queues";
+import { getWebhookQueue } from "../../app/queues.server";
 import {
   customerDeletePayload,
   customerPayload,

@@ -7,7 +7,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { processInboxBatch, stopContinuationBatches, type AppliedBatch } from "../../app/services/process-inbox-event.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { useIntegrationEnv } from "../support/env";
 import { orderPayload } from "../support/factories";
 import { deliver, inboxRows, waitUntil } from "../support/pipeline";

@@ -4,7 +4,7 @@
 // from the payloads sent. And SIGTERM stops a busy worker cleanly with exit code 0.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { closeQueues, getWebhookQueue } from "../../jobs/queues";
+import { closeQueues, getWebhookQueue } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerPayload, dataRequestPayload, orderPayload, refundPayload, type CustomerSpec, type RefundSpec } from "../support/factories";
 import { NODE_TSX, deliver, spawnChild, waitForInboxSettled, waitUntil, type ChildHandle } from "../support/pipeline";

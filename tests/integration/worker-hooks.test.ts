@@ -20,7 +20,7 @@ import {
   startLoyaltyMaintenance,
   type LoyaltyMaintenanceJob,
 } from "../../jobs/loyalty-maintenance";
-import { closeTagSyncQueue, getTagSyncQueue } from "../../jobs/tag-sync-writer";
+import { closeTagSyncQueue, getTagSyncQueue } from "../../app/queues.server";
 import { customerPayload, orderPayload, type CustomerSpec } from "../support/factories";
 import { deliver, deliverAndSettle, inboxRows, orderRow, setUpPipelineHarness, waitUntil } from "../support/pipeline";
 

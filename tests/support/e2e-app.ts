@@ -12,7 +12,7 @@ import { expect } from "vitest";
 import type { Page } from "playwright-core";
 import { getJwt } from "@shopify/shopify-api/test-helpers";
 import { closeDb } from "../../app/db.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import type { AdminTwin } from "../twin/admin-graphql";
 import { REPO_ROOT, ensureAppBuild, freePort, startAppServer, type AppServer } from "./admin-app-server";
 import { storeOfflineSession, storeShopTimeZone } from "./admin-seed";

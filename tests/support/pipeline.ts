@@ -1,6 +1,6 @@
 import { afterAll, beforeAll } from "vitest";
 import { useIntegrationEnv } from "./env";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues, WEBHOOK_QUEUE, type ApplyWebhookJob } from "../../app/queues.server";
 import { closeDb } from "../../app/db.server";
 import { spawn, type ChildProcess } from "node:child_process";
 import { createServer, type AddressInfo } from "node:net";
@@ -13,7 +13,6 @@ import { createRedis } from "../../app/redis.server";
 import { getPool } from "../../app/db.server";
 import { applyWebhookProcessor } from "../../jobs/apply-webhook.processor";
 import { stopContinuationBatches } from "../../app/services/process-inbox-event.server";
-import { WEBHOOK_QUEUE, type ApplyWebhookJob } from "../../jobs/queues";
 
 /** The real worker processor, in this process, on the test's Redis database. */
 export function startInProcessWorker(concurrency = 8) {

@@ -5,7 +5,7 @@
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { wakeEmailSender } from "../../app/services/email/outbox.server";
 import { queueTestEmail } from "../../app/services/email/test-email.server";
-import { closeEmailQueue } from "../../jobs/email-queue";
+import { closeEmailQueue } from "../../app/queues.server";
 
 async function main() {
   const shop = process.argv[2];

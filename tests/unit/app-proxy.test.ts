@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { ActionFunctionArgs, LoaderFunctionArgs } from "@remix-run/node";
 import { closeDb, getPool } from "../../app/db.server";
 import { saveProgram } from "../../app/services/loyalty/program.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { TEST_API_SECRET, TEST_APP_URL, useIntegrationEnv } from "../support/env";
 import { storeOfflineSession } from "../support/admin-seed";
 import { appProxySignature } from "../twin/app-proxy";

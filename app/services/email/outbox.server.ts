@@ -14,7 +14,7 @@
 import { z } from "zod";
 import type { Queryable } from "../../db.server";
 import { logger } from "../../logger.server";
-import { enqueueEmailDrain } from "../../../jobs/email-queue";
+import { enqueueEmailDrain } from "../../queues.server";
 import { messageIdFor, unsubscribeUrl } from "./links.server";
 import { addressHash, normalizeAddress, type SuppressionReason } from "./suppression.server";
 

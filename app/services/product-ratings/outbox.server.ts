@@ -12,7 +12,7 @@
 // recorded once. Sending twice is harmless: metafieldsSet with the current values is idempotent.
 import { getPool, withTransaction, type Queryable } from "../../db.server";
 import { logger } from "../../logger.server";
-import { enqueueProductRatingsDrain } from "../../../jobs/product-ratings-queue";
+import { enqueueProductRatingsDrain } from "../../queues.server";
 import type { ProductRatingAggregate } from "../../domain/feedback/product-ratings";
 
 export type RatingWrite = { id: string; shop: string; productGid: string; attempts: number };

@@ -19,6 +19,7 @@
 // read here with plain SQL.
 import type pg from "pg";
 import { withConnection, withTransaction, getPool } from "../../db.server";
+import { enqueueTagSyncDrain } from "../../queues.server";
 import { MAX_TAGS_PER_CUSTOMER, checkSyncTag, tagKey } from "../../shopify/customer-tags";
 
 export type TagSyncErrorKind = "invalid" | "not_found" | "conflict";
@@ -285,4 +286,14 @@ export async function reconcileAllSegmentTagSyncs(shop?: string): Promise<{ resu
     }
   }
   return { results, failed };
+}
+
+/**
+ * Reconciles one segment's tag sync now and asks for a drain of what it queued: for the
+ * segment page (sync turned on or off, tag changed) and after a membership change.
+ */
+export async function syncSegmentTag(shop: string, segmentId: string): Promise<ReconcileResult> {
+  const result = await reconcileSegmentTagSync(shop, segmentId);
+  if (result.queuedAdds + result.queuedRemoves > 0) await enqueueTagSyncDrain(shop);
+  return result;
 }
