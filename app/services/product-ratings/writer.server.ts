@@ -10,18 +10,16 @@
 //    (each metafield carries its type, so no definition is needed to write it);
 // 3. due rows are claimed 12 products at a time (2 metafields each, Shopify takes 25 per
 //    call); the average (one decimal) and count are computed from feedback_product_ratings
-//    now, and sent in one metafieldsSet, paced by app/shopify/cost-pacer.ts.
+//    now, and sent in one metafieldsSet, paced by app/shopify/paced-admin.server.ts.
 // THROTTLED is re-sent when the bucket allows (no attempt counted); transient failures go back
 // to pending with backoff; metafieldsSet is atomic, so an element's userError fails that
 // product and the others are sent again without it; a product Shopify does not know is
 // skipped; a product without ratings left is skipped (its metafields are left as they were);
 // an invalid token, missing session or forbidden shop stops the pass and defers the shop.
-import { setTimeout as sleep } from "node:timers/promises";
 import { logger } from "../../logger.server";
 import { RATING_DEFINITIONS, formatAverage, ratingMetafields } from "../../domain/feedback/product-ratings";
-import { ShopifyAdmin, ShopifyAdminError, classifyAdminError, getShopifyAdmin, METAFIELDS_SET_LIMIT, type AdminResult, type QueryCost } from "../../shopify/admin-api.server";
-import { CostPacer, type ThrottleStatus } from "../../shopify/cost-pacer";
-import { backoffMs, HALT_DELAY_MS } from "../tag-sync/writer.server";
+import { ShopifyAdmin, ShopifyAdminError, classifyAdminError, METAFIELDS_SET_LIMIT, type AdminResult } from "../../shopify/admin-api.server";
+import { HALT_DELAY_MS, PacedAdmin, backoffMs, type AdminPassStats } from "../../shopify/paced-admin.server";
 import { claimDue, definitionRecords, deferShop, nextDueAt, ratingAggregates, recordDefinition, recordOutcomes, releaseStale, type RatingOutcome, type RatingWrite } from "./outbox.server";
 
 export type RatingsDrainOptions = {
@@ -33,17 +31,12 @@ export type RatingsDrainOptions = {
   shouldStop?: () => boolean;
 };
 
-export type RatingsDrainReport = {
+export type RatingsDrainReport = AdminPassStats & {
   shop: string;
   halted: ShopifyAdminError["kind"] | null;
-  requests: number;
-  throttled: number;
-  transientErrors: number;
   definitions: { enabled: number; existing: number; failed: number };
   recorded: Record<RatingOutcome["kind"], number>;
   released: number;
-  costSpent: number;
-  lastThrottleStatus: ThrottleStatus | null;
   nextDueAt: Date | null;
   ms: number;
 };
@@ -53,12 +46,10 @@ export const PRODUCTS_PER_CALL = Math.floor(METAFIELDS_SET_LIMIT / 2);
 /** A mutation's cost until Shopify has said what a call of this pass costs. */
 const DEFAULT_WRITE_COST = 10;
 const DEFINITION_RETRY_MS = 60 * 60_000;
-const ADMIN_MAX_AGE_MS = 4 * 60_000;
 
 class RatingsPass {
   readonly report: RatingsDrainReport;
-  private readonly pacer = new CostPacer();
-  private admin: { client: ShopifyAdmin; at: number } | null = null;
+  private readonly admin: PacedAdmin;
   private writeCost = DEFAULT_WRITE_COST;
   private readonly started = Date.now();
   private readonly log;
@@ -84,49 +75,19 @@ class RatingsPass {
       nextDueAt: null,
       ms: 0,
     };
+    this.admin = new PacedAdmin(shop, this.report);
   }
 
   private stopping(): boolean {
     return !!this.o.shouldStop?.() || Date.now() - this.started > this.o.maxPassMs;
   }
 
-  private async client(): Promise<ShopifyAdmin> {
-    if (!this.admin || Date.now() - this.admin.at > ADMIN_MAX_AGE_MS) this.admin = { client: await getShopifyAdmin(this.shop), at: Date.now() };
-    return this.admin.client;
-  }
-
   /** One request, sent when the bucket model says it fits; THROTTLED is re-sent (not transient failures). */
   private async call<T>(fn: (admin: ShopifyAdmin) => Promise<AdminResult<T>>): Promise<AdminResult<T>> {
-    for (let attempt = 0; ; attempt++) {
-      const admin = await this.client();
-      const cost = this.writeCost;
-      for (let wait = this.pacer.delayFor(cost); wait > 0; wait = this.pacer.delayFor(cost)) await sleep(Math.min(wait, 250));
-      this.pacer.sent(cost);
-      this.report.requests++;
-      try {
-        const result = await fn(admin);
-        this.pacer.answered(cost, result.cost?.throttleStatus);
-        this.noteCost(result.cost);
-        // The next call is paced on what this one was charged up front.
-        if (result.cost?.requestedQueryCost) this.writeCost = Math.max(DEFAULT_WRITE_COST, result.cost.requestedQueryCost);
-        return result;
-      } catch (e) {
-        const error = classifyAdminError(this.shop, e);
-        this.pacer.answered(cost, error.details.cost?.throttleStatus);
-        if (error.kind === "throttled" && attempt < 50) {
-          this.report.throttled++;
-          if (error.details.retryAfterMs) this.pacer.pause(Date.now() + error.details.retryAfterMs);
-          continue;
-        }
-        throw error;
-      }
-    }
-  }
-
-  private noteCost(cost: QueryCost | null | undefined) {
-    if (!cost) return;
-    this.report.costSpent += cost.actualQueryCost ?? 0;
-    this.report.lastThrottleStatus = cost.throttleStatus;
+    const result = await this.admin.call(this.writeCost, fn);
+    // The next call is paced on what this one was charged up front.
+    if (result.cost?.requestedQueryCost) this.writeCost = Math.max(DEFAULT_WRITE_COST, result.cost.requestedQueryCost);
+    return result;
   }
 
   private async record(outcomes: RatingOutcome[]) {
@@ -138,7 +99,7 @@ class RatingsPass {
     this.report.released = await releaseStale(this.shop, this.o.staleMs);
     let claimed: RatingWrite[] = [];
     try {
-      await this.client();
+      await this.admin.client();
       await this.ensureDefinitions();
       while (!this.stopping()) {
         claimed = await claimDue(this.shop, PRODUCTS_PER_CALL);

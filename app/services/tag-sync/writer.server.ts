@@ -25,8 +25,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { getPool } from "../../db.server";
 import { logger } from "../../logger.server";
 import { TAGS_ADD, TAGS_REMOVE } from "../../shopify/admin-documents";
-import { ShopifyAdmin, ShopifyAdminError, classifyAdminError, getShopifyAdmin, type AdminResult, type BulkOperationInfo, type QueryCost, type UserError } from "../../shopify/admin-api.server";
-import { CostPacer, type ThrottleStatus } from "../../shopify/cost-pacer";
+import { ShopifyAdmin, ShopifyAdminError, classifyAdminError, type AdminResult, type BulkOperationInfo, type UserError } from "../../shopify/admin-api.server";
+import { HALT_DELAY_MS, PacedAdmin, backoffMs, type AdminPassStats } from "../../shopify/paced-admin.server";
 import { isTagLimitError, tagKey } from "../../shopify/customer-tags";
 import {
   attachBulkOperation,
@@ -68,37 +68,22 @@ export type DrainOptions = {
   shouldStop?: () => boolean;
 };
 
-export type DrainReport = {
+export type DrainReport = AdminPassStats & {
   shop: string;
   /** False when another drainer held the shop (nothing was done). */
   locked: boolean;
   /** Why the pass stopped for the whole shop, if it did. */
   halted: ShopifyAdminError["kind"] | null;
-  requests: number;
-  throttled: number;
-  transientErrors: number;
   /** Writes sent one by one (tagsAdd / tagsRemove). */
   pacedWrites: number;
   recovered: { confirmed: number; requeued: number };
   recorded: Record<Outcome["kind"], number>;
   bulk: { submitted: string[]; finished: string[]; open: number };
-  /** Sum of actualQueryCost over the pass's answered requests. */
-  costSpent: number;
-  lastThrottleStatus: ThrottleStatus | null;
   nextDueAt: Date | null;
   ms: number;
 };
 
-/** When a shop cannot be written to (invalid token, no session, forbidden), its writes wait this long. */
-export const HALT_DELAY_MS = 5 * 60_000;
-/** Admin access is re-obtained this often within a pass (the library refreshes expiring tokens). */
-const ADMIN_MAX_AGE_MS = 4 * 60_000;
 const DEFAULT_WRITE_COST = 10;
-
-export function backoffMs(attempts: number, random: () => number = Math.random): number {
-  const base = Math.min(300_000, 1_000 * 2 ** Math.min(attempts, 12));
-  return Math.round(base * (0.5 + random() * 0.5));
-}
 
 /** A write's outcome from a tagsAdd / tagsRemove payload. */
 export function outcomeFromPayload(write: TagWrite, payload: { userErrors?: UserError[] | null } | null | undefined): Outcome {
@@ -156,8 +141,7 @@ const FINISHED = new Set(["COMPLETED", "FAILED", "CANCELED", "EXPIRED"]);
 
 class DrainPass {
   readonly report: DrainReport;
-  private readonly pacer = new CostPacer();
-  private admin: { client: ShopifyAdmin; at: number } | null = null;
+  private readonly admin: PacedAdmin;
   private writeCost = DEFAULT_WRITE_COST;
   private halted: ShopifyAdminError | null = null;
   private flushing: Promise<void> = Promise.resolve();
@@ -196,59 +180,16 @@ class DrainPass {
       nextDueAt: null,
       ms: 0,
     };
+    this.admin = new PacedAdmin(shop, this.report);
   }
 
   private stopping(): boolean {
     return !!this.halted || !!this.o.shouldStop?.() || Date.now() - this.started > this.o.maxPassMs;
   }
 
-  private async client(): Promise<ShopifyAdmin> {
-    if (!this.admin || Date.now() - this.admin.at > ADMIN_MAX_AGE_MS) this.admin = { client: await getShopifyAdmin(this.shop), at: Date.now() };
-    return this.admin.client;
-  }
-
-  private noteCost(cost: QueryCost | null | undefined) {
-    if (!cost) return;
-    this.report.costSpent += cost.actualQueryCost ?? 0;
-    this.report.lastThrottleStatus = cost.throttleStatus;
-  }
-
-  private async paced(cost: number): Promise<void> {
-    for (;;) {
-      const wait = this.pacer.delayFor(cost);
-      if (wait <= 0) return;
-      await sleep(Math.min(wait, 250));
-    }
-  }
-
   /** One paced request with retries for THROTTLED and transient failures (not for tag writes). */
-  private async call<T>(cost: number, fn: (admin: ShopifyAdmin) => Promise<AdminResult<T>>): Promise<AdminResult<T>> {
-    for (let attempt = 0; ; attempt++) {
-      const admin = await this.client();
-      await this.paced(cost);
-      this.pacer.sent(cost);
-      this.report.requests++;
-      try {
-        const result = await fn(admin);
-        this.pacer.answered(cost, result.cost?.throttleStatus);
-        this.noteCost(result.cost);
-        return result;
-      } catch (e) {
-        const error = classifyAdminError(this.shop, e);
-        this.pacer.answered(cost, error.details.cost?.throttleStatus);
-        if (error.kind === "throttled" && attempt < 50) {
-          this.report.throttled++;
-          if (error.details.retryAfterMs) this.pacer.pause(Date.now() + error.details.retryAfterMs);
-          continue;
-        }
-        if (error.kind === "transient" && attempt < 3) {
-          this.report.transientErrors++;
-          await sleep(backoffMs(attempt));
-          continue;
-        }
-        throw error;
-      }
-    }
+  private call<T>(cost: number, fn: (admin: ShopifyAdmin) => Promise<AdminResult<T>>): Promise<AdminResult<T>> {
+    return this.admin.call(cost, fn, { transientRetries: 3 });
   }
 
   private record(outcomes: Outcome[]) {
@@ -270,7 +211,7 @@ class DrainPass {
 
   async run(): Promise<void> {
     try {
-      await this.client();
+      await this.admin.client();
       await skipRemovalsOfTagsNotAdded(this.shop);
       await this.recoverOrphans();
       for (const gid of await openBulkOperations(this.shop)) {
@@ -345,7 +286,7 @@ class DrainPass {
       );
       const target = staged.data.stagedTargets?.[0];
       if (staged.data.userErrors.length || !target) throw new ShopifyAdminError("bad_request", `stagedUploadsCreate: ${staged.data.userErrors.map((e) => e.message).join("; ") || "no target"}`, { shop: this.shop });
-      const admin = await this.client();
+      const admin = await this.admin.client();
       const stagedUploadPath = await admin.uploadStaged(target, { filename, mimeType: "text/jsonl", body });
       const run = await this.call(DEFAULT_WRITE_COST, (a) =>
         a.bulkOperationRunMutation({ mutation: action === "add" ? TAGS_ADD : TAGS_REMOVE, stagedUploadPath, clientIdentifier: `crm-tag-sync-${batch}` }),
@@ -401,7 +342,7 @@ class DrainPass {
     const url = info?.url ?? info?.partialDataUrl ?? null;
     let lines = 0;
     if (url) {
-      const admin = await this.client();
+      const admin = await this.admin.client();
       let chunk: BulkLine[] = [];
       const flush = async () => {
         const byLine = new Map(chunk.map((l) => [l.__lineNumber!, l]));
@@ -443,7 +384,7 @@ class DrainPass {
     // Requests in flight: the restore rate in requests/s times the observed latency, with headroom.
     let latencyS = 0.1;
     const inFlightLimit = (cost: number) => {
-      const bucket = this.pacer.bucket;
+      const bucket = this.admin.pacer.bucket;
       if (!bucket) return 1;
       return Math.min(this.o.maxInFlight, Math.max(2, Math.ceil((bucket.restoreRate / cost) * latencyS * 1.5) + 1));
     };
@@ -451,19 +392,19 @@ class DrainPass {
       const sentAt = performance.now();
       try {
         const r = write.action === "add" ? await admin.tagsAdd(write.customerGid, [write.tag]) : await admin.tagsRemove(write.customerGid, [write.tag]);
-        this.pacer.answered(cost, r.cost?.throttleStatus);
-        this.noteCost(r.cost);
+        this.admin.pacer.answered(cost, r.cost?.throttleStatus);
+        this.admin.noteCost(r.cost);
         if (r.cost?.requestedQueryCost) this.writeCost = r.cost.requestedQueryCost;
         results.push(outcomeFromPayload(write, r.data));
         latencyS = 0.8 * latencyS + 0.2 * ((performance.now() - sentAt) / 1000);
       } catch (e) {
         const error = classifyAdminError(this.shop, e);
-        this.pacer.answered(cost, error.details.cost?.throttleStatus);
-        this.noteCost(error.details.cost);
+        this.admin.pacer.answered(cost, error.details.cost?.throttleStatus);
+        this.admin.noteCost(error.details.cost);
         const outcome = outcomeFromError(write, error);
         if (!outcome) {
           this.report.throttled++;
-          if (error.details.retryAfterMs) this.pacer.pause(Date.now() + error.details.retryAfterMs);
+          if (error.details.retryAfterMs) this.admin.pacer.pause(Date.now() + error.details.retryAfterMs);
           queue.unshift(write);
           return;
         }
@@ -491,14 +432,14 @@ class DrainPass {
         continue;
       }
       const cost = this.writeCost;
-      const wait = this.pacer.delayFor(cost);
+      const wait = this.admin.pacer.delayFor(cost);
       if (wait > 0) {
         await Promise.race([sleep(Math.min(wait, 250)), ...inFlight]);
         continue;
       }
-      const admin = await this.client();
+      const admin = await this.admin.client();
       const write = queue.shift()!;
-      this.pacer.sent(cost);
+      this.admin.pacer.sent(cost);
       this.report.requests++;
       this.report.pacedWrites++;
       const p: Promise<void> = send(admin, write, cost).finally(() => inFlight.delete(p));
