@@ -10,6 +10,7 @@ import type { Discount } from "../twin/admin-state";
 
 type Canned = { root: string; userErrors: { field: string[] | null; message: string; code: string | null; extraInfo?: string | null }[] };
 type Hold = { operation: RegExp; forward: boolean; reset: boolean; arrived: () => void };
+type Pause = { operation: RegExp; arrived: () => void; released: Promise<void> };
 
 export class RedemptionProxy {
   url = "";
@@ -22,6 +23,7 @@ export class RedemptionProxy {
   private down: number | null = null;
   private refusals: Canned[] = [];
   private holds: Hold[] = [];
+  private pauses: Pause[] = [];
 
   constructor(private readonly twin: AdminTwin) {}
 
@@ -52,6 +54,18 @@ export class RedemptionProxy {
   /** Forward the next matching request to the twin, then reset the connection instead of answering (the answer is lost). */
   resetAfterNext(operation: RegExp): Promise<void> {
     return new Promise((arrived) => this.holds.push({ operation, forward: true, reset: true, arrived }));
+  }
+
+  /**
+   * Hold the next request whose operation name matches until `release` is called, then handle
+   * it as usual (a refusal, or forwarded to the twin and answered): the app waits on Shopify
+   * while the test changes the world under it. `arrived` resolves when the request is held.
+   */
+  pauseNext(operation: RegExp): { arrived: Promise<void>; release: () => void } {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const arrived = new Promise<void>((resolve) => this.pauses.push({ operation, arrived: resolve, released }));
+    return { arrived, release };
   }
 
   count(operation: RegExp): number {
@@ -98,6 +112,12 @@ export class RedemptionProxy {
       const query = (JSON.parse(raw.toString("utf8")) as { query?: string }).query ?? "";
       name = /(?:mutation|query)\s+(\w+)/.exec(query)?.[1] ?? "anonymous";
       this.operations.set(name, (this.operations.get(name) ?? 0) + 1);
+      const pauseIndex = this.pauses.findIndex((p) => p.operation.test(name));
+      if (pauseIndex >= 0) {
+        const pause = this.pauses.splice(pauseIndex, 1)[0]!;
+        pause.arrived();
+        await pause.released;
+      }
       if (this.faults.length || this.down !== null) {
         const status = this.faults.shift() ?? this.down!;
         return { status, body: JSON.stringify({ errors: "Service Unavailable" }), type: "application/json" };

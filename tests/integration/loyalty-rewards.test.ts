@@ -7,13 +7,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { closeDb, getPool } from "../../app/db.server";
+import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import { adjustPoints } from "../../app/services/loyalty/adjust.server";
 import { getBalance } from "../../app/services/loyalty/balance.server";
 import { LoyaltyError } from "../../app/services/loyalty/errors";
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { affordableRewards, listRedemptions, listRewards, recoverPendingRedemptions, redeemReward, type Redemption } from "../../app/services/loyalty/rewards.server";
 import { insertEntries } from "../../app/services/loyalty/store.server";
+import { redactCustomer } from "../../app/services/privacy.server";
 import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli, spawnChild, TSX } from "../support/pipeline";
@@ -265,7 +266,7 @@ describe("outages and crashes", () => {
     expect(await redemptionRows(gid)).toEqual([expect.objectContaining({ status: "failed", failure_reason: expect.stringContaining("not created in Shopify") })]);
     expect((await getBalance(SHOP, gid)).balance).toBe(500);
     // A second run finds nothing and credits nothing again.
-    expect(await recoverPendingRedemptions(SHOP, 0)).toEqual({ checked: 0, issued: 0, failed: 0, stillPending: 0 });
+    expect(await recoverPendingRedemptions(SHOP, 0)).toEqual({ checked: 0, issued: 0, failed: 0, stillPending: 0, voided: 0 });
     expect((await ledgerOf(gid)).filter((e) => e.kind === "refund_redeem")).toHaveLength(1);
   });
 
@@ -350,6 +351,68 @@ describe("races and retries", () => {
     const d = await redeemReward({ shop: SHOP, customerGid: gid, rewardId: "five-off", requestKey: "storefront-click-2" });
     expect(d.id).not.toBe(a.id);
     expect((await listRedemptions(SHOP, gid)).map((r) => r.id)).toEqual([d.id, a.id]);
+  });
+});
+
+describe("customers/redact while a redemption waits on Shopify (decision 038, 041)", () => {
+  async function heldAbout(gid: string) {
+    const { rows } = await getPool().query<{ place: string; n: number }>(
+      `SELECT 'ledger' AS place, count(*)::int AS n FROM loyalty_ledger WHERE shop = $1 AND customer_gid = $2
+       UNION ALL SELECT 'redemptions', count(*)::int FROM loyalty_redemptions WHERE shop = $1 AND customer_gid = $2
+       UNION ALL SELECT 'tier changes', count(*)::int FROM loyalty_tier_changes WHERE shop = $1 AND customer_gid = $2
+       UNION ALL SELECT 'ledger text', count(*)::int FROM loyalty_ledger WHERE shop = $1 AND (reason LIKE '%' || $3 || '%' OR source LIKE '%' || $3 || '%' OR rule::text LIKE '%' || $3 || '%')`,
+      [SHOP, gid, gid.split("/").pop()],
+    );
+    return Object.fromEntries(rows.map((r) => [r.place, r.n]));
+  }
+
+  it.each([
+    ["Shopify creates the code", false],
+    ["Shopify refuses the code", true],
+  ] as const)("%s after the redaction: the redemption is voided cleanly, nothing of the customer is left", async (_what, refuse) => {
+    const gid = await withPoints(500);
+    const paused = proxy.pauseNext(/DiscountCodeBasicCreate/);
+    if (refuse) proxy.refuseNextDiscount([{ field: ["basicCodeDiscount", "title"], message: "Title is invalid", code: "INVALID" }]);
+    const redeeming = redeemReward({ shop: SHOP, customerGid: gid, rewardId: "five-off" }).then(
+      (redemption) => ({ redemption, error: null }),
+      (error: unknown) => ({ redemption: null, error }),
+    );
+    await paused.arrived;
+    // The points are debited and the redemption pending when the redaction commits.
+    expect(await redemptionRows(gid)).toEqual([expect.objectContaining({ status: "pending" })]);
+    await withTransaction((db) => redactCustomer(db, { shop: SHOP, customerGid: gid, orderLegacyIds: [], inboxId: "0" }));
+    paused.release();
+
+    const { redemption, error } = await redeeming;
+    expect(redemption).toBeNull();
+    expect(error).toBeInstanceOf(LoyaltyError);
+    expect((error as LoyaltyError).kind).toBe("not_found");
+    expect((error as LoyaltyError).message).toMatch(/voided: the customer was redacted/);
+    expect((error as LoyaltyError).message).not.toContain(gid.split("/").pop()!);
+    // Nothing about the person: no redemption, no ledger entry linked or naming it (the debit
+    // stays as an anonymous amount, no credit is written back to a person that is gone).
+    expect(await heldAbout(gid)).toEqual({ ledger: 0, redemptions: 0, "tier changes": 0, "ledger text": 0 });
+    // Nothing left for recovery to settle.
+    expect(await recoverPendingRedemptions(SHOP, 0)).toMatchObject({ checked: 0 });
+  });
+
+  it("recovery settling a pending redemption when the redaction commits: voided, the other rows still settled", async () => {
+    const gid = await withPoints(500);
+    const other = await withPoints(500);
+    proxy.setDown(503);
+    for (const customerGid of [gid, other]) {
+      await expectLoyaltyError(redeemReward({ shop: SHOP, customerGid, rewardId: "five-off" }, { retry: { backoffMs: 5 } }), "unavailable", /will be settled/);
+    }
+    proxy.setDown(null);
+    // Recovery takes both rows, then waits on Shopify's answer about the first one's code.
+    const paused = proxy.pauseNext(/CodeDiscountNodeByCode/);
+    const recovering = recoverPendingRedemptions(SHOP, 0);
+    await paused.arrived;
+    await withTransaction((db) => redactCustomer(db, { shop: SHOP, customerGid: gid, orderLegacyIds: [], inboxId: "0" }));
+    paused.release();
+    expect(await recovering).toEqual({ checked: 2, issued: 0, failed: 1, stillPending: 0, voided: 1 });
+    expect(await heldAbout(gid)).toEqual({ ledger: 0, redemptions: 0, "tier changes": 0, "ledger text": 0 });
+    expect((await getBalance(SHOP, other)).balance).toBe(500);
   });
 });
 

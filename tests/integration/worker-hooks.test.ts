@@ -186,7 +186,7 @@ describe("the loyalty maintenance job", () => {
     // THEN it completed (a later run tries again), reporting the row as still pending, untouched.
     const done = await queue.getJob(job.id!);
     expect(done?.failedReason).toBeUndefined();
-    expect(done?.returnvalue).toEqual({ checked: 1, issued: 0, failed: 0, stillPending: 1 });
+    expect(done?.returnvalue).toEqual({ checked: 1, issued: 0, failed: 0, stillPending: 1, voided: 0 });
     const { rows: after } = await getPool().query(`SELECT status FROM loyalty_redemptions WHERE id = $1`, [rows[0]!.id]);
     expect(after).toEqual([{ status: "pending" }]);
   });

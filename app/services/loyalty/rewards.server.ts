@@ -354,7 +354,9 @@ async function issueCode(row: RedemptionRow, policy: RetryPolicy): Promise<Redem
       throw new LoyaltyError("unavailable", `Shopify could not be reached (${e.message}); the redemption ${row.id} will be settled when it can be checked`);
     }
   }
-  return settle(row, outcome, attempts);
+  const settled = await settle(row, outcome, attempts);
+  if (!settled) throw new LoyaltyError("not_found", `redemption ${row.id} voided: the customer was redacted while it was in progress, and nothing about them was kept`);
+  return settled;
 }
 
 /**
@@ -374,8 +376,13 @@ async function outcomeAfterFailure(error: ShopifyAdminError, row: RedemptionRow,
   }
 }
 
-/** Records the outcome once: under the customer's lock, only while the row is pending; a failure credits the points back. */
-async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): Promise<Redemption> {
+/**
+ * Records the outcome once: under the customer's lock, only while the row is pending; a failure
+ * credits the points back. Null when the row is gone: customers/redact deleted it (and
+ * anonymised its debit) while Shopify was answering, so the redemption is void and nothing
+ * more is recorded about the person (decisions 038, 041).
+ */
+async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): Promise<Redemption | null> {
   const settled = await withTransaction(async (db) => {
     await lockLoyaltyCustomers(db, row.shop, [row.customer_gid]);
     const { rows } =
@@ -393,7 +400,10 @@ async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): P
             values: [row.id, outcome.reason, attempts],
           });
     const updated = rows[0];
-    if (!updated) return { row: (await loadRedemption(db, row.id))!, changed: false };
+    if (!updated) {
+      const current = await loadRedemption(db, row.id);
+      return current ? { row: current, changed: false } : null;
+    }
     if (outcome.kind === "failed") {
       const now = new Date();
       await insertEntries(db, row.shop, [
@@ -416,6 +426,10 @@ async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): P
     return { row: updated, changed: true };
   });
   const log = logger.child({ shop: row.shop, redemptionId: row.id });
+  if (!settled) {
+    log.warn({ outcome: outcome.kind }, "loyalty.redemption_voided_redacted");
+    return null;
+  }
   if (!settled.changed) {
     // Settled meanwhile (recovery ran on a row it thought abandoned): keep the first outcome.
     if (settled.row.status !== outcome.kind) log.error({ recorded: settled.row.status, seen: outcome.kind }, "loyalty.redemption_outcome_conflict");
@@ -426,7 +440,8 @@ async function settle(row: RedemptionRow, outcome: Outcome, attempts: number): P
 
 // ---------------------------------------------------------------- recovery
 
-export type RecoveryReport = { checked: number; issued: number; failed: number; stillPending: number };
+/** `voided`: the customer was redacted while the row was being settled (nothing is recorded about them). */
+export type RecoveryReport = { checked: number; issued: number; failed: number; stillPending: number; voided: number };
 
 /**
  * Settles redemptions left pending for more than `olderThanMs` (the process died between the
@@ -445,7 +460,7 @@ export async function recoverPendingRedemptions(shop?: string, olderThanMs = 10 
             ORDER BY id LIMIT 1000`,
     values: [olderThanMs, shop ?? null],
   });
-  const report: RecoveryReport = { checked: rows.length, issued: 0, failed: 0, stillPending: 0 };
+  const report: RecoveryReport = { checked: rows.length, issued: 0, failed: 0, stillPending: 0, voided: 0 };
   const reachable = new Map<string, ShopifyAdmin | null>();
   for (const row of rows) {
     if (!reachable.has(row.shop)) reachable.set(row.shop, await adminFor(row.shop).catch(() => null));
@@ -469,7 +484,8 @@ export async function recoverPendingRedemptions(shop?: string, olderThanMs = 10 
       continue;
     }
     const settled = await settle(row, outcome, row.attempts);
-    if (settled.status === "issued") report.issued++;
+    if (!settled) report.voided++;
+    else if (settled.status === "issued") report.issued++;
     else if (settled.status === "failed") report.failed++;
   }
   if (report.checked) logger.info({ shop: shop ?? null, ...report }, "loyalty.redemptions_recovered");
