@@ -4,6 +4,7 @@ import { getPool, withConnection, type Queryable } from "../db.server";
 import { decodeCursor, encodeCursor, type KeyKind } from "../domain/admin/keyset-cursor";
 import type { CustomerDetail, CustomerListPage, CustomerSort, OrderView } from "../domain/admin/view-models";
 import { displayEnum, legacyIdOf } from "./admin-format.server";
+import type { CustomerRow, OrderRow } from "./db-rows";
 import { createFormatter, type Formatter } from "../domain/format";
 
 export const CUSTOMERS_PAGE_SIZE = 25;
@@ -23,17 +24,10 @@ const KEYSETS: Record<CustomerSort, { key: string; direction: "asc" | "desc"; ki
 
 const escapeLike = (text: string) => text.replace(/[\\%_]/g, (c) => `\\${c}`);
 
-type ListRow = {
-  id: string;
-  gid: string;
-  first_name: string | null;
-  last_name: string | null;
-  email: string | null;
+type ListRow = Pick<CustomerRow, "id" | "gid" | "first_name" | "last_name" | "email" | "orders_count" | "total_spent_minor" | "last_order_at"> & {
   redacted: boolean;
-  orders_count: number;
-  total_spent_minor: string;
+  /** The aggregates' currency, else the customer's. */
   currency: string | null;
-  last_order_at: Date | null;
   sort_key: string;
 };
 
@@ -182,45 +176,17 @@ export async function listCustomers({
 
 export const ORDERS_PAGE_SIZE = 20;
 
-type DetailRow = {
-  gid: string;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  phone: string | null;
-  state: string | null;
-  country_code: string | null;
-  province: string | null;
-  city: string | null;
-  tags: string[] | null;
-  email_marketing_state: string | null;
-  shopify_created_at: Date | null;
-  redacted: boolean;
-  orders_count: number;
-  total_spent_minor: string;
-  refunded_minor: string;
-  aov_minor: string;
-  currency: string | null;
-  first_order_at: Date | null;
-  last_order_at: Date | null;
-};
+type DetailRow = Pick<
+  CustomerRow,
+  | "gid" | "email" | "first_name" | "last_name" | "phone" | "state" | "country_code" | "province" | "city" | "tags" | "email_marketing_state"
+  | "shopify_created_at" | "orders_count" | "total_spent_minor" | "refunded_minor" | "aov_minor" | "first_order_at" | "last_order_at"
+> & { redacted: boolean; currency: string | null };
 
-type OrderRow = {
-  id: string;
-  gid: string;
-  legacy_id: string;
-  name: string | null;
-  currency: string;
-  total_price_minor: string;
-  financial_status: string | null;
-  fulfillment_status: string | null;
-  cancelled_at: Date | null;
-  cancel_reason: string | null;
-  test: boolean;
-  shopify_created_at: Date;
-  sort_key: string;
-  item_count: number;
-};
+type CustomerOrderRow = Pick<
+  OrderRow,
+  | "id" | "gid" | "legacy_id" | "name" | "currency" | "total_price_minor" | "financial_status" | "fulfillment_status" | "cancelled_at" | "cancel_reason"
+  | "test" | "shopify_created_at"
+> & { sort_key: string; item_count: number };
 
 /**
  * One page of a customer's orders, newest first, keyset by (created at, id): `after` is the
@@ -242,7 +208,7 @@ async function customerOrdersPage(
     keyset = `AND (o.shopify_created_at, o.id) ${backwards ? ">" : "<"} ($4::timestamptz, $5::bigint)`;
   }
   const dir = backwards ? "ASC" : "DESC";
-  const { rows } = await db.query<OrderRow>(
+  const { rows } = await db.query<CustomerOrderRow>(
     `SELECT o.id, o.gid, o.legacy_id, o.name, o.currency, o.total_price_minor, o.financial_status, o.fulfillment_status,
             o.cancelled_at, o.cancel_reason, o.test, o.shopify_created_at, o.shopify_created_at::text AS sort_key,
             (SELECT coalesce(sum(li.quantity), 0)::int FROM line_items li WHERE li.shop = o.shop AND li.order_gid = o.gid) AS item_count
@@ -263,7 +229,7 @@ async function customerOrdersPage(
   );
   const hasOlder = backwards ? cursor !== null : more;
   const hasNewer = backwards ? more : cursor !== null;
-  const cursorOf = (o: OrderRow) => encodeCursor({ sort: SORT, key: o.sort_key, id: o.id });
+  const cursorOf = (o: CustomerOrderRow) => encodeCursor({ sort: SORT, key: o.sort_key, id: o.id });
   const first = page[0];
   const last = page[page.length - 1];
   return {

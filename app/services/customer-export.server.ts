@@ -3,6 +3,7 @@
 import type { PoolClient } from "pg";
 import { buildFeedbackExport } from "./feedback/privacy.server";
 import { formatMinorUnits } from "../domain/money";
+import type { CustomerRow } from "./db-rows";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -12,36 +13,13 @@ const money = (minor: string | bigint, currency: string | null) => {
 };
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
-type CustomerRow = {
-  gid: string;
-  email: string | null;
-  first_name: string | null;
-  last_name: string | null;
-  phone: string | null;
-  state: string | null;
-  note: string | null;
-  verified_email: boolean | null;
-  country_code: string | null;
-  province: string | null;
-  city: string | null;
-  addresses: unknown;
-  tags: string[];
-  email_marketing_state: string | null;
-  email_opt_in_level: string | null;
-  email_consent_at: Date | null;
-  shopify_created_at: Date | null;
-  shopify_updated_at: Date | null;
-  redacted_at: Date | null;
-  deleted_at: Date | null;
-  orders_count: number;
-  total_spent_minor: string;
-  refunded_minor: string;
-  aov_minor: string;
-  aggregate_currency: string | null;
-  currency: string | null;
-  first_order_at: Date | null;
-  last_order_at: Date | null;
-};
+type ExportCustomerRow = Pick<
+  CustomerRow,
+  | "gid" | "email" | "first_name" | "last_name" | "phone" | "state" | "note" | "verified_email" | "country_code" | "province" | "city" | "addresses"
+  | "tags" | "email_marketing_state" | "email_opt_in_level" | "email_consent_at" | "shopify_created_at" | "shopify_updated_at" | "redacted_at"
+  | "deleted_at" | "orders_count" | "total_spent_minor" | "refunded_minor" | "aov_minor" | "aggregate_currency" | "currency" | "first_order_at"
+  | "last_order_at"
+>;
 
 const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note, verified_email, country_code, province, city,
   addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, shopify_created_at, shopify_updated_at,
@@ -64,7 +42,7 @@ async function inOrder<T extends unknown[]>(steps: readonly [...{ [K in keyof T]
 }
 
 export async function buildCustomerExport(db: Db, shop: string, customerGid: string) {
-  const { rows } = await db.query<CustomerRow>(
+  const { rows } = await db.query<ExportCustomerRow>(
     `SELECT ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND gid = $2`,
     [shop, customerGid],
   );
@@ -77,7 +55,7 @@ export async function buildCustomerExport(db: Db, shop: string, customerGid: str
 export async function* exportAllCustomers(db: Db, shop: string, batchSize = 500) {
   let after = 0n;
   for (;;) {
-    const { rows } = await db.query<CustomerRow & { id: string }>(
+    const { rows } = await db.query<ExportCustomerRow & { id: string }>(
       `SELECT id, ${CUSTOMER_COLUMNS} FROM customers WHERE shop = $1 AND deleted_at IS NULL AND id > $2 ORDER BY id LIMIT $3`,
       [shop, after.toString(), batchSize],
     );
@@ -87,7 +65,7 @@ export async function* exportAllCustomers(db: Db, shop: string, batchSize = 500)
   }
 }
 
-async function assembleExport(db: Db, shop: string, c: CustomerRow) {
+async function assembleExport(db: Db, shop: string, c: ExportCustomerRow) {
   const currency = c.aggregate_currency ?? c.currency;
   const orders = await db.query<{
     gid: string;

@@ -4,27 +4,21 @@
 // nothing. A request is only a row with its send time; the scheduler job finds it when due
 // (Redis holds one repeating job, never one job per request).
 import type { Queryable } from "../../db.server";
+import type { OrderRow } from "../db-rows";
 import { logger } from "../../logger.server";
 import { sendAtFor, shouldSchedule, type FeedbackOrder } from "../../domain/feedback/rules";
 import { loadSchedulingRules } from "./rules.server";
 
-type OrderRow = {
-  gid: string;
-  customer_gid: string | null;
-  currency: string;
-  total_price_minor: string;
-  refunded_minor: string;
-  financial_status: string | null;
-  fulfillment_status: string | null;
-  cancelled_at: Date | null;
-  test: boolean;
-  source_name: string | null;
-};
+type ScheduledOrderRow = Pick<
+  OrderRow,
+  | "gid" | "customer_gid" | "currency" | "total_price_minor" | "refunded_minor" | "financial_status" | "fulfillment_status" | "cancelled_at" | "test"
+  | "source_name"
+>;
 
 export const ORDER_COLUMNS = `o.gid, o.customer_gid, o.currency, o.total_price_minor::text AS total_price_minor, o.refunded_minor::text AS refunded_minor,
   o.financial_status, o.fulfillment_status, o.cancelled_at, o.test, o.source_name`;
 
-export const toFeedbackOrder = (r: OrderRow): FeedbackOrder => ({
+export const toFeedbackOrder = (r: ScheduledOrderRow): FeedbackOrder => ({
   gid: r.gid,
   customerGid: r.customer_gid,
   currency: r.currency,
@@ -37,7 +31,7 @@ export const toFeedbackOrder = (r: OrderRow): FeedbackOrder => ({
   sourceName: r.source_name,
 });
 
-export type OrderRowForFeedback = OrderRow;
+export type OrderRowForFeedback = ScheduledOrderRow;
 
 /**
  * Schedules the requests the shop's rules call for, for these orders as stored now.
@@ -47,7 +41,7 @@ export async function scheduleFeedbackForOrders(db: Queryable, shop: string, tri
   if (triggeredAt.size === 0) return { scheduled: 0 };
   const rules = await loadSchedulingRules(db, shop);
   if (rules.length === 0) return { scheduled: 0 };
-  const { rows } = await db.query<OrderRow>({
+  const { rows } = await db.query<ScheduledOrderRow>({
     name: "feedback-schedule-orders",
     text: `SELECT ${ORDER_COLUMNS} FROM orders o WHERE o.shop = $1 AND o.gid = ANY($2::text[])`,
     values: [shop, [...triggeredAt.keys()]],

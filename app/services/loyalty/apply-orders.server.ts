@@ -15,6 +15,7 @@
 // balances are read, so two batches touching one customer queue instead of racing.
 import { z } from "zod";
 import type { Queryable } from "../../db.server";
+import type { OrderRow } from "../db-rows";
 import { logger } from "../../logger.server";
 import { buildSignupBonus } from "../../domain/loyalty/bonuses";
 import { earnMultiplier, type LoyaltyOrder } from "../../domain/loyalty/earning";
@@ -28,24 +29,17 @@ export type LoyaltyApplyResult = { entries: number; points: number; customers: S
 
 const EMPTY = (): LoyaltyApplyResult => ({ entries: 0, points: 0, customers: new Set(), tierChanges: [] });
 
-type OrderRow = {
-  gid: string;
-  legacy_id: string;
-  name: string | null;
-  customer_gid: string | null;
-  currency: string;
-  subtotal_minor: string;
-  shopify_created_at: Date;
-  cancelled_at: Date | null;
-  test: boolean;
-  financial_status: string | null;
+type LoyaltyOrderRow = Pick<
+  OrderRow,
+  | "gid" | "legacy_id" | "name" | "customer_gid" | "currency" | "subtotal_minor" | "shopify_created_at" | "cancelled_at" | "test" | "financial_status"
+> & {
   lines: { gid: string; quantity: number; price: string; discount: string; giftCard: boolean }[];
 };
 
 type StoredOrder = LoyaltyOrder & { legacyId: string };
 
 async function loadOrders(db: Queryable, shop: string, orderGids: readonly string[]): Promise<StoredOrder[]> {
-  const { rows } = await db.query<OrderRow>({
+  const { rows } = await db.query<LoyaltyOrderRow>({
     name: "loyalty-orders",
     text: `SELECT o.gid, o.legacy_id, o.name, o.customer_gid, o.currency, o.subtotal_minor, o.shopify_created_at, o.cancelled_at, o.test,
                   o.financial_status,

@@ -6,6 +6,7 @@ import { getPool, withTransaction } from "../../db.server";
 import { logger } from "../../logger.server";
 import { assertTimeZone } from "../../domain/segments/dates";
 import type { SegmentError as PositionedError } from "../../domain/segments/lexer";
+import type { SegmentRow } from "../db-rows";
 import { recomputeShopRfm } from "./rfm.server";
 import { brokenReason, isSegmentFault, markSegmentsBroken } from "./broken.server";
 import { acquirePreviewSlot, isStatementTimeout, previewTimeoutMs, recomputeTimeoutMs, restoreStatementTimeout, setStatementTimeout } from "./limits.server";
@@ -61,22 +62,6 @@ export type Segment = {
 };
 
 export type SegmentListItem = Segment & { change7d: { entered: number; exited: number; net: number } };
-
-type SegmentRow = {
-  id: string;
-  shop: string;
-  name: string;
-  query: string;
-  tag: string | null;
-  tag_sync_enabled: boolean;
-  member_count: number;
-  relative_time: boolean;
-  last_refreshed_at: Date | null;
-  created_at: Date;
-  updated_at: Date;
-  broken_at: Date | null;
-  broken_reason: string | null;
-};
 
 const SEGMENT_COLUMNS = `id, shop, name, query, tag, tag_sync_enabled, member_count, relative_time, last_refreshed_at, created_at, updated_at, broken_at, broken_reason`;
 

@@ -20,6 +20,7 @@
 import type pg from "pg";
 import { withConnection, withTransaction, getPool } from "../../db.server";
 import { enqueueTagSyncDrain } from "../../queues.server";
+import type { SegmentRow } from "../db-rows";
 import { MAX_TAGS_PER_CUSTOMER, checkSyncTag, tagKey } from "../../shopify/customer-tags";
 
 export type TagSyncErrorKind = "invalid" | "not_found" | "conflict";
@@ -204,11 +205,11 @@ export async function dryRunTagSource(args: { shop: string; source: string; tag:
 
 // ------------------------------------------------------------------ segments
 
-type SegmentRow = { id: string; tag: string | null; tag_sync_enabled: boolean };
+type TagSyncSegmentRow = Pick<SegmentRow, "id" | "tag" | "tag_sync_enabled">;
 
-async function readSegment(shop: string, segmentId: string): Promise<SegmentRow | undefined> {
+async function readSegment(shop: string, segmentId: string): Promise<TagSyncSegmentRow | undefined> {
   if (!/^\d{1,18}$/.test(segmentId)) throw new TagSyncError("invalid", "segment id must be a number");
-  const { rows } = await getPool().query<SegmentRow>(`SELECT id, tag, tag_sync_enabled FROM segments WHERE shop = $1 AND id = $2`, [shop, segmentId]);
+  const { rows } = await getPool().query<TagSyncSegmentRow>(`SELECT id, tag, tag_sync_enabled FROM segments WHERE shop = $1 AND id = $2`, [shop, segmentId]);
   return rows[0];
 }
 
