@@ -3,7 +3,7 @@
 import type { PoolClient } from "pg";
 import { buildFeedbackExport } from "./feedback/privacy.server";
 import { formatMinorUnits } from "../domain/money";
-import type { CustomerRow } from "./db-rows";
+import type { CustomerRow, OrderRow } from "./db-rows";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -19,6 +19,12 @@ type ExportCustomerRow = Pick<
   | "tags" | "email_marketing_state" | "email_opt_in_level" | "email_consent_at" | "shopify_created_at" | "shopify_updated_at" | "redacted_at"
   | "deleted_at" | "orders_count" | "total_spent_minor" | "refunded_minor" | "aov_minor" | "aggregate_currency" | "currency" | "first_order_at"
   | "last_order_at"
+>;
+
+type ExportOrderRow = Pick<
+  OrderRow,
+  | "gid" | "legacy_id" | "name" | "email" | "currency" | "total_price_minor" | "refunded_minor" | "financial_status" | "fulfillment_status"
+  | "cancelled_at" | "cancel_reason" | "test" | "tags" | "discount_codes" | "shopify_created_at" | "shopify_updated_at"
 >;
 
 const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note, verified_email, country_code, province, city,
@@ -67,24 +73,7 @@ export async function* exportAllCustomers(db: Db, shop: string, batchSize = 500)
 
 async function assembleExport(db: Db, shop: string, c: ExportCustomerRow) {
   const currency = c.aggregate_currency ?? c.currency;
-  const orders = await db.query<{
-    gid: string;
-    legacy_id: string;
-    name: string | null;
-    email: string | null;
-    currency: string;
-    total_price_minor: string;
-    refunded_minor: string;
-    financial_status: string | null;
-    fulfillment_status: string | null;
-    cancelled_at: Date | null;
-    cancel_reason: string | null;
-    test: boolean;
-    tags: string[];
-    discount_codes: string[];
-    shopify_created_at: Date;
-    shopify_updated_at: Date;
-  }>(
+  const orders = await db.query<ExportOrderRow>(
     `SELECT gid, legacy_id, name, email, currency, total_price_minor, refunded_minor, financial_status, fulfillment_status,
             cancelled_at, cancel_reason, test, tags, discount_codes, shopify_created_at, shopify_updated_at
        FROM orders WHERE shop = $1 AND customer_gid = $2 ORDER BY shopify_created_at, gid`,
