@@ -54,7 +54,6 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
 
 /** Events that commute (no barrier among them): set-based, then the unbatched kinds in order. */
 async function applyCommuting(db: Db, shop: string, events: readonly BatchEvent[]): Promise<{ customers: Set<string> }> {
-
   const orders = new Map<string, OrderInput>();
   // Customer versions in delivery order: a full customer payload and one embedded in an
   // order do not commute (only the full one carries the address list), so each customer's
