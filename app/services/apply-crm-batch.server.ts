@@ -1,12 +1,17 @@
-// Applies a batch of one shop's CrmEvents inside the caller's transaction, with set-based
-// statements for the high-volume kinds (orders, refunds, customers). The result is the
-// one applying the events one by one (apply-crm-event.server.ts) would give, because every
-// write is keyed and guarded (Shopify updated_at, immutable refunds), which makes them
-// commute; the events whose effect depends on their order relative to others (compliance,
-// deletion, uninstall) make the whole batch fall back to one-by-one application.
+// The one write path of the CRM model: applies a batch of one shop's CrmEvents inside the
+// caller's transaction. Every event goes through here, whatever the batch size: the worker's
+// batches, a row applied alone (WORKER_BATCH_SIZE=1, or the own row of a batch that failed,
+// retried as a batch of one), replays (docs/decisions/042-one-crm-write-path.md).
+// Orders, refunds and customers are written with set-based statements (crm-batch-store.server.ts),
+// one per kind of row whatever the batch size; the other kinds are applied one at a time, in
+// delivery order (apply-crm-unbatched.server.ts). The result is the one applying the events
+// one by one would give, because every set-based write is keyed and guarded (Shopify
+// updated_at, immutable refunds), which makes them commute. The events whose effect depends
+// on their position relative to others (compliance, deletion, uninstall) are barriers: the
+// events between two barriers are applied together, the barriers alone, in delivery order.
 import type { PoolClient } from "pg";
 import type { CrmEvent, CustomerInput, OrderInput, RefundInput } from "../domain/crm-events";
-import { applyCrmEvent } from "./apply-crm-event.server";
+import { applyUnbatchedEvent, type UnbatchedEvent } from "./apply-crm-unbatched.server";
 import {
   getOrderCustomers,
   lockCustomers,
@@ -23,13 +28,10 @@ type Db = Pick<PoolClient, "query">;
 export type BatchEvent = { inboxId: string; event: CrmEvent; eventTime: Date };
 
 /** Kinds whose outcome depends on what was applied before them: never reordered. */
-const ORDER_SENSITIVE: ReadonlySet<CrmEvent["kind"]> = new Set([
-  "customer_redact",
-  "shop_redact",
-  "customer_data_request",
-  "customer_deleted",
-  "app_uninstalled",
-]);
+const BARRIER_KINDS = ["customer_redact", "shop_redact", "customer_data_request", "customer_deleted", "app_uninstalled"] as const;
+type BarrierEvent = Extract<CrmEvent, { kind: (typeof BARRIER_KINDS)[number] }>;
+const BARRIERS: ReadonlySet<CrmEvent["kind"]> = new Set(BARRIER_KINDS);
+const isBarrier = (event: CrmEvent): event is BarrierEvent => BARRIERS.has(event.kind);
 
 /** Newer Shopify updated_at wins; on a tie (or a missing time) the later delivery wins, as when applied in order. */
 function isNewer(candidate: Date | null, current: Date | null): boolean {
@@ -46,8 +48,12 @@ function keepNewest<T>(into: Map<string, T>, key: string, value: T, updatedAt: (
  * aggregates the batch may have changed.
  */
 export async function applyCrmBatch(db: Db, shop: string, events: readonly BatchEvent[]): Promise<{ customers: Set<string> }> {
-  if (events.some((e) => ORDER_SENSITIVE.has(e.event.kind))) return applyOneByOne(db, shop, events);
+  if (events.some((e) => isBarrier(e.event))) return applyAroundBarriers(db, shop, events);
+  return applyCommuting(db, shop, events);
+}
 
+/** Events that commute (no barrier among them): set-based, then the unbatched kinds in order. */
+async function applyCommuting(db: Db, shop: string, events: readonly BatchEvent[]): Promise<{ customers: Set<string> }> {
   const orders = new Map<string, OrderInput>();
   // Customer versions in delivery order: a full customer payload and one embedded in an
   // order do not commute (only the full one carries the address list), so each customer's
@@ -61,7 +67,7 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
     customerRounds[round][embedded ? "embedded" : "full"].push(c);
   };
   const refunds = new Map<string, RefundInput>();
-  const others: BatchEvent[] = [];
+  const others: { item: BatchEvent; event: UnbatchedEvent }[] = [];
   const otherCustomers: string[] = [];
   for (const item of events) {
     const { event } = item;
@@ -81,10 +87,10 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
       case "customer_tags":
       case "email_consent":
         otherCustomers.push(event.customerGid);
-        others.push(item);
+        others.push({ item, event });
         break;
       default:
-        others.push(item);
+        others.push({ item, event });
     }
   }
 
@@ -116,12 +122,16 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
   for (const o of toWrite) if (o.customer && written.has(o.gid)) recompute.add(o.customer.gid);
   await recomputeCustomersAggregates(db, shop, [...recompute]);
 
-  for (const item of others) await applyCrmEvent(db, item.event, { shop, inboxId: item.inboxId, eventTime: item.eventTime });
+  for (const { item, event } of others) await applyUnbatchedEvent(db, event, { shop, inboxId: item.inboxId, eventTime: item.eventTime });
   for (const gid of recompute) touched.add(gid);
   return { customers: touched };
 }
 
-async function applyOneByOne(db: Db, shop: string, events: readonly BatchEvent[]): Promise<{ customers: Set<string> }> {
+/**
+ * A batch with barriers: the events between two barriers are applied together (they
+ * commute), each barrier alone, in delivery order.
+ */
+async function applyAroundBarriers(db: Db, shop: string, events: readonly BatchEvent[]): Promise<{ customers: Set<string> }> {
   const touched = new Set<string>();
   const orderLegacyIds: string[] = [];
   for (const { event } of events) {
@@ -133,13 +143,29 @@ async function applyOneByOne(db: Db, shop: string, events: readonly BatchEvent[]
     else if (event.kind === "customer_tags" || event.kind === "email_consent" || event.kind === "customer_deleted") touched.add(event.customerGid);
     // customers/redact and data_request lock only an existing customer row themselves: never create one here.
   }
-  // Every lock up front, in the batch order (orders, then customers): taking them event by
-  // event would interleave order and customer locks and deadlock against other batches.
+  // Every lock up front, in the batch order (orders, then customers): taking them run by run
+  // would interleave order and customer locks and deadlock against other batches. The runs
+  // take them again, already held.
   await lockOrders(db, shop, orderLegacyIds);
   for (const gid of (await getOrderCustomers(db, shop, orderLegacyIds)).values()) if (gid) touched.add(gid);
   await lockCustomers(db, shop, [...touched]);
   for (const { event } of events) if (event.kind === "customer_redact") touched.add(event.customerGid);
-  for (const item of events) await applyCrmEvent(db, item.event, { shop, inboxId: item.inboxId, eventTime: item.eventTime });
+
+  let run: BatchEvent[] = [];
+  const applyRun = async () => {
+    if (run.length === 0) return;
+    for (const gid of (await applyCommuting(db, shop, run)).customers) touched.add(gid);
+    run = [];
+  };
+  for (const item of events) {
+    if (!isBarrier(item.event)) {
+      run.push(item);
+      continue;
+    }
+    await applyRun();
+    await applyUnbatchedEvent(db, item.event, { shop, inboxId: item.inboxId, eventTime: item.eventTime });
+  }
+  await applyRun();
   for (const gid of (await getOrderCustomers(db, shop, orderLegacyIds)).values()) if (gid) touched.add(gid);
   return { customers: touched };
 }

@@ -1,12 +1,12 @@
-// Set-based persistence for a batch of events of one shop: one statement per kind of
-// row, whatever the batch size. The same guards as crm-store.server.ts (Shopify
-// updated_at, keyed refunds, deleted/redacted customers) so a batch leaves the model
-// exactly as applying its events one by one would. Callers run these in one transaction
-// and take the locks first (lockOrders, then lockCustomers).
+// Set-based persistence of the CRM model's customers, orders, line items and refunds for a
+// batch of one shop's events (a batch of one included): one statement per kind of row,
+// whatever the batch size, and the only SQL that writes those rows from events (decision 042).
+// Every write is guarded (Shopify updated_at, keyed refunds, deleted/redacted customers) so a
+// batch leaves the model exactly as applying its events one by one would. Callers run these
+// in one transaction and take the locks first (lockOrders, then lockCustomers).
 import type { PoolClient } from "pg";
 import type { CustomerInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { computeCustomerAggregates } from "../domain/customers/aggregates";
-import { ORDER_UPSERT_CONFLICT } from "./crm-store.server";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -14,10 +14,14 @@ const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 const iso = (date: Date | null) => (date ? date.toISOString() : null);
 
 // Locks: a batch takes its orders' advisory locks (sorted), then its customer rows (sorted,
-// created empty when missing), the same order as the one-event path (order, then customer).
+// created empty when missing), always in that order (order, then customer).
 // Two batches that share orders or customers queue behind each other instead of deadlocking.
 
-/** The orders' advisory locks (the keys of crm-store.server.ts lockOrder), in key order. */
+/**
+ * The orders' advisory locks, in key order: every change to one order (its row and its
+ * refunds) is serialised, whether or not the order row exists yet (a refund that read "no
+ * such order" while the order's own transaction was uncommitted was never counted).
+ */
 export async function lockOrders(db: Db, shop: string, orderLegacyIds: readonly string[]): Promise<void> {
   if (orderLegacyIds.length === 0) return;
   const keys = [...new Set(orderLegacyIds)].map((id) => `order:${shop}:${id}`).sort(byString);
@@ -116,6 +120,19 @@ export async function upsertCustomers(db: Db, shop: string, customers: readonly 
     values: [shop, JSON.stringify(records)],
   });
 }
+
+/** The order upsert's conflict clause: an older version never overwrites a newer one. */
+const ORDER_UPSERT_CONFLICT = `ON CONFLICT (shop, gid) DO UPDATE SET
+       customer_gid = EXCLUDED.customer_gid, name = EXCLUDED.name, email = EXCLUDED.email, currency = EXCLUDED.currency,
+       presentment_currency = EXCLUDED.presentment_currency, total_price_minor = EXCLUDED.total_price_minor,
+       subtotal_minor = EXCLUDED.subtotal_minor, total_tax_minor = EXCLUDED.total_tax_minor,
+       total_discounts_minor = EXCLUDED.total_discounts_minor, shipping_minor = EXCLUDED.shipping_minor,
+       financial_status = EXCLUDED.financial_status, fulfillment_status = EXCLUDED.fulfillment_status,
+       cancelled_at = EXCLUDED.cancelled_at, cancel_reason = EXCLUDED.cancel_reason, test = EXCLUDED.test,
+       source_name = EXCLUDED.source_name, tags = EXCLUDED.tags, discount_codes = EXCLUDED.discount_codes,
+       shopify_created_at = EXCLUDED.shopify_created_at, shopify_updated_at = EXCLUDED.shopify_updated_at,
+       processed_at = EXCLUDED.processed_at, closed_at = EXCLUDED.closed_at, updated_at = now()
+     WHERE orders.shopify_updated_at <= EXCLUDED.shopify_updated_at`;
 
 /**
  * Upserts orders (at most one per gid) unless the stored order is newer, and replaces the

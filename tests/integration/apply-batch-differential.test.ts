@@ -1,13 +1,15 @@
 // Differential test of the batched apply: random streams of CRM events (orders created,
 // updated, moved between customers, cancelled, with refunds arriving before or after
-// their order; customer updates; tags; consent; products; duplicates and reordering) are
-// applied to one shop event by event, each in its own transaction (the reference), and
-// to another shop in random batches (applyCrmBatch); the two shops' CRM rows must be equal.
+// their order; customer updates; tags; consent; products; duplicates and reordering; and
+// in some streams deletions, redactions and data requests) are applied to one shop event
+// by event, each alone in its own transaction (the reference: a batch of one), and to
+// another shop in random batches; the two shops' CRM rows must be equal. applyCrmBatch is
+// the only write path (decision 042): what this checks is that a batch's reductions
+// (newest order version, customer rounds, runs between barriers) equal applying in order.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool, withTransaction } from "../../app/db.server";
 import type { CrmEvent, CustomerInput, OrderInput, RefundInput } from "../../app/domain/crm-events";
 import { applyCrmBatch } from "../../app/services/apply-crm-batch.server";
-import { applyCrmEvent } from "../../app/services/apply-crm-event.server";
 import { ensureShop } from "../../app/services/crm-store.server";
 import { closeQueues } from "../../app/queues.server";
 import { Rng } from "../twin/prng";
@@ -101,7 +103,7 @@ function order(state: OrderState, random: () => number): OrderInput {
 }
 
 /** A stream of events with Shopify's delivery habits: duplicates and some reordering. */
-function eventStream(seed: number, size: number): CrmEvent[] {
+function eventStream(seed: number, size: number, options: { barriers?: boolean } = {}): CrmEvent[] {
   const random = prng(seed);
   const customers = 1 + Math.floor(random() * 8);
   const pickCustomer = () => (random() < 0.1 ? 0 : 9000 + Math.floor(random() * customers));
@@ -145,6 +147,15 @@ function eventStream(seed: number, size: number): CrmEvent[] {
     } else if (r < 0.9) {
       const id = 9000 + Math.floor(random() * customers);
       events.push({ kind: "email_consent", customerGid: `gid://shopify/Customer/${id}`, state: random() < 0.5 ? "SUBSCRIBED" : "UNSUBSCRIBED", optInLevel: "SINGLE_OPT_IN", consentUpdatedAt: day(Math.floor(random() * 9), Math.floor(random() * 60)) });
+    } else if (options.barriers && r < 0.93) {
+      // Events applied in delivery order, never reordered within a batch.
+      const id = 9000 + Math.floor(random() * customers);
+      const gid = `gid://shopify/Customer/${id}`;
+      const theirs = orders.filter((o) => o.customerId === id).map((o) => String(o.id));
+      const b = random();
+      if (b < 0.4) events.push({ kind: "customer_deleted", customerGid: gid });
+      else if (b < 0.7) events.push({ kind: "customer_redact", customerGid: gid, orderLegacyIds: theirs });
+      else events.push({ kind: "customer_data_request", customerGid: gid, requestId: `req-${events.length}`, orderLegacyIds: theirs });
     } else if (r < 0.95) {
       const version = 1 + Math.floor(random() * 5);
       events.push({ kind: "product", product: { gid: `gid://shopify/Product/${1 + Math.floor(random() * 5)}`, title: `P v${version}`, productType: version % 2 ? "Shoes" : "Hats", imageUrl: version % 3 ? `https://cdn.example.test/p${version}.jpg` : null, vendor: "Acme", status: "ACTIVE", tags: [], createdAt: day(0), updatedAt: day(version) } });
@@ -163,7 +174,7 @@ async function applyOneByOne(shop: string, events: CrmEvent[]) {
   for (const [i, event] of events.entries()) {
     await withTransaction(async (db) => {
       await ensureShop(db, shop, EVENT_TIME);
-      await applyCrmEvent(db, event, { shop, inboxId: String(i + 1), eventTime: EVENT_TIME });
+      await applyCrmBatch(db, shop, [{ inboxId: String(i + 1), event, eventTime: EVENT_TIME }]);
     });
   }
 }
@@ -187,15 +198,18 @@ async function snapshot(shop: string) {
   return {
     customers: await q(`SELECT gid, email, first_name, last_name, phone, state, note, verified_email, currency, country_code, province, city,
                                addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, shopify_created_at,
-                               shopify_updated_at, deleted_at, orders_count, total_spent_minor, refunded_minor, aov_minor,
+                               shopify_updated_at, deleted_at, redacted_at IS NOT NULL AS redacted, orders_count, total_spent_minor, refunded_minor, aov_minor,
                                aggregate_currency, first_order_at, last_order_at
                           FROM customers WHERE shop = $1 ORDER BY gid`),
     orders: await q(`SELECT gid, legacy_id, customer_gid, name, email, total_price_minor, refunded_minor, financial_status, cancelled_at,
-                            test, tags, shopify_created_at, shopify_updated_at FROM orders WHERE shop = $1 ORDER BY gid`),
+                            test, tags, shopify_created_at, shopify_updated_at, redacted_at IS NOT NULL AS redacted FROM orders WHERE shop = $1 ORDER BY gid`),
     lineItems: await q(`SELECT order_gid, gid, product_gid, quantity, price_minor FROM line_items WHERE shop = $1 ORDER BY gid`),
-    refunds: await q(`SELECT gid, order_legacy_id, amount_minor, refunded_at FROM refunds WHERE shop = $1 ORDER BY gid`),
+    refunds: await q(`SELECT gid, order_legacy_id, amount_minor, note, refunded_at FROM refunds WHERE shop = $1 ORDER BY gid`),
     tags: await q(`SELECT customer_gid, tag, present, occurred_at FROM customer_tags WHERE shop = $1 ORDER BY customer_gid, tag`),
     products: await q(`SELECT gid, title, product_type, shopify_updated_at FROM products WHERE shop = $1 ORDER BY gid`),
+    // What a data request saw: the state at its place in the stream.
+    exports: await q(`SELECT customer_gid, request_id, data->'customer' AS customer, data->'orders' AS orders
+                        FROM data_exports WHERE shop = $1 ORDER BY request_id`),
   };
 }
 
@@ -218,5 +232,23 @@ describe("batched apply equals one-by-one apply", () => {
         expect(expected.tags.length).toBeGreaterThan(0);
       }
     }
+  }, 240_000);
+
+  it("on 20 random streams with deletions, redactions and data requests (barriers applied in delivery order)", async () => {
+    const base = Number(process.env.DIFFERENTIAL_SEED ?? 20261208);
+    let barriersInBatches = 0;
+    for (let run = 0; run < 20; run++) {
+      const seed = base + run;
+      const events = eventStream(seed, 40 + (run % 4) * 15, { barriers: true });
+      barriersInBatches += events.filter((e) => e.kind === "customer_deleted" || e.kind === "customer_redact" || e.kind === "customer_data_request").length;
+      const reference = `ref-barrier-${run}.myshopify.com`;
+      const batched = `batch-barrier-${run}.myshopify.com`;
+      await applyOneByOne(reference, events);
+      await applyInBatches(batched, events, prng(seed * 7));
+      const expected = await snapshot(reference);
+      const actual = await snapshot(batched);
+      expect(actual, `seed ${seed}`).toEqual(expected);
+    }
+    expect(barriersInBatches).toBeGreaterThan(20);
   }, 240_000);
 });

@@ -1,46 +1,29 @@
-// Applies one CrmEvent to the CRM model inside the caller's transaction.
-// Idempotent: every write is keyed, guarded by Shopify's updated_at where the
-// resource has one, and aggregates are recomputed from the customer's own rows.
+// The event kinds applyCrmBatch (apply-crm-batch.server.ts, the CRM model's one write path)
+// applies one at a time, in delivery order, inside its transaction: rare kinds with no
+// set-based form, and the compliance, deletion and uninstall events whose effect depends
+// on what came before them. Orders, refunds and customers never come here: they are
+// written only by the set-based statements of crm-batch-store.server.ts.
+// Idempotent: every write is keyed, and guarded by the resource's own time where it has one.
 import type { PoolClient } from "pg";
-import type { CrmEvent, OrderInput } from "../domain/crm-events";
-import { legacyIdOf } from "../shopify/webhook-payloads";
-import {
-  getOrderCustomerByLegacyId,
-  getOrderHead,
-  lockCustomer,
-  lockOrder,
-  recomputeCustomerAggregates,
-  refreshOrderRefunds,
-  upsertCustomer,
-  upsertOrder,
-  upsertProduct,
-  upsertRefund,
-  writeAudit,
-} from "./crm-store.server";
+import type { CrmEvent, ProductInput } from "../domain/crm-events";
+import { writeAudit } from "./crm-store.server";
 import { buildCustomerExport } from "./customer-export.server";
 import { redactCustomer, purgeShop } from "./privacy.server";
 
 type Db = Pick<PoolClient, "query">;
-export type ApplyContext = { shop: string; inboxId: string; eventTime: Date };
 
-export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext): Promise<void> {
+/** Every kind but the set-based ones (order, refund, customer). */
+export type UnbatchedEvent = Exclude<CrmEvent, { kind: "order" | "refund" | "customer" }>;
+export type UnbatchedContext = { shop: string; inboxId: string; eventTime: Date };
+
+/**
+ * Applies one event inside the caller's transaction. The caller (applyCrmBatch) has already
+ * taken the locks, in the batch's order: the customer rows named by customer_tags and
+ * email_consent exist and are locked.
+ */
+export async function applyUnbatchedEvent(db: Db, event: UnbatchedEvent, ctx: UnbatchedContext): Promise<void> {
   const { shop } = ctx;
   switch (event.kind) {
-    case "order":
-      return applyOrder(db, shop, event.order);
-    case "refund": {
-      const { refund } = event;
-      await lockOrder(db, shop, refund.orderLegacyId);
-      const order = await getOrderCustomerByLegacyId(db, shop, refund.orderLegacyId);
-      if (order.customerGid) await lockCustomer(db, shop, order.customerGid);
-      await upsertRefund(db, shop, refund);
-      if (order.exists) await refreshOrderRefunds(db, shop, refund.orderLegacyId);
-      if (order.customerGid) await recomputeCustomerAggregates(db, shop, order.customerGid);
-      return;
-    }
-    case "customer":
-      await upsertCustomer(db, shop, event.customer, { embedded: false });
-      return;
     case "customer_deleted":
       await db.query(
         `INSERT INTO customers (shop, gid, deleted_at) VALUES ($1, $2, $3)
@@ -49,7 +32,6 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       );
       return;
     case "customer_tags": {
-      await lockCustomer(db, shop, event.customerGid);
       // A redacted customer stays erased: its tags are not stored again.
       if (await isRedacted(db, shop, event.customerGid)) return;
       await db.query(
@@ -68,7 +50,6 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       return;
     }
     case "email_consent": {
-      await lockCustomer(db, shop, event.customerGid);
       if (await isRedacted(db, shop, event.customerGid)) return;
       const at = event.consentUpdatedAt ?? ctx.eventTime;
       await db.query(
@@ -138,25 +119,14 @@ async function isRedacted(db: Db, shop: string, customerGid: string): Promise<bo
   return rows[0]?.redacted ?? false;
 }
 
-async function applyOrder(db: Db, shop: string, incoming: OrderInput): Promise<void> {
-  let order = incoming;
-  await lockOrder(db, shop, order.legacyId);
-  // Then the customer: every change to one customer's orders is serialised.
-  if (order.customer) {
-    const { redacted } = await upsertCustomer(db, shop, order.customer, { embedded: true });
-    // A redacted customer stays erased: a late order event neither re-links it nor restores its email.
-    if (redacted) order = { ...order, customer: null, email: null };
-  }
-  const customerGid = order.customer?.gid ?? null;
-  const before = await getOrderHead(db, shop, order.gid);
-  const previousCustomer = before?.customer_gid ?? null;
-  if (previousCustomer && previousCustomer !== customerGid) await lockCustomer(db, shop, previousCustomer);
-
-  const written = await upsertOrder(db, shop, order);
-  // Refunds are immutable and keyed: take them even from a stale order payload.
-  for (const refund of order.refunds) await upsertRefund(db, shop, refund);
-  await refreshOrderRefunds(db, shop, legacyIdOf(order.gid));
-
-  if (customerGid && (written || order.refunds.length > 0)) await recomputeCustomerAggregates(db, shop, customerGid);
-  if (written && previousCustomer && previousCustomer !== customerGid) await recomputeCustomerAggregates(db, shop, previousCustomer);
+async function upsertProduct(db: Db, shop: string, p: ProductInput): Promise<void> {
+  await db.query({ name: "crm-upsert-product", text: `INSERT INTO products (shop, gid, title, product_type, vendor, status, tags, shopify_created_at, shopify_updated_at, image_url)
+     VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+     ON CONFLICT (shop, gid) DO UPDATE SET title = EXCLUDED.title, product_type = EXCLUDED.product_type, image_url = EXCLUDED.image_url,
+       vendor = EXCLUDED.vendor, status = EXCLUDED.status, tags = EXCLUDED.tags,
+       shopify_created_at = COALESCE(EXCLUDED.shopify_created_at, products.shopify_created_at),
+       shopify_updated_at = EXCLUDED.shopify_updated_at
+     WHERE products.deleted_at IS NULL
+       AND (products.shopify_updated_at IS NULL OR EXCLUDED.shopify_updated_at IS NULL
+            OR products.shopify_updated_at <= EXCLUDED.shopify_updated_at)`, values: [shop, p.gid, p.title, p.productType, p.vendor, p.status, p.tags, p.createdAt, p.updatedAt, p.imageUrl] });
 }
