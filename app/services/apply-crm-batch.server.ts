@@ -7,6 +7,7 @@
 import type { PoolClient } from "pg";
 import type { CrmEvent, CustomerInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { applyCrmEvent } from "./apply-crm-event.server";
+import { applyOrderFacts } from "./customer-facts.server";
 import {
   getOrderCustomers,
   lockCustomers,
@@ -80,7 +81,12 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
         break;
       case "customer_tags":
       case "email_consent":
+      case "sms_consent":
         otherCustomers.push(event.customerGid);
+        others.push(item);
+        break;
+      case "checkout":
+        if (event.checkout.customerGid) otherCustomers.push(event.checkout.customerGid);
         others.push(item);
         break;
       default:
@@ -108,6 +114,7 @@ export async function applyCrmBatch(db: Db, shop: string, events: readonly Batch
   // A redacted customer stays erased: a late order event neither re-links it nor restores its email.
   const toWrite = [...orders.values()].map((o) => (o.customer && redacted.has(o.customer.gid) ? { ...o, customer: null, email: null } : o));
   const written = await upsertOrders(db, shop, toWrite);
+  await applyOrderFacts(db, shop, toWrite);
   await upsertRefunds(db, shop, [...refunds.values()]);
   await refreshOrdersRefunds(db, shop, orderLegacyIds);
 
@@ -130,7 +137,8 @@ async function applyOneByOne(db: Db, shop: string, events: readonly BatchEvent[]
       if (event.order.customer) touched.add(event.order.customer.gid);
     } else if (event.kind === "refund") orderLegacyIds.push(event.refund.orderLegacyId);
     else if (event.kind === "customer") touched.add(event.customer.gid);
-    else if (event.kind === "customer_tags" || event.kind === "email_consent" || event.kind === "customer_deleted") touched.add(event.customerGid);
+    else if (event.kind === "customer_tags" || event.kind === "email_consent" || event.kind === "sms_consent" || event.kind === "customer_deleted") touched.add(event.customerGid);
+    else if (event.kind === "checkout" && event.checkout.customerGid) touched.add(event.checkout.customerGid);
     // customers/redact and data_request lock only an existing customer row themselves: never create one here.
   }
   // Every lock up front, in the batch order (orders, then customers): taking them event by

@@ -18,6 +18,7 @@ import {
   writeAudit,
 } from "./crm-store.server";
 import { buildCustomerExport } from "./customer-export.server";
+import { applyCheckout, applyOrderFacts, applySmsConsent } from "./customer-facts.server";
 import { redactCustomer, purgeShop } from "./privacy.server";
 
 type Db = Pick<PoolClient, "query">;
@@ -78,6 +79,14 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
       );
       return;
     }
+    case "sms_consent":
+      await lockCustomer(db, shop, event.customerGid);
+      await applySmsConsent(db, shop, event, ctx.eventTime);
+      return;
+    case "checkout":
+      if (event.checkout.customerGid) await lockCustomer(db, shop, event.checkout.customerGid);
+      await applyCheckout(db, shop, event.checkout);
+      return;
     case "product":
       await upsertProduct(db, shop, event.product);
       return;
@@ -153,6 +162,7 @@ async function applyOrder(db: Db, shop: string, incoming: OrderInput): Promise<v
   if (previousCustomer && previousCustomer !== customerGid) await lockCustomer(db, shop, previousCustomer);
 
   const written = await upsertOrder(db, shop, order);
+  await applyOrderFacts(db, shop, [order]);
   // Refunds are immutable and keyed: take them even from a stale order payload.
   for (const refund of order.refunds) await upsertRefund(db, shop, refund);
   await refreshOrderRefunds(db, shop, legacyIdOf(order.gid));
