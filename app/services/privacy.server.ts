@@ -67,7 +67,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
     erased[table] = (await db.query(`DELETE FROM ${table} WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid])).rowCount ?? 0;
   }
   // Checkouts that became one of the customer's orders (an order can name its checkout before the checkout arrives).
-  erased.checkouts += (await db.query(`DELETE FROM checkouts WHERE shop = $1 AND order_gid = ANY($2::text[])`, [shop, [...orders.rows.map((o) => o.gid), ...orderGids]])).rowCount ?? 0;
+  erased.checkouts = (erased.checkouts ?? 0) + ((await db.query(`DELETE FROM checkouts WHERE shop = $1 AND order_gid = ANY($2::text[])`, [shop, [...orders.rows.map((o) => o.gid), ...orderGids]])).rowCount ?? 0);
   const members = await db.query<{ segment_id: string }>(`DELETE FROM segment_members WHERE shop = $1 AND customer_gid = $2 RETURNING segment_id::text AS segment_id`, [shop, customerGid]);
   erased.segment_members = members.rowCount ?? 0;
   if (members.rows.length > 0) {

@@ -61,7 +61,7 @@ const FUTURE = new Date(Math.max(Date.now(), NOW.getTime()) + 400 * DAY_MS);
 const PROVINCES = ["CA", "ON", "ny", null, "", "Île-de-France"];
 const CITIES = ["Los Angeles", "los-angeles", "New York City", "Toronto", "Saint-Étienne", "X", null, ""];
 const SMS = [null, "subscribed", "UNSUBSCRIBED", "pending", "not_subscribed", "redacted"];
-const LOCALES = [null, "en", "fr-CA", "pt-BR", "EN"];
+const LOCALES = [null, "en", "fr-CA", "pt-BR", "EN", "en-US", "fr", "pt_BR"];
 
 /** Account states as REST payloads (lower case) and GraphQL (upper case) write them. */
 const ACCOUNT_STATES = [null, "enabled", "disabled", "invited", "declined", "ENABLED", "DISABLED"];
@@ -490,7 +490,7 @@ class QueryGenerator {
       case "string":
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
         if (name === "loyalty_tier") return `${name} ${operator} ${this.quote(rng.pick(["Gold", "GOLD", "silver", "Été", "été", "VIP Club", "Bronze", ""]))}`;
-        if (name === "customer_language") return `${name} ${operator} ${this.quote(rng.pick(["en", "EN", "fr-CA", "fr-ca", "pt-BR", "", "de"]))}`;
+        if (name === "customer_language") return `${name} ${operator} ${this.quote(rng.pick(["en", "EN", "fr-CA", "fr-ca", "fr", "pt_br", "pt-BR", "", "de", "en-", "-"]))}`;
         return `${name} ${operator} ${this.quote(rng.pick(["gmail.com", "GMAIL.com", "example.org", "shop.example", "", "nomatch.test", "at@shop.example"]))}`;
       case "enum": {
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;

@@ -245,6 +245,9 @@ describe("Shopify's documented segment queries", () => {
     expect(members("sms_subscription_status = 'UNSUBSCRIBED'")).toEqual([4]);
     expect(members("customer_language = 'FR-ca'")).toEqual([3]);
     expect(members("customer_language != 'en'")).toEqual([3]);
+    // A language without a region names every region of it.
+    expect(members("customer_language = 'fr'")).toEqual([3]);
+    expect(members("customer_language = 'fr-FR'")).toEqual([]);
     expect(members("abandoned_checkout_date >= 7_days_ago")).toEqual([3]);
     expect(members("abandoned_checkout_date > -12m")).toEqual([3, 4]);
     expect(members("abandoned_checkout_date IS NULL")).toEqual([1, 2]);

@@ -205,6 +205,16 @@ function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperato
       if (literal.kind !== "string") throw new TypeError(`expected a string, got a ${literal.kind}`);
       return holds(operator, value.toLowerCase() === literal.value.toLowerCase() ? 0 : 1);
     }
+    case "language": {
+      const value = b.value(customer);
+      if (value === null) return false;
+      if (literal.kind !== "string") throw new TypeError(`expected a string, got a ${literal.kind}`);
+      // A queried language without a region ('en') is the locale's first subtag; with one, the whole locale.
+      const locale = value.toLowerCase().split(/[-_]/);
+      const wanted = literal.value.toLowerCase().split(/[-_]/);
+      const same = wanted.length === 1 ? locale[0] === wanted[0] : locale.join("-") === wanted.join("-");
+      return holds(operator, same ? 0 : 1);
+    }
     case "boolean": {
       const value = b.value(customer);
       if (value === null) return false;

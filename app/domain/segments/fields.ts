@@ -130,6 +130,11 @@ export type FieldBinding =
       readonly value: (c: SegmentCustomer) => string | null;
     }
   /**
+   * A language tag ("en", "fr-CA"), compared ignoring case and `_` / `-`: a queried language
+   * without a region ('en') matches every region of it ('en-US'); one with a region only itself.
+   */
+  | { readonly kind: "language"; readonly sql: SqlOf; readonly present: SqlOf; readonly value: (c: SegmentCustomer) => string | null }
+  /**
    * A list of texts; `contains` is a non-NULL SQL condition: the list holds the (lower-case)
    * parameter, ignoring case. `normalize`: how a queried value becomes a list item (the list's
    * items are already in that form); `present`: the list is not empty (IS [NOT] NULL).
@@ -324,8 +329,8 @@ const SHOPIFY_FIELDS: readonly SegmentField[] = [
     name: "customer_language",
     type: { kind: "string" },
     operators: EQUALITY,
-    description: "The customer's language: the locale of its newest order or checkout, such as 'en' or 'fr-CA' (matched ignoring case); no value until one carried it.",
-    binding: { kind: "text", sql: column("locale"), present: notNull("locale"), value: (c) => c.locale ?? null },
+    description: "The customer's language: the locale of its newest order or checkout, such as 'en' or 'fr-CA' ('en' also matches 'en-US'); no value until one carried it.",
+    binding: { kind: "language", sql: column("locale"), present: notNull("locale"), value: (c) => c.locale ?? null },
   },
   {
     name: "abandoned_checkout_date",

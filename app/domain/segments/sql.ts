@@ -235,6 +235,14 @@ function compare(ctx: Context, f: SegmentField, operator: ComparisonOperator, li
       const x = b.storedLowerCase ? b.sql(a) : `lower(${b.sql(a)})`;
       return guarded(presentSql(b, a), `${x} ${operator === "=" ? "=" : "<>"} ${param(ctx, text(literal).toLowerCase(), "text")}`);
     }
+    case "language": {
+      if (operator !== "=" && operator !== "!=") throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
+      const wanted = text(literal).toLowerCase().replaceAll("_", "-");
+      const tag = `replace(lower(${b.sql(a)}), '_', '-')`;
+      // 'en' names the language in every region; 'en-us' one locale.
+      const x = wanted.includes("-") ? tag : `split_part(${tag}, '-', 1)`;
+      return and(b.present(a), `${x} ${operator === "=" ? "=" : "<>"} ${param(ctx, wanted, "text")}`);
+    }
     case "boolean": {
       if (operator !== "=" && operator !== "!=") throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
       if (literal.kind !== "boolean") throw new SegmentCompileError(`expected a boolean, got a ${literal.kind}`);
