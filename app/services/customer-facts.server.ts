@@ -41,6 +41,23 @@ async function writeLocales(db: Db, shop: string, facts: readonly { customerGid:
 }
 
 /**
+ * customers.abandoned_checkout_at (abandoned_checkout_date) from the checkouts table: the last
+ * update of the customer's newest checkout that is neither completed nor ordered.
+ */
+async function refreshAbandonedCheckouts(db: Db, shop: string, customerGids: readonly (string | null)[]): Promise<void> {
+  const gids = [...new Set(customerGids.filter((g): g is string => g !== null))].sort();
+  if (gids.length === 0) return;
+  await db.query(
+    `UPDATE customers c SET abandoned_checkout_at = x.at, updated_at = now()
+       FROM (SELECT g.gid, (SELECT max(k.shopify_updated_at) FROM checkouts k
+                             WHERE k.shop = $1 AND k.customer_gid = g.gid AND k.completed_at IS NULL AND k.order_gid IS NULL) AS at
+               FROM unnest($2::text[]) AS g(gid)) AS x
+      WHERE c.shop = $1 AND c.gid = x.gid AND c.redacted_at IS NULL AND c.abandoned_checkout_at IS DISTINCT FROM x.at`,
+    [shop, gids],
+  );
+}
+
+/**
  * A checkout's newest state. An order that named its token first left a row with `order_gid`
  * (and no Shopify times): the checkout fills it in and stays closed.
  */
@@ -49,6 +66,7 @@ export async function applyCheckout(db: Db, shop: string, checkout: CheckoutInpu
     const { rows } = await db.query<{ redacted: boolean }>(`SELECT redacted_at IS NOT NULL AS redacted FROM customers WHERE shop = $1 AND gid = $2`, [shop, checkout.customerGid]);
     if (rows[0]?.redacted) return;
   }
+  const { rows: before } = await db.query<{ customer_gid: string | null }>(`SELECT customer_gid FROM checkouts WHERE shop = $1 AND token = $2`, [shop, checkout.token]);
   await db.query(
     `INSERT INTO checkouts (shop, token, customer_gid, shopify_created_at, shopify_updated_at, completed_at)
      VALUES ($1, $2, $3, $4, $5, $6)
@@ -61,6 +79,7 @@ export async function applyCheckout(db: Db, shop: string, checkout: CheckoutInpu
      WHERE checkouts.shopify_updated_at IS NULL OR checkouts.shopify_updated_at <= EXCLUDED.shopify_updated_at`,
     [shop, checkout.token, checkout.customerGid, checkout.createdAt, checkout.updatedAt, checkout.completedAt],
   );
+  await refreshAbandonedCheckouts(db, shop, [checkout.customerGid, before[0]?.customer_gid ?? null]);
   if (checkout.customerGid && checkout.locale) await writeLocales(db, shop, [{ customerGid: checkout.customerGid, locale: checkout.locale, at: checkout.updatedAt }]);
 }
 
@@ -73,13 +92,15 @@ export async function applyOrderFacts(db: Db, shop: string, orders: readonly Ord
   const closing = orders.filter((o) => o.checkoutToken);
   if (closing.length > 0) {
     const byToken = new Map(closing.map((o) => [o.checkoutToken as string, o.gid]));
-    await db.query(
+    const { rows } = await db.query<{ customer_gid: string | null }>(
       `INSERT INTO checkouts (shop, token, order_gid)
        SELECT $1, t, g FROM unnest($2::text[], $3::text[]) AS x(t, g)
        ON CONFLICT (shop, token) DO UPDATE SET order_gid = EXCLUDED.order_gid, updated_at = now()
-       WHERE checkouts.order_gid IS DISTINCT FROM EXCLUDED.order_gid`,
+       WHERE checkouts.order_gid IS DISTINCT FROM EXCLUDED.order_gid
+       RETURNING customer_gid`,
       [shop, [...byToken.keys()], [...byToken.values()]],
     );
+    await refreshAbandonedCheckouts(db, shop, rows.map((r) => r.customer_gid));
   }
   await writeLocales(
     db,

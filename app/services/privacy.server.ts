@@ -46,7 +46,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
      ON CONFLICT (shop, gid) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, phone = NULL, note = NULL,
             addresses = '[]'::jsonb, province = NULL, city = NULL, country_code = NULL, state = NULL, verified_email = NULL,
             tags = '{}', email_marketing_state = NULL, email_opt_in_level = NULL, email_consent_at = NULL,
-            sms_marketing_state = NULL, sms_opt_in_level = NULL, sms_consent_at = NULL, locale = NULL, locale_at = NULL, birth_date = NULL,
+            sms_marketing_state = NULL, sms_opt_in_level = NULL, sms_consent_at = NULL, locale = NULL, locale_at = NULL, birth_date = NULL, abandoned_checkout_at = NULL,
             redacted_at = COALESCE(customers.redacted_at, now()), updated_at = now()`,
     [shop, customerGid],
   );

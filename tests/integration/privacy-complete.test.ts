@@ -163,12 +163,12 @@ describe("customers/redact, complete", () => {
 
     expect(await scan(PII)).toEqual([]);
     const { rows: profile } = await db().query(
-      `SELECT country_code, state, tags, email_marketing_state, sms_marketing_state, sms_consent_at, locale, locale_at, birth_date, segment_cities, segment_regions,
+      `SELECT country_code, state, tags, email_marketing_state, sms_marketing_state, sms_consent_at, locale, locale_at, birth_date, abandoned_checkout_at, segment_cities, segment_regions,
               redacted_at IS NOT NULL AS redacted, orders_count FROM customers WHERE shop = $1 AND gid = $2`,
       [TEST_SHOP, cgid(q.id)],
     );
     expect(profile).toEqual([
-      { country_code: null, state: null, tags: [], email_marketing_state: null, sms_marketing_state: null, sms_consent_at: null, locale: null, locale_at: null, birth_date: null, segment_cities: [], segment_regions: [], redacted: true, orders_count: 1 },
+      { country_code: null, state: null, tags: [], email_marketing_state: null, sms_marketing_state: null, sms_consent_at: null, locale: null, locale_at: null, birth_date: null, abandoned_checkout_at: null, segment_cities: [], segment_regions: [], redacted: true, orders_count: 1 },
     ]);
     expect((await db().query(`SELECT count(*)::int AS n FROM checkouts WHERE shop = $1 AND customer_gid = $2`, [TEST_SHOP, cgid(q.id)])).rows).toEqual([{ n: 0 }]);
     // The customer's id remains only where the redaction itself is recorded.

@@ -76,6 +76,9 @@ describe("segments on the customer facts of issue 16 follow the webhooks", () =>
       { token: "tok-omar-2", customer_gid: OMAR, completed: true, order_gid: null },
       { token: "tok-omar-3", customer_gid: OMAR, completed: false, order_gid: null },
     ]);
+    const { rows: kept } = await getPool().query(`SELECT gid, abandoned_checkout_at FROM customers WHERE shop = $1 AND gid = ANY($2) ORDER BY gid`, [TEST_SHOP, [LENA, OMAR]]);
+    const { rows: omar3 } = await getPool().query(`SELECT shopify_updated_at FROM checkouts WHERE shop = $1 AND token = 'tok-omar-3'`, [TEST_SHOP]);
+    expect(kept).toEqual([{ gid: LENA, abandoned_checkout_at: null }, { gid: OMAR, abandoned_checkout_at: omar3[0]!.shopify_updated_at }]);
     const { rows: facts } = await getPool().query(`SELECT gid, sms_marketing_state, locale, segment_regions, segment_cities FROM customers WHERE shop = $1 AND gid = ANY($2) ORDER BY gid`, [
       TEST_SHOP,
       [LENA, OMAR],

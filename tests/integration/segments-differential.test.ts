@@ -190,6 +190,16 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
   };
 }
 
+/**
+ * The customer's latest abandoned checkout: the apply step keeps customers.abandoned_checkout_at
+ * so (tests/integration/segments-customer-facts.test.ts); here both back ends read the value.
+ */
+function latestAbandoned(c: StoredCustomer): Date | null {
+  return c.checkouts
+    .filter((k) => !k.completed && !k.ordered && k.updatedAt !== null)
+    .reduce<Date | null>((latest, k) => (latest === null || k.updatedAt!.getTime() > latest.getTime() ? k.updatedAt : latest), null);
+}
+
 /** A birth date, often within weeks of NOW's month and day (some year), sometimes 29 February or none. */
 function randomBirthDate(rng: Rng): string | null {
   if (rng.chance(0.25)) return null;
@@ -233,9 +243,7 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     smsMarketingState: c.sms,
     locale: c.locale,
     birthDate: c.birthDate,
-    abandonedCheckoutAt: c.checkouts
-      .filter((k) => !k.completed && !k.ordered && k.updatedAt !== null)
-      .reduce<Date | null>((latest, k) => (latest === null || k.updatedAt!.getTime() > latest.getTime() ? k.updatedAt : latest), null),
+    abandonedCheckoutAt: latestAbandoned(c),
     rfmGroup,
     createdAt: c.createdAt,
     ...aggregates,
@@ -279,11 +287,12 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
     client,
     "customers",
     ["shop", "gid", "email", "tags", "country_code", "province", "city", "addresses", "email_marketing_state", "state", "shopify_created_at", "deleted_at", "redacted_at",
-      "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at", "sms_marketing_state", "locale", "birth_date"],
+      "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at", "sms_marketing_state", "locale", "birth_date", "abandoned_checkout_at"],
     customers.map((c) => {
       const a = computeCustomerAggregates({ orders: c.orders });
       return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, c.province, c.city, JSON.stringify(c.addresses), c.consent, c.accountState, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
-        a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt, c.sms, c.locale, c.birthDate];
+        a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt, c.sms, c.locale, c.birthDate,
+        latestAbandoned(c)];
     }),
   );
   await insertRows(

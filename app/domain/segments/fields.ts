@@ -196,10 +196,6 @@ export function emailDomain(email: string | null): string | null {
   return at < 0 ? null : email.slice(at + 1);
 }
 
-/** The latest abandoned checkout's time: one index range per customer (checkouts_abandoned_idx). */
-const latestAbandonedCheckout = (a: string) =>
-  `(SELECT segment_ck.shopify_updated_at FROM checkouts segment_ck WHERE segment_ck.shop = ${a}.shop AND segment_ck.customer_gid = ${a}.gid AND segment_ck.completed_at IS NULL AND segment_ck.order_gid IS NULL AND segment_ck.shopify_updated_at IS NOT NULL ORDER BY segment_ck.shopify_updated_at DESC LIMIT 1)`;
-
 const SHOPIFY_FIELDS: readonly SegmentField[] = [
   {
     name: "amount_spent",
@@ -337,12 +333,8 @@ const SHOPIFY_FIELDS: readonly SegmentField[] = [
     type: { kind: "date" },
     operators: ORDERED,
     description: "Date of the customer's latest abandoned checkout (neither completed nor turned into an order); no value without one.",
-    binding: {
-      kind: "instant",
-      sql: latestAbandonedCheckout,
-      present: (a) => `${latestAbandonedCheckout(a)} IS NOT NULL`,
-      value: (c) => c.abandonedCheckoutAt ?? null,
-    },
+    // Kept by the apply step from the checkouts table (app/services/customer-facts.server.ts).
+    binding: { kind: "instant", sql: column("abandoned_checkout_at"), present: notNull("abandoned_checkout_at"), value: (c) => c.abandonedCheckoutAt ?? null },
   },
   {
     name: "customer_account_status",
