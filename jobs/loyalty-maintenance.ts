@@ -26,7 +26,7 @@ import { createRedis } from "../app/redis.server";
 import { sharedQueue } from "../app/queues.server";
 import { installScheduleWithRetry } from "./schedules";
 import { listLoyaltyShops, runLoyaltyMaintenance } from "../app/services/loyalty/maintenance.server";
-import { runBirthdayBonuses, type BirthdayRunReport } from "../app/services/loyalty/birthdays.server";
+import { listAnniversaryShops, runBirthdayBonuses, type BirthdayRunReport } from "../app/services/loyalty/birthdays.server";
 import { recoverPendingRedemptions, type RecoveryReport } from "../app/services/loyalty/rewards.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 
@@ -129,7 +129,8 @@ export type BirthdaySummary = { shops: number; awarded: number; invalid: number;
 
 async function birthdayBonuses(job: Job<LoyaltyMaintenanceJob>, data: z.infer<typeof JobData>): Promise<BirthdaySummary> {
   const log = logger.child({ jobId: job.id, shop: data.shop ?? undefined, reason: data.reason });
-  const shops = data.shop ? [data.shop] : await listLoyaltyShops();
+  // Loyalty shops (the bonus) and shops whose segments use anniversary() (the stored birth dates, decision 043).
+  const shops = data.shop ? [data.shop] : [...new Set([...(await listLoyaltyShops()), ...(await listAnniversaryShops())])].sort();
   const summary: BirthdaySummary = { shops: shops.length, awarded: 0, invalid: 0, failed: [] };
   for (const shop of shops) {
     try {

@@ -81,6 +81,20 @@ export type OrderInput = {
   closedAt: Date | null;
   lineItems: LineItemInput[];
   refunds: RefundInput[];
+  /** The checkout the order came from (its token): that checkout is no longer abandoned. */
+  checkoutToken?: string | null;
+  /** The buyer's locale ("en", "fr-CA"): the customer's language (customer_language). */
+  customerLocale?: string | null;
+};
+
+/** A checkout (checkouts/create, checkouts/update): abandoned while neither completed nor turned into an order. */
+export type CheckoutInput = {
+  token: string;
+  customerGid: string | null;
+  locale: string | null;
+  createdAt: Date | null;
+  updatedAt: Date;
+  completedAt: Date | null;
 };
 
 export type ProductInput = {
@@ -109,6 +123,14 @@ export type CrmEvent =
       optInLevel: string | null;
       consentUpdatedAt: Date | null;
     }
+  | {
+      kind: "sms_consent";
+      customerGid: string;
+      state: string | null;
+      optInLevel: string | null;
+      consentUpdatedAt: Date | null;
+    }
+  | { kind: "checkout"; checkout: CheckoutInput }
   | { kind: "product"; product: ProductInput }
   | { kind: "product_deleted"; productGid: string }
   | { kind: "app_uninstalled"; shopName: string | null; currency: string | null }

@@ -12,6 +12,7 @@
 import type { PoolClient } from "pg";
 import type { CrmEvent, CustomerInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { applyUnbatchedEvent, type UnbatchedEvent } from "./apply-crm-unbatched.server";
+import { applyOrderFacts } from "./customer-facts.server";
 import {
   getOrderCustomers,
   lockCustomers,
@@ -86,7 +87,12 @@ async function applyCommuting(db: Db, shop: string, events: readonly BatchEvent[
         break;
       case "customer_tags":
       case "email_consent":
+      case "sms_consent":
         otherCustomers.push(event.customerGid);
+        others.push({ item, event });
+        break;
+      case "checkout":
+        if (event.checkout.customerGid) otherCustomers.push(event.checkout.customerGid);
         others.push({ item, event });
         break;
       default:
@@ -114,6 +120,7 @@ async function applyCommuting(db: Db, shop: string, events: readonly BatchEvent[
   // A redacted customer stays erased: a late order event neither re-links it nor restores its email.
   const toWrite = [...orders.values()].map((o) => (o.customer && redacted.has(o.customer.gid) ? { ...o, customer: null, email: null } : o));
   const written = await upsertOrders(db, shop, toWrite);
+  await applyOrderFacts(db, shop, toWrite);
   await upsertRefunds(db, shop, [...refunds.values()]);
   await refreshOrdersRefunds(db, shop, orderLegacyIds);
 
@@ -140,7 +147,8 @@ async function applyAroundBarriers(db: Db, shop: string, events: readonly BatchE
       if (event.order.customer) touched.add(event.order.customer.gid);
     } else if (event.kind === "refund") orderLegacyIds.push(event.refund.orderLegacyId);
     else if (event.kind === "customer") touched.add(event.customer.gid);
-    else if (event.kind === "customer_tags" || event.kind === "email_consent" || event.kind === "customer_deleted") touched.add(event.customerGid);
+    else if (event.kind === "customer_tags" || event.kind === "email_consent" || event.kind === "sms_consent" || event.kind === "customer_deleted") touched.add(event.customerGid);
+    else if (event.kind === "checkout" && event.checkout.customerGid) touched.add(event.checkout.customerGid);
     // customers/redact and data_request lock only an existing customer row themselves: never create one here.
   }
   // Every lock up front, in the batch order (orders, then customers): taking them run by run

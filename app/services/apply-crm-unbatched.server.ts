@@ -8,6 +8,7 @@ import type { PoolClient } from "pg";
 import type { CrmEvent, ProductInput } from "../domain/crm-events";
 import { writeAudit } from "./crm-store.server";
 import { buildCustomerExport } from "./customer-export.server";
+import { applyCheckout, applySmsConsent } from "./customer-facts.server";
 import { redactCustomer, purgeShop } from "./privacy.server";
 
 type Db = Pick<PoolClient, "query">;
@@ -59,6 +60,12 @@ export async function applyUnbatchedEvent(db: Db, event: UnbatchedEvent, ctx: Un
       );
       return;
     }
+    case "sms_consent":
+      await applySmsConsent(db, shop, event, ctx.eventTime);
+      return;
+    case "checkout":
+      await applyCheckout(db, shop, event.checkout);
+      return;
     case "product":
       await upsertProduct(db, shop, event.product);
       return;

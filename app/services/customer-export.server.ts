@@ -16,7 +16,8 @@ const iso = (value: Date | null) => (value ? value.toISOString() : null);
 type ExportCustomerRow = Pick<
   CustomerRow,
   | "gid" | "email" | "first_name" | "last_name" | "phone" | "state" | "note" | "verified_email" | "country_code" | "province" | "city" | "addresses"
-  | "tags" | "email_marketing_state" | "email_opt_in_level" | "email_consent_at" | "shopify_created_at" | "shopify_updated_at" | "redacted_at"
+  | "tags" | "email_marketing_state" | "email_opt_in_level" | "email_consent_at" | "sms_marketing_state" | "sms_opt_in_level" | "sms_consent_at"
+  | "locale" | "birth_date" | "shopify_created_at" | "shopify_updated_at" | "redacted_at"
   | "deleted_at" | "orders_count" | "total_spent_minor" | "refunded_minor" | "aov_minor" | "aggregate_currency" | "currency" | "first_order_at"
   | "last_order_at"
 >;
@@ -28,7 +29,8 @@ type ExportOrderRow = Pick<
 >;
 
 const CUSTOMER_COLUMNS = `gid, email, first_name, last_name, phone, state, note, verified_email, country_code, province, city,
-  addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, shopify_created_at, shopify_updated_at,
+  addresses, tags, email_marketing_state, email_opt_in_level, email_consent_at, sms_marketing_state, sms_opt_in_level, sms_consent_at,
+  locale, birth_date::text AS birth_date, shopify_created_at, shopify_updated_at,
   redacted_at, deleted_at, orders_count, total_spent_minor, refunded_minor, aov_minor, aggregate_currency, currency, first_order_at, last_order_at`;
 
 /**
@@ -95,12 +97,16 @@ async function assembleExport(db: Db, shop: string, c: ExportCustomerRow) {
     ),
   ]);
   const feedback = await buildFeedbackExport(db, shop, c.gid);
-  const [loyalty, segments, emails, appTags] = await inOrder([
+  const [loyalty, segments, emails, appTags, checkouts] = await inOrder([
     () => loyaltyExport(db, shop, c.gid),
     () => segmentsExport(db, shop, c.gid),
     () => emailsExport(db, shop, c.gid),
     () => db.query<{ tag: string; source: string; added_at: Date }>(
       `SELECT tag, source, added_at FROM app_added_tags WHERE shop = $1 AND customer_gid = $2 ORDER BY tag_key`,
+      [shop, c.gid],
+    ),
+    () => db.query<{ token: string; shopify_created_at: Date | null; shopify_updated_at: Date | null; completed_at: Date | null; order_gid: string | null }>(
+      `SELECT token, shopify_created_at, shopify_updated_at, completed_at, order_gid FROM checkouts WHERE shop = $1 AND customer_gid = $2 ORDER BY shopify_created_at, token`,
       [shop, c.gid],
     ),
   ]);
@@ -119,6 +125,9 @@ async function assembleExport(db: Db, shop: string, c: ExportCustomerRow) {
       location: { countryCode: c.country_code, province: c.province, city: c.city },
       addresses: c.addresses ?? [],
       emailMarketingConsent: { state: c.email_marketing_state, optInLevel: c.email_opt_in_level, updatedAt: iso(c.email_consent_at) },
+      smsMarketingConsent: { state: c.sms_marketing_state, optInLevel: c.sms_opt_in_level, updatedAt: iso(c.sms_consent_at) },
+      locale: c.locale,
+      birthDate: c.birth_date,
       createdAt: iso(c.shopify_created_at),
       updatedAt: iso(c.shopify_updated_at),
       redacted: c.redacted_at !== null,
@@ -161,6 +170,14 @@ async function assembleExport(db: Db, shop: string, c: ExportCustomerRow) {
       refunds: refunds.rows
         .filter((r) => r.order_legacy_id === o.legacy_id)
         .map((r) => ({ id: r.gid, amount: money(r.amount_minor, r.currency ?? o.currency), note: r.note, refundedAt: r.refunded_at.toISOString() })),
+    })),
+    // Checkouts (abandoned_checkout_date): abandoned while neither completed nor ordered.
+    checkouts: checkouts.rows.map((k) => ({
+      token: k.token,
+      createdAt: iso(k.shopify_created_at),
+      updatedAt: iso(k.shopify_updated_at),
+      completedAt: iso(k.completed_at),
+      orderId: k.order_gid,
     })),
     // Feedback requests, answers (with product ratings and reviews) and service-recovery cases.
     feedback,

@@ -26,6 +26,13 @@ export type CustomerRow = {
   email_marketing_state: string | null;
   email_opt_in_level: string | null;
   email_consent_at: Date | null;
+  sms_marketing_state: string | null;
+  sms_opt_in_level: string | null;
+  sms_consent_at: Date | null;
+  locale: string | null;
+  /** selected as text (birth_date::text): a calendar date without a zone. */
+  birth_date: string | null;
+  abandoned_checkout_at: Date | null;
   shopify_created_at: Date | null;
   shopify_updated_at: Date | null;
   deleted_at: Date | null;

@@ -46,6 +46,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
      ON CONFLICT (shop, gid) DO UPDATE SET email = NULL, first_name = NULL, last_name = NULL, phone = NULL, note = NULL,
             addresses = '[]'::jsonb, province = NULL, city = NULL, country_code = NULL, state = NULL, verified_email = NULL,
             tags = '{}', email_marketing_state = NULL, email_opt_in_level = NULL, email_consent_at = NULL,
+            sms_marketing_state = NULL, sms_opt_in_level = NULL, sms_consent_at = NULL, locale = NULL, locale_at = NULL, birth_date = NULL, abandoned_checkout_at = NULL,
             redacted_at = COALESCE(customers.redacted_at, now()), updated_at = now()`,
     [shop, customerGid],
   );
@@ -62,9 +63,11 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
 
   // Tags, the tag outbox, segments, loyalty: what links the person to the shop's programs.
   const erased: Record<string, number> = {};
-  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions"]) {
+  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions", "checkouts"]) {
     erased[table] = (await db.query(`DELETE FROM ${table} WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid])).rowCount ?? 0;
   }
+  // Checkouts that became one of the customer's orders (an order can name its checkout before the checkout arrives).
+  erased.checkouts = (erased.checkouts ?? 0) + ((await db.query(`DELETE FROM checkouts WHERE shop = $1 AND order_gid = ANY($2::text[])`, [shop, [...orders.rows.map((o) => o.gid), ...orderGids]])).rowCount ?? 0);
   const members = await db.query<{ segment_id: string }>(`DELETE FROM segment_members WHERE shop = $1 AND customer_gid = $2 RETURNING segment_id::text AS segment_id`, [shop, customerGid]);
   erased.segment_members = members.rowCount ?? 0;
   if (members.rows.length > 0) {
@@ -159,9 +162,12 @@ export async function scrubLatePayloads(db: Db, shop: string, items: readonly { 
         return event.customer.gid;
       case "customer_tags":
       case "email_consent":
+      case "sms_consent":
       case "customer_deleted":
       case "customer_data_request":
         return event.customerGid;
+      case "checkout":
+        return event.checkout.customerGid;
       default:
         return null;
     }
@@ -208,7 +214,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
     ...FEEDBACK_TABLES,
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
-    "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
+    "line_items", "refunds", "orders", "checkouts", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
     "email_outbox", "email_suppressions", "email_settings",
   ];
   for (const table of tables) {

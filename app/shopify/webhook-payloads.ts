@@ -2,7 +2,7 @@
 // integer precision, validate the fields the CRM uses, and map them to CrmEvents.
 import { isSafeNumber, parse } from "lossless-json";
 import { z } from "zod";
-import type { AddressInput, CrmEvent, CustomerInput, LineItemInput, OrderInput, RefundInput } from "../domain/crm-events";
+import type { AddressInput, CheckoutInput, CrmEvent, CustomerInput, LineItemInput, OrderInput, RefundInput } from "../domain/crm-events";
 import { formatMinorUnits, toMinorUnits } from "../domain/money";
 import { payloadMismatch } from "./webhook-payload-checks";
 
@@ -363,6 +363,8 @@ const orderSchema = z
       }),
     ),
     refunds: z.array(z.unknown()).nullish(),
+    checkout_token: optionalText,
+    customer_locale: optionalText,
   })
   .transform((o): OrderInput => {
     const currency = o.currency;
@@ -408,8 +410,37 @@ const orderSchema = z
         }),
       ),
       refunds: (o.refunds ?? []).map((refund) => refundSchema.parse(refund)),
+      checkoutToken: o.checkout_token,
+      customerLocale: localeOf(o.customer_locale),
     };
   });
+
+/** A locale as the customer's language: trimmed, at most 35 characters (BCP 47's practical length); blank is none. */
+function localeOf(value: string | null): string | null {
+  const locale = value?.trim() ?? "";
+  return locale === "" || locale.length > 35 ? null : locale;
+}
+
+// checkouts/create, checkouts/update (2026-04 on: `token` is the key, `id` is gone).
+const checkoutSchema = z
+  .object({
+    token: z.string().min(1),
+    customer: z.object({ admin_graphql_api_id: gid("Customer") }).passthrough().nullish(),
+    customer_locale: optionalText,
+    created_at: optionalTimestamp,
+    updated_at: timestamp,
+    completed_at: optionalTimestamp,
+  })
+  .transform(
+    (c): CheckoutInput => ({
+      token: c.token,
+      customerGid: c.customer?.admin_graphql_api_id ?? null,
+      locale: localeOf(c.customer_locale),
+      createdAt: c.created_at,
+      updatedAt: c.updated_at,
+      completedAt: c.completed_at,
+    }),
+  );
 
 const productSchema = z.object({
   admin_graphql_api_id: gid("Product"),
@@ -457,6 +488,24 @@ const mappers: Record<string, Mapper> = {
       consentUpdatedAt: c.email_marketing_consent?.consent_updated_at ?? null,
     };
   },
+  "customers_marketing_consent/update": (p) => {
+    const c = z
+      .object({
+        id: numericId,
+        // Required: without it the body is another topic's (a customer payload also has an `id`).
+        sms_marketing_consent: z.object({ state: optionalText, opt_in_level: optionalText, consent_updated_at: optionalTimestamp }),
+      })
+      .parse(p);
+    return {
+      kind: "sms_consent",
+      customerGid: gidFor("Customer", c.id),
+      state: c.sms_marketing_consent.state,
+      optInLevel: c.sms_marketing_consent.opt_in_level,
+      consentUpdatedAt: c.sms_marketing_consent.consent_updated_at,
+    };
+  },
+  "checkouts/create": (p) => ({ kind: "checkout", checkout: checkoutSchema.parse(p) }),
+  "checkouts/update": (p) => ({ kind: "checkout", checkout: checkoutSchema.parse(p) }),
   "products/create": (p) => productEvent(p),
   "products/update": (p) => productEvent(p),
   "products/delete": (p) => ({ kind: "product_deleted", productGid: gidFor("Product", z.object({ id: numericId }).parse(p).id) }),

@@ -6,7 +6,7 @@ import { createRequire } from "node:module";
 import { describe, expect, it } from "vitest";
 import { payloadErrors } from "../twin/payload-schemas";
 import { generateStore } from "../twin/store-generator";
-import { bulkOperationFinishMessage, storeWebhooks, toBody } from "../twin/webhook-payloads";
+import { bulkOperationFinishMessage, checkoutWebhookPayload, smsConsentWebhookPayload, storeWebhooks, toBody } from "../twin/webhook-payloads";
 import { readAppWebhookConfig } from "../twin/webhook-sender";
 
 const require = createRequire(import.meta.url);
@@ -41,6 +41,17 @@ describe("webhook payload contract (2026-07)", () => {
     const m = bulkOperationFinishMessage({ id: "147595010", status: "COMPLETED", errorCode: null, type: "QUERY", createdAt: "2026-07-01T12:00:00Z", completedAt: "2026-07-01T12:03:00Z" });
     expect(payloadErrors(m.topic, toBody(m.payload))).toEqual([]);
     expect(m.payload).toMatchObject({ admin_graphql_api_id: "gid://shopify/BulkOperation/147595010", status: "completed", type: "query", error_code: null });
+  });
+
+  it("the twin's checkout and SMS consent payloads validate (issue 16)", () => {
+    const store = generateStore({ seed: 316, customers: 10 });
+    const customer = [...store.events()].flatMap((e) => ("customer" in e && e.customer ? [e.customer] : []))[0];
+    expect(customer).toBeDefined();
+    for (const completedAt of [null, "2026-07-01T12:30:00Z"]) {
+      const payload = checkoutWebhookPayload(customer!, { token: "c0ffee", createdAt: "2026-07-01T12:00:00Z", completedAt });
+      for (const topic of ["checkouts/create", "checkouts/update"]) expect(payloadErrors(topic, toBody(payload)), topic).toEqual([]);
+    }
+    expect(payloadErrors("customers_marketing_consent/update", toBody(smsConsentWebhookPayload(customer!, "subscribed", "2026-07-01T12:00:00Z")))).toEqual([]);
   });
 
   it("Shopify's own example payloads still validate under the relaxed order schemas", () => {

@@ -80,6 +80,29 @@ describe("birthday bonuses from the facts.birth_date metafield", () => {
     expect((await runBirthdayBonuses({ shop: SHOP, now: new Date(NOW.getTime() + 24 * 3600_000) })).awarded).toBe(1);
     expect(await bonuses(tomorrow)).toEqual([[50, `bonus:birthday:${tomorrow}:2026`]]);
     expect(await bonuses(today)).toEqual([[50, `bonus:birthday:${today}:2026`]]);
+
+    // The run also stored the birth dates for anniversary() (decision 043): as written, a
+    // yearless one in 2000, none for an impossible or unreadable value.
+    const stored = async (gid: string) =>
+      (await getPool().query<{ d: string | null }>(`SELECT birth_date::text AS d FROM customers WHERE shop = $1 AND gid = $2`, [SHOP, gid])).rows[0]?.d ?? null;
+    expect(await Promise.all([today, fiveDaysAgo, earlier, tomorrow, garbage, impossible, onLastPage].map(stored))).toEqual([
+      "1990-06-15", "2000-06-10", "1985-06-01", "2001-06-16", null, null, "1970-06-14",
+    ]);
+    // A cleared metafield clears the stored date at the next run.
+    setBirthDate(earlier, "");
+    await runBirthdayBonuses({ shop: SHOP, now: NOW });
+    expect(await stored(earlier)).toBeNull();
+  });
+
+  it("runs the birth-date read also for shops whose segments use anniversary() (listAnniversaryShops)", async () => {
+    const other = "loyalty-no-birthday.myshopify.com";
+    await getPool().query(
+      `INSERT INTO segments (shop, name, query) VALUES ($1, 'Birthdays', 'anniversary(date: ''metafields.facts.birth_date'') BETWEEN today AND +30d')`,
+      [SHOP.replace("loyalty-birthdays", "anniversary-only")],
+    );
+    const { listAnniversaryShops } = await import("../../app/services/loyalty/birthdays.server");
+    expect(await listAnniversaryShops()).toContain(SHOP.replace("loyalty-birthdays", "anniversary-only"));
+    expect(await listAnniversaryShops()).not.toContain(other);
   });
 
   it("costs nothing and asks Shopify nothing when the program has no birthday bonus", async () => {

@@ -17,7 +17,18 @@ import { signFeedbackToken } from "../../app/services/feedback/links.server";
 import { dropExpiredInboxPayloads } from "../../app/services/inbox-retention.server";
 import { replayEvents } from "../../app/services/event-replay.server";
 import { buildCustomerExport } from "../../app/services/customer-export.server";
-import { customerDeletePayload, customerPayload, customerRedactPayload, dataRequestPayload, orderPayload, refundPayload, tagsPayload, type CustomerSpec } from "../support/factories";
+import {
+  checkoutPayload,
+  customerDeletePayload,
+  customerPayload,
+  customerRedactPayload,
+  dataRequestPayload,
+  orderPayload,
+  refundPayload,
+  smsConsentPayload,
+  tagsPayload,
+  type CustomerSpec,
+} from "../support/factories";
 import { deliverAndSettle, setUpPipelineHarness } from "../support/pipeline";
 import { TEST_SHOP } from "../support/webhooks";
 
@@ -100,6 +111,10 @@ async function populate(c: CustomerSpec, base: bigint) {
   await deliverAndSettle("orders/paid", orderPayload({ id: base + 1n, customer: c, totalPrice: "40.00", lines: [{ productId: 9801n, title: "Tin", price: "40.00" }] }));
   await deliverAndSettle("refunds/create", { ...refundPayload({ orderId: base + 1n, amount: "5.00" }), note: c.id === other.id ? "Damaged" : REFUND_NOTE });
   await deliverAndSettle("customer.tags_added", tagsPayload({ customerId: c.id, tags: [c.id === other.id ? "regular" : "vip-quintessa"], occurredAt: "2026-01-19T00:00:00Z" }));
+  // Issue 16's customer facts: SMS consent, a checkout left open (and its locale), the birth date.
+  await deliverAndSettle("customers_marketing_consent/update", smsConsentPayload({ customerId: c.id, phone: c.phone ?? undefined, state: "subscribed", updatedAt: "2026-01-19T00:00:00Z" }));
+  await deliverAndSettle("checkouts/create", checkoutPayload({ token: `tok-${c.id}`, customer: c, createdAt: "2026-01-18T10:00:00-05:00", locale: "is-IS" }));
+  await db().query(`UPDATE customers SET birth_date = '1961-07-23' WHERE shop = $1 AND gid = $2`, [TEST_SHOP, cgid(c.id)]);
   await adjustPoints({ shop: TEST_SHOP, customerGid: cgid(c.id), points: 25, reason: c.id === other.id ? "welcome" : LEDGER_REASON, actor: "owner@example.com" });
   await db().query(
     `INSERT INTO loyalty_redemptions (shop, customer_gid, reward_id, reward, points, starts_at, expires_at, request_key)
@@ -134,7 +149,7 @@ describe("customers/redact, complete", () => {
     for (const place of ["customers.email", "customers.tags", "customer_tags.tag", "refunds.note", "loyalty_ledger.reason", "audit_log.details", "webhook_events.payload", "email_outbox.html", "feedback_responses.comment"]) {
       expect(before.some((f) => f.startsWith(`${place}:`)), place).toBe(true);
     }
-    for (const table of ["segment_members", "segment_membership_changes", "loyalty_redemptions", "loyalty_tier_changes", "tag_writes", "app_added_tags"]) {
+    for (const table of ["segment_members", "segment_membership_changes", "loyalty_redemptions", "loyalty_tier_changes", "tag_writes", "app_added_tags", "checkouts"]) {
       const { rows } = await db().query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table} WHERE shop = $1 AND customer_gid = $2`, [TEST_SHOP, cgid(q.id)]);
       expect(rows[0]!.n, table).toBeGreaterThan(0);
     }
@@ -147,8 +162,15 @@ describe("customers/redact, complete", () => {
     await deliverAndSettle("customers/redact", customerRedactPayload({ shop: TEST_SHOP, customerId: q.id, email: q.email, phone: q.phone, orderIds: [880101n] }));
 
     expect(await scan(PII)).toEqual([]);
-    const { rows: profile } = await db().query(`SELECT country_code, state, tags, email_marketing_state, redacted_at IS NOT NULL AS redacted, orders_count FROM customers WHERE shop = $1 AND gid = $2`, [TEST_SHOP, cgid(q.id)]);
-    expect(profile).toEqual([{ country_code: null, state: null, tags: [], email_marketing_state: null, redacted: true, orders_count: 1 }]);
+    const { rows: profile } = await db().query(
+      `SELECT country_code, state, tags, email_marketing_state, sms_marketing_state, sms_consent_at, locale, locale_at, birth_date, abandoned_checkout_at, segment_cities, segment_regions,
+              redacted_at IS NOT NULL AS redacted, orders_count FROM customers WHERE shop = $1 AND gid = $2`,
+      [TEST_SHOP, cgid(q.id)],
+    );
+    expect(profile).toEqual([
+      { country_code: null, state: null, tags: [], email_marketing_state: null, sms_marketing_state: null, sms_consent_at: null, locale: null, locale_at: null, birth_date: null, abandoned_checkout_at: null, segment_cities: [], segment_regions: [], redacted: true, orders_count: 1 },
+    ]);
+    expect((await db().query(`SELECT count(*)::int AS n FROM checkouts WHERE shop = $1 AND customer_gid = $2`, [TEST_SHOP, cgid(q.id)])).rows).toEqual([{ n: 0 }]);
     // The customer's id remains only where the redaction itself is recorded.
     const idPlaces = (await scan([cgid(q.id)])).filter((f) => f !== `customers.gid: ${cgid(q.id)}` && f !== `audit_log.subject: ${cgid(q.id)}`);
     expect(idPlaces).toEqual([]);
@@ -186,14 +208,19 @@ describe("customers/redact, complete", () => {
     await deliverAndSettle("orders/create", orderPayload({ id: 880109n, customer: late, totalPrice: "33.00", createdAt: "2026-03-01T10:00:00-05:00" }));
     await deliverAndSettle("refunds/create", { ...refundPayload({ orderId: 880101n, amount: "1.00", createdAt: "2026-03-02T10:00:00-05:00" }), note: REFUND_NOTE });
     await deliverAndSettle("customer.tags_added", tagsPayload({ customerId: q.id, tags: ["vip-quintessa"], occurredAt: "2026-03-03T00:00:00Z" }));
+    await deliverAndSettle("customers_marketing_consent/update", smsConsentPayload({ customerId: q.id, phone: q.phone!, state: "subscribed", updatedAt: "2026-03-03T00:00:00Z" }));
+    await deliverAndSettle("checkouts/create", checkoutPayload({ token: "tok-late", customer: late, createdAt: "2026-03-03T10:00:00-05:00", locale: "is-IS" }));
     await deliverAndSettle("customers/data_request", dataRequestPayload({ shop: TEST_SHOP, customerId: q.id, email: q.email, phone: q.phone }));
     expect(await scan(PII)).toEqual([]);
+    // The late SMS consent and checkout stored nothing about the person.
+    expect((await db().query(`SELECT sms_marketing_state, locale FROM customers WHERE shop = $1 AND gid = $2`, [TEST_SHOP, cgid(q.id)])).rows).toEqual([{ sms_marketing_state: null, locale: null }]);
+    expect((await db().query(`SELECT count(*)::int AS n FROM checkouts WHERE shop = $1 AND (customer_gid = $2 OR token = 'tok-late')`, [TEST_SHOP, cgid(q.id)])).rows).toEqual([{ n: 0 }]);
     const { rows: lateOrder } = await db().query(`SELECT customer_gid, email, total_price_minor, redacted_at IS NOT NULL AS redacted FROM orders WHERE shop = $1 AND gid = $2`, [TEST_SHOP, "gid://shopify/Order/880109"]);
     expect(lateOrder).toEqual([{ customer_gid: null, email: null, total_price_minor: "3300", redacted: true }]);
     // Every late body was replaced in the transaction that applied it.
     const { rows: lateRows } = await db().query(`SELECT topic, status, payload FROM webhook_events WHERE shop = $1 AND id > $2 ORDER BY id`, [TEST_SHOP, lastBefore]);
     expect(lateRows).toEqual(
-      ["customers/update", "orders/create", "refunds/create", "customer.tags_added", "customers/data_request"].map((topic) => ({ topic, status: "processed", payload: '{"redacted":true}' })),
+      ["customers/update", "orders/create", "refunds/create", "customer.tags_added", "customers_marketing_consent/update", "checkouts/create", "customers/data_request"].map((topic) => ({ topic, status: "processed", payload: '{"redacted":true}' })),
     );
   });
 
@@ -218,6 +245,13 @@ describe("customers/data_request, complete", () => {
     expect(rows).toHaveLength(1);
     const data = rows[0]!.data;
     expect(data.customer).toMatchObject({ id: cgid(d.id), email: d.email, firstName: "Quintessa", note: q.note, tags: ["vip-quintessa"], deletedInShopifyAt: expect.any(String) });
+    // Issue 16's customer facts: SMS consent, language, birth date, checkouts.
+    expect(data.customer).toMatchObject({
+      smsMarketingConsent: { state: "subscribed", optInLevel: "single_opt_in", updatedAt: "2026-01-19T00:00:00.000Z" },
+      locale: "is-IS",
+      birthDate: "1961-07-23",
+    });
+    expect(data.checkouts).toEqual([{ token: `tok-${d.id}`, createdAt: "2026-01-18T15:00:00.000Z", updatedAt: "2026-01-18T15:00:00.000Z", completedAt: null, orderId: null }]);
     expect(data.orders).toHaveLength(1);
     expect(data.orders[0].refunds).toEqual([expect.objectContaining({ note: REFUND_NOTE })]);
     expect(data.loyalty.balance + data.loyalty.pending).toBe(await ledgerSum(cgid(d.id)));

@@ -12,7 +12,8 @@ import type { Condition } from "../../app/domain/segments/ast";
 import { checkSegment } from "../../app/domain/segments/check";
 import { calendarDayAt, shiftCalendarDay } from "../../app/domain/segments/dates";
 import { createSegmentEvaluator, type SegmentCustomer, type SegmentOrder } from "../../app/domain/segments/evaluate";
-import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, NPS_GROUPS, RFM_GROUPS } from "../../app/domain/segments/fields";
+import { ANNIVERSARY_OPERATORS } from "../../app/domain/segments/anniversary";
+import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, NPS_GROUPS, RFM_GROUPS, SMS_SUBSCRIPTION_STATUSES } from "../../app/domain/segments/fields";
 import { FUNCTIONS, type ParameterDefinition } from "../../app/domain/segments/functions";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { computeRfm, type RfmInput, type RfmResult } from "../../app/domain/segments/rfm";
@@ -56,6 +57,12 @@ const TIERS = ["Gold", "gold", "Silver", "Été", "VIP Club", null];
 /** Pending loyalty points become available after both NOW and the real clock (loyalty_points uses SQL now()). */
 const FUTURE = new Date(Math.max(Date.now(), NOW.getTime()) + 400 * DAY_MS);
 
+/** Places of addresses (issue 16): provinces as codes or names, cities as merchants and buyers type them. */
+const PROVINCES = ["CA", "ON", "ny", null, "", "Île-de-France"];
+const CITIES = ["Los Angeles", "los-angeles", "New York City", "Toronto", "Saint-Étienne", "X", null, ""];
+const SMS = [null, "subscribed", "UNSUBSCRIBED", "pending", "not_subscribed", "redacted"];
+const LOCALES = [null, "en", "fr-CA", "pt-BR", "EN", "en-US", "fr", "pt_BR"];
+
 /** Account states as REST payloads (lower case) and GraphQL (upper case) write them. */
 const ACCOUNT_STATES = [null, "enabled", "disabled", "invited", "declined", "ENABLED", "DISABLED"];
 
@@ -67,7 +74,14 @@ type StoredCustomer = {
   /** Store an empty tag list as NULL (the column allows it). */
   nullTags: boolean;
   countryCode: string | null;
+  province: string | null;
+  city: string | null;
   addresses: unknown;
+  sms: string | null;
+  locale: string | null;
+  birthDate: string | null;
+  /** Checkouts: abandoned unless completed or turned into an order. */
+  checkouts: { updatedAt: Date | null; completed: boolean; ordered: boolean }[];
   consent: string | null;
   accountState: string | null;
   createdAt: Date | null;
@@ -145,7 +159,7 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
   }
   const addresses = rng.weighted<unknown>([
     [[], 2],
-    [Array.from({ length: rng.int(1, 3) }, () => ({ countryCode: rng.chance(0.9) ? rng.pick(COUNTRIES) : null, city: "X" })), 6],
+    [Array.from({ length: rng.int(1, 3) }, () => ({ countryCode: rng.chance(0.9) ? rng.pick(COUNTRIES) : null, province: rng.pick(PROVINCES), city: rng.pick(CITIES) })), 6],
     [null, 1],
     [{ countryCode: "ZZ" }, 1], // not a list: holds no country
   ]);
@@ -155,7 +169,17 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     tags: [...new Set(Array.from({ length: rng.int(0, 3) }, () => rng.pick(TAGS)))],
     nullTags: rng.chance(0.3),
     countryCode: rng.chance(0.8) ? rng.pick(COUNTRIES) : null,
+    province: rng.pick(PROVINCES),
+    city: rng.pick(CITIES),
     addresses,
+    sms: rng.pick(SMS),
+    locale: rng.pick(LOCALES),
+    birthDate: randomBirthDate(rng),
+    checkouts: Array.from({ length: rng.weighted([[0, 3], [1, 2], [3, 1]] as const) }, () => ({
+      updatedAt: rng.chance(0.95) ? randomInstant(rng) : null,
+      completed: rng.chance(0.2),
+      ordered: rng.chance(0.2),
+    })),
     consent: rng.pick(CONSENT),
     accountState: rng.pick(ACCOUNT_STATES),
     createdAt: rng.chance(0.9) ? randomInstant(rng) : null,
@@ -164,6 +188,24 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     orders,
     ...randomAppData(rng),
   };
+}
+
+/**
+ * The customer's latest abandoned checkout: the apply step keeps customers.abandoned_checkout_at
+ * so (tests/integration/segments-customer-facts.test.ts); here both back ends read the value.
+ */
+function latestAbandoned(c: StoredCustomer): Date | null {
+  return c.checkouts
+    .filter((k) => !k.completed && !k.ordered && k.updatedAt !== null)
+    .reduce<Date | null>((latest, k) => (latest === null || k.updatedAt!.getTime() > latest.getTime() ? k.updatedAt : latest), null);
+}
+
+/** A birth date, often within weeks of NOW's month and day (some year), sometimes 29 February or none. */
+function randomBirthDate(rng: Rng): string | null {
+  if (rng.chance(0.25)) return null;
+  if (rng.chance(0.1)) return rng.pick(["2000-02-29", "1996-02-29", "1990-02-28", "1985-03-01", "1970-12-31", "1999-01-01"]);
+  const day = new Date(NOW.getTime() + rng.int(-60, 60) * DAY_MS);
+  return `${rng.int(1940, 2010)}-${String(day.getUTCMonth() + 1).padStart(2, "0")}-${String(Math.min(day.getUTCDate(), 28)).padStart(2, "0")}`;
 }
 
 /** Feedback and loyalty rows (app data for the APP_FIELDS attributes). */
@@ -194,6 +236,14 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     countryCodes: countryCodes.filter((code): code is string => code !== null),
     emailMarketingState: c.consent,
     accountState: c.accountState,
+    places: [
+      { countryCode: c.countryCode, province: c.province, city: c.city },
+      ...(Array.isArray(c.addresses) ? (c.addresses as { countryCode: string | null; province?: string | null; city?: string | null }[]).map((a) => ({ countryCode: a.countryCode, province: a.province ?? null, city: a.city ?? null })) : []),
+    ],
+    smsMarketingState: c.sms,
+    locale: c.locale,
+    birthDate: c.birthDate,
+    abandonedCheckoutAt: latestAbandoned(c),
     rfmGroup,
     createdAt: c.createdAt,
     ...aggregates,
@@ -236,13 +286,20 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
   await insertRows(
     client,
     "customers",
-    ["shop", "gid", "email", "tags", "country_code", "addresses", "email_marketing_state", "state", "shopify_created_at", "deleted_at", "redacted_at",
-      "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at"],
+    ["shop", "gid", "email", "tags", "country_code", "province", "city", "addresses", "email_marketing_state", "state", "shopify_created_at", "deleted_at", "redacted_at",
+      "orders_count", "total_spent_minor", "refunded_minor", "aov_minor", "first_order_at", "last_order_at", "sms_marketing_state", "locale", "birth_date", "abandoned_checkout_at"],
     customers.map((c) => {
       const a = computeCustomerAggregates({ orders: c.orders });
-      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, JSON.stringify(c.addresses), c.consent, c.accountState, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
-        a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt];
+      return [shop, c.gid, c.email, c.tags.length === 0 && c.nullTags ? null : c.tags, c.countryCode, c.province, c.city, JSON.stringify(c.addresses), c.consent, c.accountState, c.createdAt, c.deleted ? NOW : null, c.redacted ? NOW : null,
+        a.ordersCount, a.totalSpentMinor.toString(), a.refundedMinor.toString(), a.aovMinor.toString(), a.firstOrderAt, a.lastOrderAt, c.sms, c.locale, c.birthDate,
+        latestAbandoned(c)];
     }),
+  );
+  await insertRows(
+    client,
+    "checkouts",
+    ["shop", "token", "customer_gid", "shopify_updated_at", "completed_at", "order_gid"],
+    customers.flatMap((c) => c.checkouts.map((k, i) => [shop, `${c.gid}#${i}`, c.gid, k.updatedAt, k.completed ? NOW : null, k.ordered ? `gid://shopify/Order/k${i}` : null])),
   );
   const orders = customers.flatMap((c) => c.orders.map((o) => ({ c, o })));
   await insertRows(
@@ -315,7 +372,7 @@ class QueryGenerator {
   }
 
   /** A date literal: absolute (often a day some customer's order falls on) or one of the relative forms. */
-  date(zone: string, allowRelative = true): string {
+  date(zone: string, allowRelative = true, allowDateTime = true): string {
     const rng = this.rng;
     if (!allowRelative || rng.chance(0.45)) {
       this.mark("date:absolute");
@@ -323,7 +380,7 @@ class QueryGenerator {
       const instant = someone.lastOrderAt ?? someone.createdAt ?? NOW;
       return shiftCalendarDay(calendarDayAt(instant, zone), rng.pick([-1, 0, 0, 0, 1]), "d");
     }
-    if (rng.chance(0.15)) {
+    if (allowDateTime && rng.chance(0.15)) {
       // A local date-time: often a second on either side of some customer's last order.
       this.mark("date:datetime");
       const someone = rng.pick(this.customers);
@@ -398,6 +455,7 @@ class QueryGenerator {
     const rng = this.rng;
     // Functions a fixed share of the time (they have many parameter and operator cases to
     // cover), however many attributes the catalogue has.
+    if (rng.chance(0.04)) return this.anniversary(zone);
     const field = rng.chance(0.15) ? { ...rng.pick(FUNCTIONS), isFunction: true as const } : rng.pick(FIELDS);
     if ("isFunction" in field) return this.functionCall(field.name, zone, exponent);
     this.mark(`attr:${field.name}`);
@@ -427,21 +485,68 @@ class QueryGenerator {
         return `${name} ${operator} ${this.date(zone)}`;
       }
       case "stringList": {
-        const pool = name === "customer_tags" ? [...TAGS, "VIP", "Sale", "absent"] : ["US", "de", "Ca", "fr", "ZZ", "JP"];
+        if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
+        const pool =
+          name === "customer_tags"
+            ? [...TAGS, "VIP", "Sale", "absent"]
+            : name === "customer_cities"
+              ? ["US-CA-LosAngeles", "us-ca-los angeles", "CA-ON-Toronto", "US-Toronto", "FR-Île-de-France-Saint-Étienne", "DE-X", "de--x", "US-NY-NewYorkCity", "x"]
+              : name === "customer_regions"
+                ? ["US-CA", "ca-on", "US-NY", "FR-Île-de-France", "DE", "ZZ-ZZ", "de-ca"]
+                : ["US", "de", "Ca", "fr", "ZZ", "JP"];
         return `${name} ${kw(operator)} ${this.quote(rng.pick(pool))}`;
       }
       case "string":
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
         if (name === "loyalty_tier") return `${name} ${operator} ${this.quote(rng.pick(["Gold", "GOLD", "silver", "Été", "été", "VIP Club", "Bronze", ""]))}`;
+        if (name === "customer_language") return `${name} ${operator} ${this.quote(rng.pick(["en", "EN", "fr-CA", "fr-ca", "fr", "pt_br", "pt-BR", "", "de", "en-", "-"]))}`;
         return `${name} ${operator} ${this.quote(rng.pick(["gmail.com", "GMAIL.com", "example.org", "shop.example", "", "nomatch.test", "at@shop.example"]))}`;
       case "enum": {
         if (operator === "IS NULL" || operator === "IS NOT NULL") return `${name} ${kw(operator)}`;
-        const values = name === "rfm_group" ? RFM_GROUPS : name === "customer_account_status" ? CUSTOMER_ACCOUNT_STATUSES : name === "nps_group" ? NPS_GROUPS : EMAIL_SUBSCRIPTION_STATUSES;
+        const values =
+          name === "rfm_group"
+            ? RFM_GROUPS
+            : name === "customer_account_status"
+              ? CUSTOMER_ACCOUNT_STATUSES
+              : name === "nps_group"
+                ? NPS_GROUPS
+                : name === "sms_subscription_status"
+                  ? SMS_SUBSCRIPTION_STATUSES
+                  : EMAIL_SUBSCRIPTION_STATUSES;
         return `${name} ${operator} ${this.quote(this.cased(rng.pick(values)))}`;
       }
       case "boolean":
         return `${name} ${operator} ${rng.pick(["true", "false"])}`;
     }
+  }
+
+  /** `anniversary(...)` with one of its operators, on days (never date-times). */
+  private anniversary(zone: string): string {
+    const rng = this.rng;
+    this.mark("attr:anniversary");
+    const source = rng.pick(["date: 'metafields.facts.birth_date'", "date: 'facts.birth_date'", "'metafields.facts.birth_date'"]);
+    const op = rng.pick(ANNIVERSARY_OPERATORS);
+    const operator = op === "IS NULL" ? rng.pick(["IS NULL", "IS NOT NULL"]) : op;
+    this.mark(`op:anniversary:${operator}`);
+    const day = () => {
+      // Often some customer's birthday in a nearby year, or a day off it.
+      const birth = rng.chance(0.35) ? rng.pick(this.customers).birthDate : null;
+      if (!birth) return this.date(zone, true, false);
+      const year = rng.pick([2024, 2025, 2026, 2027]);
+      const [, m, d] = birth.split("-").map(Number) as [number, number, number];
+      const date = new Date(Date.UTC(year, m - 1, d + rng.pick([-1, 0, 0, 1])));
+      return date.toISOString().slice(0, 10);
+    };
+    const call = `anniversary(${source})`;
+    if (operator === "IS NULL" || operator === "IS NOT NULL") return `${call} ${operator}`;
+    if (operator === "BETWEEN") {
+      let lo = day();
+      let hi = rng.chance(0.5) ? `+${rng.pick([0, 6, 7, 30, 200, 364, 365, 400])}d` : day();
+      if (/^\d{4}-/.test(lo) && /^\d{4}-/.test(hi) && lo > hi) [lo, hi] = [hi, lo];
+      if (rng.chance(0.5)) lo = this.cased("today");
+      return `${call} ${this.cased("BETWEEN")} ${lo} ${this.cased("AND")} ${hi}`;
+    }
+    return `${call} ${operator} ${day()}`;
   }
 
   private shuffled(items: string[]): string[] {
@@ -713,6 +818,8 @@ describe(`segment SQL equals the reference evaluator (seed ${SEED})`, () => {
       ...["MATCHES", "NOT MATCHES"].map((c) => `fnmatch:${c}`),
       ...["AND", "OR", "NOT", "()"].map((c) => `comb:${c}`),
       ...["absolute", "datetime", "d", "w", "m", "y", "plus", "today", "yesterday", "ago", "named"].map((d) => `date:${d}`),
+      "attr:anniversary",
+      ...ANNIVERSARY_OPERATORS.flatMap((op) => (op === "IS NULL" ? ["IS NULL", "IS NOT NULL"] : [op])).map((op) => `op:anniversary:${op}`),
     ];
     expect(expected.filter((key) => !coverage.has(key)), failure("never generated")).toEqual([]);
   }, 120_000);

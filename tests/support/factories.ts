@@ -22,6 +22,8 @@ export type CustomerSpec = {
   createdAt?: string;
   phone?: string | null;
   countryCode?: string;
+  /** The address's province code (default OR). */
+  provinceCode?: string;
   address1?: string;
   city?: string;
   note?: string | null;
@@ -42,7 +44,7 @@ export function customerPayload(c: CustomerSpec) {
     zip: "97204",
     phone: c.phone ?? null,
     name: `${c.firstName ?? "Ana"} ${c.lastName ?? "Silva"}`,
-    province_code: "OR",
+    province_code: c.provinceCode ?? "OR",
     country_code: c.countryCode ?? "US",
     country_name: "United States",
     default: true,
@@ -128,6 +130,10 @@ export type OrderSpec = {
   refunds?: RefundSpec[];
   currency?: string;
   name?: string;
+  /** The checkout the order came from. */
+  checkoutToken?: string | null;
+  /** The buyer's locale (customer_locale). */
+  locale?: string | null;
 };
 
 export function orderPayload(o: OrderSpec) {
@@ -173,6 +179,8 @@ export function orderPayload(o: OrderSpec) {
     note_attributes: [],
     discount_codes: [],
     customer: o.customer ? { ...customerPayload(o.customer), addresses: undefined } : null,
+    ...(o.checkoutToken !== undefined ? { checkout_token: o.checkoutToken } : {}),
+    ...(o.locale !== undefined ? { customer_locale: o.locale } : {}),
     line_items: lines.map((l, index) => {
       const id = l.id ?? o.id * 10n + BigInt(index);
       return {
@@ -280,5 +288,82 @@ export function shopPayload(s: { shop: string; name?: string; currency?: string 
     shop_owner: "Owner",
     created_at: "2025-01-01T00:00:00-05:00",
     updated_at: "2025-01-01T00:00:00-05:00",
+  };
+}
+
+/** customers_marketing_consent/update: SMS consent (it left the customer payload in 2025-01). */
+export function smsConsentPayload(c: { customerId: bigint; phone?: string; state: string; optInLevel?: string | null; updatedAt: string | null }) {
+  return {
+    id: c.customerId,
+    phone: c.phone ?? "+15035550142",
+    sms_marketing_consent: { state: c.state, opt_in_level: c.optInLevel === undefined ? "single_opt_in" : c.optInLevel, consent_updated_at: c.updatedAt, consent_collected_from: "OTHER" },
+  };
+}
+
+export type CheckoutSpec = {
+  token: string;
+  customer?: CustomerSpec | null;
+  createdAt?: string;
+  updatedAt?: string;
+  completedAt?: string | null;
+  locale?: string | null;
+  totalPrice?: string;
+};
+
+function checkoutAddress(c: CustomerSpec | null) {
+  const { id: _id, customer_id: _customer, default: _default, country_name: _name, ...rest } = customerPayload(c ?? { id: 1n }).default_address;
+  return { ...rest, phone: rest.phone ?? "", latitude: null, longitude: null };
+}
+
+/** checkouts/create, checkouts/update (2026-04 on: keyed by `token`, no `id`). */
+export function checkoutPayload(k: CheckoutSpec) {
+  const createdAt = k.createdAt ?? "2026-01-14T10:00:00-05:00";
+  const total = k.totalPrice ?? "42.00";
+  const customer = k.customer ? { ...customerPayload(k.customer), addresses: undefined } : null;
+  return {
+    token: k.token,
+    cart_token: `cart-${k.token}`,
+    email: customer?.email ?? "guest@example.com",
+    gateway: null,
+    buyer_accepts_marketing: false,
+    created_at: createdAt,
+    updated_at: k.updatedAt ?? createdAt,
+    landing_site: null,
+    note: null,
+    note_attributes: [],
+    referring_site: null,
+    shipping_lines: [],
+    taxes_included: false,
+    total_weight: 0,
+    currency: "USD",
+    completed_at: k.completedAt ?? null,
+    closed_at: null,
+    user_id: null,
+    location_id: null,
+    source_identifier: null,
+    source_url: null,
+    device_id: null,
+    phone: null,
+    customer_locale: k.locale === undefined ? "en" : k.locale,
+    line_items: [],
+    name: `#${k.token}`,
+    source: null,
+    abandoned_checkout_url: `https://checkout.example/checkouts/${k.token}/recover?key=k`,
+    discount_codes: [],
+    tax_lines: [],
+    source_name: "web",
+    presentment_currency: "USD",
+    buyer_accepts_sms_marketing: false,
+    sms_marketing_phone: null,
+    total_discounts: "0.00",
+    total_line_items_price: total,
+    total_price: total,
+    total_tax: "0.00",
+    subtotal_price: total,
+    total_duties: "0.00",
+    reservation_token: null,
+    billing_address: checkoutAddress(k.customer ?? null),
+    shipping_address: checkoutAddress(k.customer ?? null),
+    customer,
   };
 }

@@ -7,12 +7,14 @@
 // as exact JSON numbers, as Shopify sends them.
 import { createHash } from "node:crypto";
 import {
+  checkoutPayload as factoryCheckout,
   customerDeletePayload as factoryCustomerDelete,
   customerPayload,
   emailConsentPayload as factoryEmailConsent,
   orderPayload,
   productPayload,
   refundPayload,
+  smsConsentPayload as factorySmsConsent,
   tagsPayload,
   toBody,
 } from "../support/factories";
@@ -132,6 +134,25 @@ export function emailConsentPayload(c: GenCustomer) {
     state: c.emailMarketing.state,
     optInLevel: c.emailMarketing.optInLevel,
     updatedAt: shopTime(c.emailMarketing.consentUpdatedAt),
+  });
+}
+
+/** customers_marketing_consent/update for a generated customer (SMS consent; decision 043). */
+export function smsConsentWebhookPayload(c: GenCustomer, state: string, updatedAt: string | null) {
+  return factorySmsConsent({ customerId: c.id, phone: c.phone ?? undefined, state, updatedAt: shopTime(updatedAt) });
+}
+
+/**
+ * checkouts/create or checkouts/update for a generated customer (or a guest): abandoned while
+ * `completedAt` is null. Not part of the generated store's event stream; tests send it.
+ */
+export function checkoutWebhookPayload(c: GenCustomer | null, k: { token: string; createdAt: string; updatedAt?: string; completedAt?: string | null }) {
+  return factoryCheckout({
+    token: k.token,
+    customer: c ? { id: c.id, email: c.email, firstName: c.firstName, lastName: c.lastName, phone: c.phone, createdAt: shopTime(c.createdAt)!, updatedAt: shopTime(c.updatedAt)!, countryCode: c.address.countryCode } : null,
+    createdAt: shopTime(k.createdAt)!,
+    updatedAt: shopTime(k.updatedAt ?? k.createdAt)!,
+    completedAt: k.completedAt ? shopTime(k.completedAt) : null,
   });
 }
 

@@ -80,13 +80,17 @@ describe("errorMarks", () => {
   });
 
   it("never suggests customer_tags for Shopify's city and region attributes (issue 16)", () => {
-    for (const text of ["customer_cities CONTAINS 'US-NY-NewYorkCity'", "customer_city CONTAINS 'x'", "customer_regions CONTAINS 'US-NY'"]) {
+    // Both are attributes now: valid as Shopify writes them, and their typos point at them.
+    for (const text of ["customer_cities CONTAINS 'US-NY-NewYorkCity'", "customer_regions CONTAINS 'US-NY'"]) expect(errorsOf(text), text).toEqual([]);
+    for (const [text, wanted] of [
+      ["customer_city CONTAINS 'x'", "customer_cities"],
+      ["customer_citys CONTAINS 'x'", "customer_cities"],
+      ["customer_region CONTAINS 'x'", "customer_regions"],
+    ] as const) {
       const [mark] = errorMarks(text, errorsOf(text));
-      expect(mark?.suggestion, text).toBeNull();
+      expect(mark?.suggestion, text).toBe(wanted);
       expect(mark?.message, text).not.toContain("customer_tags");
     }
-    const [refused] = errorMarks("customer_cities CONTAINS 'x'", errorsOf("customer_cities CONTAINS 'x'"));
-    expect(refused?.message).toContain("is a Shopify attribute this app cannot evaluate");
   });
 
   it("colours Shopify's function syntax, dotted names and date-times whole", () => {

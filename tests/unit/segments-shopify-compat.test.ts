@@ -13,6 +13,8 @@ const REFERENCE = "https://shopify.dev/docs/api/shopifyql/segment-query-language
 const SHOPIFYQL = "https://shopify.dev/docs/api/shopifyql";
 const CHANGELOG = "https://shopify.dev/changelog/posts/updated-function-syntax-on-the-segment-query-language";
 const HELP = "https://help.shopify.com/en/manual/customers/customer-segmentation/reference-guide/shopify-segments";
+const HELP_JA = "https://help.shopify.com/ja/manual/customers/customer-segmentation/reference-guide/shopify-segments";
+const TEMPLATE_EXTENSION = "https://shopify.dev/docs/api/admin-extensions/components/customersegmenttemplate";
 
 const SHOPIFY_EMAIL = "is a Shopify attribute this app cannot evaluate: apps receive no Shopify Email events";
 
@@ -77,8 +79,8 @@ const EXAMPLES: readonly Example[] = [
   { query: "number_of_orders BETWEEN 100 AND 1000", source: REFERENCE },
   { query: "customer_tags CONTAINS 'vip'", source: REFERENCE },
   { query: "customer_tags NOT CONTAINS 'vip'", source: REFERENCE },
-  { query: "customer_cities CONTAINS 'US-CA-LosAngeles'", source: REFERENCE, refused: "`customer_cities` at 1:1 is a Shopify attribute this app cannot evaluate" },
-  { query: "customer_cities NOT CONTAINS 'US-CA-LosAngeles'", source: REFERENCE, refused: "`customer_cities` at 1:1 is a Shopify attribute this app cannot evaluate" },
+  { query: "customer_cities CONTAINS 'US-CA-LosAngeles'", source: REFERENCE },
+  { query: "customer_cities NOT CONTAINS 'US-CA-LosAngeles'", source: REFERENCE },
   { query: "customer_email_domain = 'example.com'", source: REFERENCE },
   { query: "customer_email_domain != 'example.com'", source: REFERENCE },
   { query: "email_subscription_status = 'SUBSCRIBED' AND customer_countries CONTAINS 'CA'", source: REFERENCE },
@@ -99,11 +101,22 @@ const EXAMPLES: readonly Example[] = [
   { query: "products_purchased MATCHES (quantity != 5)", source: CHANGELOG },
   { query: "products_purchased MATCHES (quantity > 5)", source: CHANGELOG },
   // Help Center: Shopify-based customer segment filters.
-  { query: "abandoned_checkout_date >= 7_days_ago", source: HELP, refused: "`abandoned_checkout_date` at 1:1 is a Shopify attribute this app cannot evaluate: the app does not receive abandoned checkouts yet" },
-  { query: "abandoned_checkout_date > -8m", source: HELP, refused: "`abandoned_checkout_date` at 1:1 is a Shopify attribute this app cannot evaluate" },
-  { query: "anniversary(date: 'metafields.facts.birth_date') BETWEEN today AND +30d", source: HELP, refused: "`anniversary` at 1:1 is a Shopify attribute this app cannot evaluate" },
+  { query: "abandoned_checkout_date >= 7_days_ago", source: HELP },
+  { query: "abandoned_checkout_date >= -7d", source: HELP },
+  { query: "abandoned_checkout_date > -8m", source: HELP },
+  { query: "anniversary(date: 'metafields.facts.birth_date') BETWEEN today AND +30d", source: HELP },
+  // The Help Center's filter table for anniversary: today, the next 7 days, the next 30 days.
+  { query: "anniversary(date: 'metafields.facts.birth_date') = today", source: HELP },
+  { query: "anniversary(date: 'metafields.facts.birth_date') BETWEEN today AND +7d", source: HELP },
+  { query: "anniversary(date: 'metafields.facts.birth_date') IS NULL", source: HELP },
+  { query: "anniversary(date: 'metafields.facts.birth_date') IS NOT NULL", source: HELP },
+  // The Japanese Help Center writes the date positionally.
+  { query: "anniversary ('metafields.facts.birth_date') BETWEEN today AND +30d", source: HELP_JA },
   { query: "amount_spent BETWEEN 1 AND 999.99", source: HELP },
-  { query: "customer_cities CONTAINS 'US-NY-NewYorkCity'", source: HELP, refused: "`customer_cities` at 1:1 is a Shopify attribute this app cannot evaluate" },
+  { query: "customer_cities CONTAINS 'US-NY-NewYorkCity'", source: HELP },
+  // Shopify's own customer segment template extension (admin.customers.segmentation-templates).
+  { query: "customer_cities CONTAINS 'US-NY-NewYorkCity'", source: TEMPLATE_EXTENSION },
+  { query: "predicted_spend_tier = 'HIGH'", source: HELP, refused: "`predicted_spend_tier` at 1:1 is a Shopify attribute this app cannot evaluate: Shopify's spend prediction is not sent to apps" },
   { query: "last_order_date >= 7_days_ago", source: HELP },
   { query: "last_order_date >= 30_days_ago", source: HELP },
   { query: "last_order_date >= 90_days_ago", source: HELP },
@@ -140,9 +153,24 @@ function customer(id: number, orders: SegmentOrder[], over: Partial<SegmentCusto
 /** 1: bought product 1234 twice (two orders, 5 units); 2: once (5 units in one order); 3: product 99 (3 units); 4: nothing. */
 const STORE: readonly SegmentCustomer[] = [
   customer(1, [order("2026-11-20T10:00:00Z", 1234, 2), order("2026-12-01T10:00:00Z", 1234, 3)]),
-  customer(2, [order("2026-06-01T10:00:00Z", 1234, 5)]),
-  customer(3, [order("2020-05-30T17:00:00Z", 99, 3)], { tags: ["VIP"], accountState: "disabled" }),
-  customer(4, [], { accountState: "ENABLED" }),
+  customer(2, [order("2026-06-01T10:00:00Z", 1234, 5)], { birthDate: "2000-02-29" }),
+  customer(3, [order("2020-05-30T17:00:00Z", 99, 3)], {
+    tags: ["VIP"],
+    accountState: "disabled",
+    places: [{ countryCode: "US", province: "NY", city: "New York City" }, { countryCode: "CA", province: "ON", city: "Toronto" }],
+    birthDate: "1990-12-20",
+    smsMarketingState: "SUBSCRIBED",
+    locale: "fr-CA",
+    abandonedCheckoutAt: new Date("2026-12-03T09:00:00Z"),
+  }),
+  customer(4, [], {
+    accountState: "ENABLED",
+    places: [{ countryCode: "US", province: "CA", city: "Los Angeles" }],
+    birthDate: "1985-01-03",
+    smsMarketingState: "unsubscribed",
+    locale: "en",
+    abandonedCheckoutAt: new Date("2026-03-01T09:00:00Z"),
+  }),
 ];
 
 function members(query: string): number[] {
@@ -191,6 +219,38 @@ describe("Shopify's documented segment queries", () => {
     // The account state as payloads carry it (REST lower case, GraphQL upper case); no state: no value.
     expect(members("customer_account_status = 'DISABLED'")).toEqual([3]);
     expect(members("customer_account_status != 'DISABLED'")).toEqual([4]);
+  });
+
+  it("selects by the customer facts of issue 16: cities, regions, anniversary, SMS consent, language, abandoned checkouts", () => {
+    // Cities as Shopify codes them, derived from the address (case, spaces and punctuation ignored).
+    expect(members("customer_cities CONTAINS 'US-NY-NewYorkCity'")).toEqual([3]);
+    expect(members("customer_cities CONTAINS 'US-CA-LosAngeles'")).toEqual([4]);
+    expect(members("customer_cities CONTAINS 'us-ca-los angeles'")).toEqual([4]);
+    expect(members("customer_cities NOT CONTAINS 'US-CA-LosAngeles'")).toEqual([1, 2, 3]);
+    expect(members("customer_cities IS NULL")).toEqual([1, 2]);
+    // Regions: country code and region code.
+    expect(members("customer_regions CONTAINS 'CA-ON'")).toEqual([3]);
+    expect(members("customer_regions CONTAINS 'US-NY' OR customer_regions CONTAINS 'us-ca'")).toEqual([3, 4]);
+    expect(members("customer_regions IS NOT NULL")).toEqual([3, 4]);
+    // "Include customers with a birthday in the next 30 days" on 7 December: the 20th, and
+    // 3 January across the new year; 29 February is not in the window.
+    expect(members("anniversary(date: 'metafields.facts.birth_date') BETWEEN today AND +30d")).toEqual([3, 4]);
+    expect(members("anniversary(date: 'facts.birth_date') BETWEEN today AND +7d")).toEqual([]);
+    expect(members("anniversary(date: 'facts.birth_date') = 2026-12-20")).toEqual([3]);
+    expect(members("anniversary(date: 'facts.birth_date') > today")).toEqual([3]);
+    expect(members("anniversary(date: 'facts.birth_date') = 2027-02-28")).toEqual([2]);
+    expect(members("anniversary(date: 'facts.birth_date') = 2028-02-28")).toEqual([]);
+    expect(members("anniversary(date: 'facts.birth_date') IS NULL")).toEqual([1]);
+    expect(members("sms_subscription_status = 'SUBSCRIBED'")).toEqual([3]);
+    expect(members("sms_subscription_status = 'UNSUBSCRIBED'")).toEqual([4]);
+    expect(members("customer_language = 'FR-ca'")).toEqual([3]);
+    expect(members("customer_language != 'en'")).toEqual([3]);
+    // A language without a region names every region of it.
+    expect(members("customer_language = 'fr'")).toEqual([3]);
+    expect(members("customer_language = 'fr-FR'")).toEqual([]);
+    expect(members("abandoned_checkout_date >= 7_days_ago")).toEqual([3]);
+    expect(members("abandoned_checkout_date > -12m")).toEqual([3, 4]);
+    expect(members("abandoned_checkout_date IS NULL")).toEqual([1, 2]);
   });
 
   it("keeps the deprecated form's meaning in this app: a bare `quantity:` is at least, a bare `date:` on or after", () => {

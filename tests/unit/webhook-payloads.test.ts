@@ -32,6 +32,8 @@ function expectOrderExample(event: CrmEvent) {
   expect(o).toMatchObject({
     gid: "gid://shopify/Order/820982911946154508",
     legacyId: "820982911946154508",
+    checkoutToken: null,
+    customerLocale: "en",
     name: "#9999",
     email: "jon@example.com",
     currency: "USD",
@@ -132,6 +134,21 @@ const tagsExample = (present: boolean) => (event: CrmEvent) => {
   });
 };
 
+const checkoutExample = (topic: string) => (event: CrmEvent) => {
+  const raw = example(topic);
+  expect(event).toEqual({
+    kind: "checkout",
+    checkout: {
+      token: raw.token,
+      customerGid: "gid://shopify/Customer/603851970716743426",
+      locale: null,
+      createdAt: utc("2022-01-01T00:00:00Z"),
+      updatedAt: utc("2022-01-01T00:00:00Z"),
+      completedAt: null,
+    },
+  });
+};
+
 /** What each supported topic's Shopify example must map to. */
 const EXPECTED: Record<string, (event: CrmEvent) => void> = {
   "orders/create": expectOrderExample,
@@ -173,6 +190,17 @@ const EXPECTED: Record<string, (event: CrmEvent) => void> = {
       optInLevel: null,
       consentUpdatedAt: null,
     }),
+  // SMS consent left the customer payload in 2025-01; this topic carries it (issue 16).
+  "customers_marketing_consent/update": (event) =>
+    expect(event).toEqual({
+      kind: "sms_consent",
+      customerGid: `gid://shopify/Customer/${example("customers_marketing_consent/update").id}`,
+      state: null,
+      optInLevel: null,
+      consentUpdatedAt: null,
+    }),
+  "checkouts/create": checkoutExample("checkouts/create"),
+  "checkouts/update": checkoutExample("checkouts/update"),
   "products/create": productExample,
   "products/update": productExample,
   "products/delete": (event) =>

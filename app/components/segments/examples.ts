@@ -21,4 +21,10 @@ export const EXAMPLE_QUERIES: readonly ExampleQuery[] = [
   { title: "Repeat buyers this year", description: "Two or more orders in the last 12 months", query: "orders_placed MATCHES (count >= 2, date >= -12m)" },
   { title: "Refund-heavy", description: "More than a quarter of spend refunded", query: "refund_rate > 0.25 AND number_of_orders >= 2" },
   { title: "Tagged VIP", description: "Customers with the vip tag", query: "customer_tags CONTAINS 'vip'" },
+  {
+    title: "Birthdays this month",
+    description: "Birthday (Shopify's birth date metafield) in the next 30 days",
+    query: "anniversary(date: 'metafields.facts.birth_date') BETWEEN today AND +30d",
+  },
+  { title: "Abandoned a checkout", description: "Left a checkout without ordering in the last 7 days", query: "abandoned_checkout_date >= -7d" },
 ];

@@ -1,6 +1,7 @@
 // Type-checks a parsed segment against the field catalogue. Pure; returns every
 // positioned error found (an empty list means the segment is valid).
 
+import { ANNIVERSARY, ANNIVERSARY_FORM, ANNIVERSARY_OPERATORS, ANNIVERSARY_SOURCES, anniversaryArgument } from "./anniversary";
 import type { Argument, Condition, FunctionCall, Literal, Operand } from "./ast";
 import { FIELDS, SHOPIFY_ONLY_NAMES, shopifyOnlyReason, type FieldDefinition, type FieldOperator, type FieldType } from "./fields";
 import { FUNCTIONS, resolveParameter, type FunctionDefinition, type ParameterType } from "./functions";
@@ -14,7 +15,7 @@ export type CheckInput = {
 };
 
 /** What an operand accepts: an attribute's type, or boolean for a function call. */
-type Target = { name: string; type: FieldType; operators: readonly FieldOperator[] };
+type Target = { name: string; type: FieldType; operators: readonly FieldOperator[]; daysOnly?: boolean };
 
 const FUNCTION_RESULT: Pick<Target, "type" | "operators"> = { type: { kind: "boolean" }, operators: ["=", "!="] };
 
@@ -133,6 +134,10 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
       report(`invalid date \`${literal.value}\` at ${where(literal.position)}`, literal.position);
       return;
     }
+    if (literal.kind === "dateTime" && target.daysOnly) {
+      report(`\`${target.name}\` compares with days, got a date and time at ${where(literal.position)}: write the day (${literal.value.slice(0, 10)})`, literal.position);
+      return;
+    }
     if (literal.kind === "dateTime" && !isValidDateTime(literal.value)) {
       report(`invalid date and time \`${literal.value}\` at ${where(literal.position)} (24-hour time, HH <= 23)`, literal.position);
       return;
@@ -171,6 +176,10 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
 
   function checkArgument(call: FunctionCall, definition: FunctionDefinition, arg: Argument, seen: Set<string>): void {
     const deprecated = call.syntax === "call";
+    if (arg.name === "") {
+      report(`parameters of \`${call.name}\` are written \`name: value\` at ${where(arg.position)}`, arg.position);
+      return;
+    }
     const refused = definition.refused[arg.name];
     if (refused) {
       report(`parameter \`${arg.name}\` of \`${call.name}\` at ${where(arg.position)} is a Shopify parameter this app cannot evaluate: ${refused}`, arg.position);
@@ -240,6 +249,7 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
       return undefined;
     }
     const definition = functionsByName.get(operand.name);
+    if (!definition && operand.name === ANNIVERSARY) return anniversary(operand);
     if (!definition) {
       if (fieldsByName.has(operand.name)) {
         report(`\`${operand.name}\` at ${where(operand.position)} is an attribute, not a function`, operand.position);
@@ -250,6 +260,28 @@ export function checkSegment({ ast, fields = FIELDS, functions = FUNCTIONS }: Ch
     }
     checkArguments(operand, definition);
     return { name: operand.name, ...FUNCTION_RESULT };
+  }
+
+  /** `anniversary(date: 'metafields.facts.birth_date')`: a date compared by month and day (anniversary.ts). */
+  function anniversary(call: FunctionCall): Target | undefined {
+    if (call.syntax === "matches") {
+      report(`\`${call.name}\` at ${where(call.position)} is written with its date and an operator: \`${ANNIVERSARY_FORM}\``, call.position);
+      return undefined;
+    }
+    const arg = anniversaryArgument(call);
+    if (!arg) {
+      report(`\`${call.name}\` at ${where(call.position)} takes one parameter, the date: \`anniversary(date: 'metafields.facts.birth_date')\``, call.position);
+      return undefined;
+    }
+    const source = (arg.values[0] as { value: string }).value;
+    if (!ANNIVERSARY_SOURCES.includes(source)) {
+      report(
+        `the anniversary of \`${source}\` at ${where(arg.values[0]!.position)} cannot be evaluated: the app stores only the birth date ('metafields.facts.birth_date')`,
+        arg.values[0]!.position,
+      );
+      return undefined;
+    }
+    return { name: call.name, type: { kind: "date" }, operators: ANNIVERSARY_OPERATORS, daysOnly: true };
   }
 
   function allows(target: Target, operator: FieldOperator, position: Position, written: string): boolean {

@@ -120,21 +120,27 @@ function evaluate(env: Env, node: Condition, customer: SegmentCustomer): boolean
       return node.negated ? !result : result;
     }
     case "comparison":
+      if (node.left.kind === "functionCall" && node.left.name === "anniversary") return anniversaryHolds(env, node.operator, node.right, customer);
       if (node.left.kind === "functionCall") return functionComparison(env, node.left, node, customer);
       return compareAttribute(env, fieldOf(env, node.left.name), node.operator, node.right, customer);
     case "between": {
+      if (node.left.kind === "functionCall" && node.left.name === "anniversary") return anniversaryInWindow(env, node.low, node.high, customer);
       const f = fieldOf(env, node.left.name);
       return compareAttribute(env, f, ">=", node.low, customer) && compareAttribute(env, f, "<=", node.high, customer);
     }
     case "isNull": {
-      const missing = valueOf(fieldOf(env, node.left.name), customer) === null;
+      if (node.left.kind === "functionCall" && node.left.name === "anniversary") return node.negated === (customer.birthDate != null);
+      const f = fieldOf(env, node.left.name);
+      const value = valueOf(f, customer);
+      const missing = value === null || (f.binding.kind === "textList" && (value as readonly string[]).length === 0);
       return node.negated ? !missing : missing;
     }
     case "contains": {
       const f = fieldOf(env, node.left.name);
       if (f.binding.kind !== "textList" || node.value.kind !== "string") throw new TypeError(`CONTAINS does not apply to ${f.name}`);
-      const wanted = node.value.value.toLowerCase();
-      const found = f.binding.value(customer).some((item) => item.toLowerCase() === wanted);
+      const normalize = f.binding.normalize ?? ((value: string) => value.toLowerCase());
+      const wanted = normalize(node.value.value);
+      const found = f.binding.value(customer).some((item) => normalize(item) === wanted);
       return node.negated ? !found : found;
     }
   }
@@ -199,6 +205,16 @@ function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperato
       if (literal.kind !== "string") throw new TypeError(`expected a string, got a ${literal.kind}`);
       return holds(operator, value.toLowerCase() === literal.value.toLowerCase() ? 0 : 1);
     }
+    case "language": {
+      const value = b.value(customer);
+      if (value === null) return false;
+      if (literal.kind !== "string") throw new TypeError(`expected a string, got a ${literal.kind}`);
+      // A queried language without a region ('en') is the locale's first subtag; with one, the whole locale.
+      const locale = value.toLowerCase().split(/[-_]/);
+      const wanted = literal.value.toLowerCase().split(/[-_]/);
+      const same = wanted.length === 1 ? locale[0] === wanted[0] : locale.join("-") === wanted.join("-");
+      return holds(operator, same ? 0 : 1);
+    }
     case "boolean": {
       const value = b.value(customer);
       if (value === null) return false;
@@ -208,6 +224,46 @@ function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperato
     case "textList":
       throw new TypeError(`${f.name} takes CONTAINS`);
   }
+}
+
+// ---- anniversary: day by day, with Date.UTC (the compiler uses segment_anniversary) ----
+
+/** Month (1-12) and day of a YYYY-MM-DD. */
+function monthDay(day: CalendarDay): [number, number, number] {
+  return day.split("-").map(Number) as [number, number, number];
+}
+
+/** The calendar day of the birth date's anniversary in a year: Date.UTC rolls 29 February over to 1 March in other years, which is taken back to the 28th. */
+function anniversaryDay(birth: string, year: number): CalendarDay {
+  const [, m, d] = monthDay(birth);
+  const date = new Date(Date.UTC(2000, m - 1, d));
+  date.setUTCFullYear(year, m - 1, d);
+  if (date.getUTCMonth() !== m - 1) date.setUTCDate(0);
+  return date.toISOString().slice(0, 10).replace(/^\+?0*(\d{4})/, "$1");
+}
+
+function anniversaryHolds(env: Env, operator: ComparisonOperator, literal: Literal, customer: SegmentCustomer): boolean {
+  const birth = customer.birthDate;
+  if (birth == null) return false;
+  const day = literalDay(env, literal);
+  const occurrence = anniversaryDay(birth, Number(day.slice(0, 4)));
+  return holds(operator, occurrence < day ? -1 : occurrence > day ? 1 : 0);
+}
+
+/** Walks the window's days; any 366 of them hold every anniversary. */
+function anniversaryInWindow(env: Env, low: Literal, high: Literal, customer: SegmentCustomer): boolean {
+  const birth = customer.birthDate;
+  if (birth == null) return false;
+  const [y0, m0, d0] = monthDay(literalDay(env, low));
+  const last = literalDay(env, high);
+  for (let i = 0; i < 366; i++) {
+    const day = new Date(Date.UTC(2000, m0 - 1, d0 + i));
+    day.setUTCFullYear(y0, m0 - 1, d0 + i);
+    const text = day.toISOString().slice(0, 10).replace(/^\+?0*(\d{4})/, "$1");
+    if (text > last) return false;
+    if (anniversaryDay(birth, day.getUTCFullYear()) === text) return true;
+  }
+  return true;
 }
 
 // ---- functions ----

@@ -3,6 +3,8 @@
 // where both back ends find its value: an SQL expression over the customers row (sql.ts)
 // and an accessor on an in-memory customer (evaluate.ts).
 
+import { cityKeyOfValue, cityKeysOf, regionKeyOfValue, regionKeysOf, type SegmentPlace } from "./places";
+
 export type FieldType =
   | { readonly kind: "number"; readonly min?: number; readonly max?: number }
   | { readonly kind: "money" }
@@ -51,6 +53,16 @@ export type SegmentCustomer = {
   readonly tags: readonly string[];
   /** ISO country codes of the default address and every stored address. */
   readonly countryCodes: readonly string[];
+  /** The default address and every stored address (customer_cities, customer_regions); absent: none. */
+  readonly places?: readonly SegmentPlace[];
+  /** SMS marketing consent state as Shopify reports it; null or absent if never reported. */
+  readonly smsMarketingState?: string | null;
+  /** The customer_locale of the newest order or checkout ("en", "fr-CA"); null or absent if none carried one. */
+  readonly locale?: string | null;
+  /** Shopify's facts.birth_date metafield, YYYY-MM-DD; null or absent if not stored. */
+  readonly birthDate?: string | null;
+  /** When the customer's latest abandoned checkout was last updated; null or absent without one. */
+  readonly abandonedCheckoutAt?: Date | null;
   /** Account state from the customer payload ("enabled", "DISABLED", ...); null or absent if never reported. */
   readonly accountState?: string | null;
   /** Email marketing consent state as Shopify reports it ("subscribed", ...); null if never reported. */
@@ -117,8 +129,23 @@ export type FieldBinding =
       readonly storedLowerCase?: boolean;
       readonly value: (c: SegmentCustomer) => string | null;
     }
-  /** A list of texts; `contains` is a non-NULL SQL condition: the list holds the (lower-case) parameter, ignoring case. */
-  | { readonly kind: "textList"; readonly contains: (alias: string, parameter: string) => string; readonly value: (c: SegmentCustomer) => readonly string[] };
+  /**
+   * A language tag ("en", "fr-CA"), compared ignoring case and `_` / `-`: a queried language
+   * without a region ('en') matches every region of it ('en-US'); one with a region only itself.
+   */
+  | { readonly kind: "language"; readonly sql: SqlOf; readonly present: SqlOf; readonly value: (c: SegmentCustomer) => string | null }
+  /**
+   * A list of texts; `contains` is a non-NULL SQL condition: the list holds the (lower-case)
+   * parameter, ignoring case. `normalize`: how a queried value becomes a list item (the list's
+   * items are already in that form); `present`: the list is not empty (IS [NOT] NULL).
+   */
+  | {
+      readonly kind: "textList";
+      readonly contains: (alias: string, parameter: string) => string;
+      readonly normalize?: (value: string) => string;
+      readonly present?: SqlOf;
+      readonly value: (c: SegmentCustomer) => readonly string[];
+    };
 
 /** A catalogue attribute both back ends can evaluate. */
 export type SegmentField = FieldDefinition & { readonly binding: FieldBinding };
@@ -128,6 +155,9 @@ const EQUALITY: readonly FieldOperator[] = ["=", "!=", "IS NULL"];
 
 /** Shopify's values for `email_subscription_status` in segment queries. */
 export const EMAIL_SUBSCRIPTION_STATUSES = ["SUBSCRIBED", "NOT_SUBSCRIBED", "PENDING", "UNSUBSCRIBED", "REDACTED", "INVALID"] as const;
+
+/** Shopify's values for `sms_subscription_status` (its CustomerSmsMarketingState enum). */
+export const SMS_SUBSCRIPTION_STATUSES = ["SUBSCRIBED", "NOT_SUBSCRIBED", "PENDING", "UNSUBSCRIBED", "REDACTED"] as const;
 
 /** Shopify's values for `customer_account_status` (its CustomerState enum). */
 export const CUSTOMER_ACCOUNT_STATUSES = ["ENABLED", "DISABLED", "INVITED", "DECLINED"] as const;
@@ -251,11 +281,60 @@ const SHOPIFY_FIELDS: readonly SegmentField[] = [
     },
   },
   {
+    name: "customer_regions",
+    type: { kind: "stringList" },
+    operators: ["CONTAINS", "IS NULL"],
+    description: "Regions of the customer's addresses, as country and region code such as 'CA-ON' (matched ignoring case).",
+    binding: {
+      kind: "textList",
+      // segment_regions: generated from the address columns (migration 20261208030000), GIN-indexed.
+      contains: (a, p) => `${a}.segment_regions @> ARRAY[${p}]`,
+      normalize: regionKeyOfValue,
+      present: (a) => `cardinality(${a}.segment_regions) > 0`,
+      value: (c) => regionKeysOf(c.places ?? []),
+    },
+  },
+  {
+    name: "customer_cities",
+    type: { kind: "stringList" },
+    operators: ["CONTAINS", "IS NULL"],
+    description: "Cities of the customer's addresses, as country, region and city such as 'US-CA-LosAngeles' (matched ignoring case, spaces and punctuation).",
+    binding: {
+      kind: "textList",
+      contains: (a, p) => `${a}.segment_cities @> ARRAY[${p}]`,
+      normalize: cityKeyOfValue,
+      present: (a) => `cardinality(${a}.segment_cities) > 0`,
+      value: (c) => cityKeysOf(c.places ?? []),
+    },
+  },
+  {
     name: "email_subscription_status",
     type: { kind: "enum", values: EMAIL_SUBSCRIPTION_STATUSES },
     operators: EQUALITY,
     description: "Email marketing consent state, as Shopify reports it; no value until Shopify has reported one.",
     binding: { kind: "text", sql: column("email_marketing_state"), present: notNull("email_marketing_state"), value: (c) => c.emailMarketingState },
+  },
+  {
+    name: "sms_subscription_status",
+    type: { kind: "enum", values: SMS_SUBSCRIPTION_STATUSES },
+    operators: EQUALITY,
+    description: "SMS marketing consent state, as Shopify reports it; no value until Shopify has reported one.",
+    binding: { kind: "text", sql: column("sms_marketing_state"), present: notNull("sms_marketing_state"), value: (c) => c.smsMarketingState ?? null },
+  },
+  {
+    name: "customer_language",
+    type: { kind: "string" },
+    operators: EQUALITY,
+    description: "The customer's language: the locale of its newest order or checkout, such as 'en' or 'fr-CA' ('en' also matches 'en-US'); no value until one carried it.",
+    binding: { kind: "language", sql: column("locale"), present: notNull("locale"), value: (c) => c.locale ?? null },
+  },
+  {
+    name: "abandoned_checkout_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Date of the customer's latest abandoned checkout (neither completed nor turned into an order); no value without one.",
+    // Kept by the apply step from the checkouts table (app/services/customer-facts.server.ts).
+    binding: { kind: "instant", sql: column("abandoned_checkout_at"), present: notNull("abandoned_checkout_at"), value: (c) => c.abandonedCheckoutAt ?? null },
   },
   {
     name: "customer_account_status",
@@ -387,12 +466,6 @@ export const APP_FIELDS: readonly SegmentField[] = [
 const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: string }[] = [
   { name: /^shopify_email\./, reason: "apps receive no Shopify Email events" },
   { name: /^storefront(_event)?\./, reason: "apps receive no storefront browsing events" },
-  { name: "abandoned_checkout_date", reason: "the app does not receive abandoned checkouts yet" },
-  { name: "anniversary", reason: "the app does not store customer metafields such as a birth date yet" },
-  { name: "customer_cities", reason: "cities of stored addresses are not mapped to Shopify's city codes yet" },
-  { name: "customer_regions", reason: "regions of stored addresses are not mapped to Shopify's region codes yet" },
-  { name: "customer_language", reason: "the customer's language is not stored yet" },
-  { name: "sms_subscription_status", reason: "SMS marketing consent is not stored yet" },
   { name: "predicted_spend_tier", reason: "Shopify's spend prediction is not sent to apps" },
   { name: "companies", reason: "B2B companies are not stored" },
   { name: "created_by_app_id", reason: "apps are not told which app created a customer" },

@@ -11,7 +11,7 @@
 //              | identifier ( MATCHES | NOT MATCHES | NOT_MATCHES ) '(' [ parameter ( ',' parameter )* ] ')'
 //   parameter := identifier ( op literal | BETWEEN literal AND literal | [NOT] IN '(' literal ( ',' literal )* ')' )
 //   operand   := identifier [ '(' [ argument ( ',' argument )* ] ')' ]     (the deprecated function form)
-//   argument  := identifier ':' ( literal | op literal | BETWEEN literal AND literal )
+//   argument  := identifier ':' ( literal | op literal | BETWEEN literal AND literal ) | 'string'
 //   literal   := number | 'string' | true | false | YYYY-MM-DD | YYYY-MM-DDTHH:mm:ss
 //              | -90d | +30d | -4w | -3m | -1y | today | yesterday | 30_days_ago | 12_months_ago
 //   op        := = | != | > | < | >= | <=
@@ -292,6 +292,12 @@ class Parser {
   /** Deprecated form: `name: value`, `name: > value`, `name: BETWEEN a AND b`. */
   private argument(): Argument {
     const name = this.advance();
+    if (name.kind === "string") {
+      // A positional value, `anniversary('metafields.facts.birth_date')` (Shopify's Help Center
+      // writes it so in some languages): an argument without a name, for the checker to judge.
+      const value = node({ kind: "string", value: name.value, position: at(name) });
+      return node({ kind: "argument", name: "", operator: ":", values: Object.freeze([value]), position: at(name), operatorPosition: at(name) });
+    }
     if (name.kind !== "identifier") return this.fail(`expected a parameter name, got ${describe(name)}`, name);
     const colon = this.advance();
     if (colon.kind !== "colon") this.fail(`expected \`:\` after parameter \`${name.name}\`, got ${describe(colon)}`, colon);

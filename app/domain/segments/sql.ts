@@ -16,8 +16,9 @@
 // - Money literals are major units of the shop currency, compared exactly with minor
 //   units (no floating point); integers compare exactly with decimal literals.
 
+import { ANNIVERSARY, yearOf } from "./anniversary";
 import type { Comparison, Condition, FunctionCall, Literal, Operand } from "./ast";
-import { DATE_TIME_SPAN_MS, DEFAULT_TIME_ZONE, assertTimeZone, instantOfLocalDateTime, nextCalendarDay, resolveDateLiteral, startOfCalendarDay, type CalendarDay } from "./dates";
+import { DATE_TIME_SPAN_MS, DEFAULT_TIME_ZONE, assertTimeZone, instantOfLocalDateTime, nextCalendarDay, resolveDateLiteral, shiftCalendarDay, startOfCalendarDay, type CalendarDay } from "./dates";
 import { FIELDS, type FieldBinding, type SegmentField, type SqlOf } from "./fields";
 import { FunctionQueryError, functionQuery, productIdOf, type FunctionQuery, type ParameterTest } from "./functions";
 import { currencyExponent } from "../money";
@@ -78,7 +79,7 @@ type Context = {
 };
 
 /** Adds a parameter and returns its placeholder, with a cast so PostgreSQL never guesses its type. */
-function param(ctx: Context, value: string | string[], cast: "text" | "text[]" | "bigint" | "numeric" | "timestamptz" | "boolean"): string {
+function param(ctx: Context, value: string | string[], cast: "text" | "text[]" | "bigint" | "numeric" | "timestamptz" | "boolean" | "int" | "date"): string {
   ctx.values.push(value);
   return `$${ctx.firstParamIndex + ctx.values.length - 1}::${cast}`;
 }
@@ -125,12 +126,15 @@ function condition(ctx: Context, node: Condition): string {
     case "not":
       return `(NOT ${condition(ctx, node.operand)})`;
     case "comparison":
+      if (node.left.kind === "functionCall" && node.left.name === ANNIVERSARY) return anniversaryComparison(ctx, node.operator, node.right);
       return node.left.kind === "functionCall" ? functionComparison(ctx, node.left, node) : compare(ctx, field(ctx, node.left), node.operator, node.right);
     case "between": {
+      if (node.left.kind === "functionCall" && node.left.name === ANNIVERSARY) return anniversaryBetween(ctx, node.low, node.high);
       if (node.left.kind === "functionCall") throw new SegmentCompileError(`BETWEEN does not apply to ${node.left.name}()`);
       return between(ctx, field(ctx, node.left), node.low, node.high);
     }
     case "isNull": {
+      if (node.left.kind === "functionCall" && node.left.name === ANNIVERSARY) return node.negated ? birthDatePresent(ctx) : `(NOT ${birthDatePresent(ctx)})`;
       if (node.left.kind === "functionCall") throw new SegmentCompileError(`IS NULL does not apply to ${node.left.name}()`);
       const present = presence(ctx, field(ctx, node.left));
       if (node.negated) return present ?? "TRUE";
@@ -144,7 +148,8 @@ function condition(ctx: Context, node: Condition): string {
       if (node.left.kind === "functionCall") throw new SegmentCompileError(`CONTAINS does not apply to ${node.left.name}()`);
       const f = field(ctx, node.left);
       if (f.binding.kind !== "textList") throw new SegmentCompileError(`CONTAINS does not apply to ${f.name}`);
-      const contains = f.binding.contains(ctx.alias, param(ctx, text(node.value).toLowerCase(), "text"));
+      const wanted = f.binding.normalize ? f.binding.normalize(text(node.value)) : text(node.value).toLowerCase();
+      const contains = f.binding.contains(ctx.alias, param(ctx, wanted, "text"));
       return node.negated ? `(NOT ${contains})` : contains;
     }
   }
@@ -163,7 +168,7 @@ function text(literal: Literal): string {
 
 function presence(ctx: Context, f: SegmentField): string | undefined {
   const b = f.binding;
-  if (b.kind === "textList") return undefined;
+  if (b.kind === "textList") return b.present?.(ctx.alias);
   if (b.kind === "ratio") return `${b.denominator(ctx.alias)} > 0`;
   return presentSql(b, ctx.alias);
 }
@@ -230,6 +235,14 @@ function compare(ctx: Context, f: SegmentField, operator: ComparisonOperator, li
       const x = b.storedLowerCase ? b.sql(a) : `lower(${b.sql(a)})`;
       return guarded(presentSql(b, a), `${x} ${operator === "=" ? "=" : "<>"} ${param(ctx, text(literal).toLowerCase(), "text")}`);
     }
+    case "language": {
+      if (operator !== "=" && operator !== "!=") throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
+      const wanted = text(literal).toLowerCase().replaceAll("_", "-");
+      const tag = `replace(lower(${b.sql(a)}), '_', '-')`;
+      // 'en' names the language in every region; 'en-us' one locale.
+      const x = wanted.includes("-") ? tag : `split_part(${tag}, '-', 1)`;
+      return and(b.present(a), `${x} ${operator === "=" ? "=" : "<>"} ${param(ctx, wanted, "text")}`);
+    }
     case "boolean": {
       if (operator !== "=" && operator !== "!=") throw new SegmentCompileError(`operator ${operator} does not apply to ${f.name}`);
       if (literal.kind !== "boolean") throw new SegmentCompileError(`expected a boolean, got a ${literal.kind}`);
@@ -283,6 +296,36 @@ function between(ctx: Context, f: SegmentField, low: Literal, high: Literal): st
     default:
       throw new SegmentCompileError(`BETWEEN does not apply to ${f.name}`);
   }
+}
+
+// ---- anniversary (anniversary.ts) ----
+
+const birthDatePresent = (ctx: Context) => `${ctx.alias}.birth_date IS NOT NULL`;
+
+/** The day a date literal names (date-times are refused by the checker). */
+function literalDayOf(ctx: Context, literal: Literal): CalendarDay {
+  if (literal.kind !== "date" && literal.kind !== "relativeDate") throw new SegmentCompileError(`anniversary compares with days, got a ${literal.kind}`);
+  return resolveDateLiteral(literal, ctx);
+}
+
+/** `anniversary(...) op D`: the anniversary in D's year against D. */
+function anniversaryComparison(ctx: Context, operator: ComparisonOperator, literal: Literal): string {
+  const day = literalDayOf(ctx, literal);
+  const x = `segment_anniversary(${ctx.alias}.birth_date, ${param(ctx, String(yearOf(day)), "int")})`;
+  return and(birthDatePresent(ctx), `${x} ${operator === "!=" ? "<>" : operator} ${param(ctx, day, "date")}`);
+}
+
+/** `anniversary(...) BETWEEN L AND H`: the anniversary in L's year or the next falls in [L, H]. */
+function anniversaryBetween(ctx: Context, low: Literal, high: Literal): string {
+  const lo = literalDayOf(ctx, low);
+  const hi = literalDayOf(ctx, high);
+  if (hi < lo) return "FALSE";
+  // A window of 366 days or more holds every anniversary (they are at most 366 days apart).
+  if (shiftCalendarDay(lo, 365, "d") <= hi) return birthDatePresent(ctx);
+  const inWindow = (year: number) =>
+    `segment_anniversary(${ctx.alias}.birth_date, ${param(ctx, String(year), "int")}) BETWEEN ${param(ctx, lo, "date")} AND ${param(ctx, hi, "date")}`;
+  const years = yearOf(hi) > yearOf(lo) ? [inWindow(yearOf(lo)), inWindow(yearOf(hi))] : [inWindow(yearOf(lo))];
+  return and(birthDatePresent(ctx), years.length === 1 ? years[0]! : `(${years.join(" OR ")})`);
 }
 
 // ---- functions ----

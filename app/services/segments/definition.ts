@@ -53,6 +53,8 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
       return;
     }
     if (value.name === "products_purchased") flags.usesProducts = true;
+    // Birth dates are written by the daily birthday job, without a customer event.
+    if (value.name === "anniversary") flags.usesAppData = true;
     for (const arg of value.args) arg.values.forEach(literal);
   };
   const visit = (condition: Condition): void => {
