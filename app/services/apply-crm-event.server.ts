@@ -19,6 +19,7 @@ import {
 } from "./crm-store.server";
 import { buildCustomerExport } from "./customer-export.server";
 import { redactCustomer, purgeShop } from "./privacy.server";
+import { storeShopSettings } from "./shop-settings.server";
 
 type Db = Pick<PoolClient, "query">;
 export type ApplyContext = { shop: string; inboxId: string; eventTime: Date };
@@ -100,6 +101,9 @@ export async function applyCrmEvent(db: Db, event: CrmEvent, ctx: ApplyContext):
     case "scopes_update":
       await db.query(`UPDATE "Session" SET scope = $2 WHERE shop = $1`, [shop, event.scopes.join(",")]);
       await db.query(`UPDATE shops SET scopes = $2, updated_at = now() WHERE domain = $1`, [shop, event.scopes.join(",")]);
+      return;
+    case "shop_updated":
+      await storeShopSettings(db, shop, event.settings, { eventTime: ctx.eventTime });
       return;
     case "bulk_operation_finished":
       await db.query(

@@ -8,7 +8,7 @@ export const WEBHOOK_ROUTE_TOPICS: Readonly<Record<string, readonly string[]>> =
   "/webhooks/orders": ["orders/create", "orders/updated", "orders/paid", "orders/cancelled", "orders/fulfilled", "refunds/create"],
   "/webhooks/customers": ["customers/create", "customers/update", "customers/delete", "customer.tags_added", "customer.tags_removed", "customers_email_marketing_consent/update"],
   "/webhooks/products": ["products/create", "products/update", "products/delete"],
-  "/webhooks/app": ["app/uninstalled", "app/scopes_update", "bulk_operations/finish"],
+  "/webhooks/app": ["app/uninstalled", "app/scopes_update", "bulk_operations/finish", "shop/update"],
   "/webhooks/compliance": ["customers/data_request", "customers/redact", "shop/redact"],
 };
 
