@@ -12,6 +12,8 @@ import { crossCheckShop } from "../../app/services/sync/cross-check.server";
 import type { CrossCheckMismatch } from "../../app/domain/sync/reconcile";
 import { renderMetrics } from "../../app/services/operations.server";
 import { closeQueues } from "../../jobs/queues";
+import { UnrecoverableError, type Job } from "bullmq";
+import { closeSyncReconcileQueue, getSyncReconcileQueue, syncReconcileProcessor, type SyncReconcileJob } from "../../jobs/sync-reconcile";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerRow, deliver, orderRow, runCli, startInProcessWorker, waitForInboxSettled } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
@@ -77,6 +79,7 @@ beforeAll(async () => {
 }, 180_000);
 
 afterAll(async () => {
+  await closeSyncReconcileQueue();
   await twin?.close();
   await closeQueues();
   await closeDb();
@@ -181,5 +184,27 @@ describe("reconciliation", () => {
     const metrics = (await renderMetrics()).body;
     expect(metrics).toMatch(/crm_reconcile_repairs_24h\{object="customer",action="deleted"\} 1/);
     expect(metrics).toMatch(/crm_reconcile_last_success_age_seconds \d/);
+  });
+
+  it("the job: the schedule's sweep asks for one run per connected shop; a shop without a session is unrecoverable; a busy shop is skipped", async () => {
+    const job = (data: unknown) => ({ id: "t", data, opts: { attempts: 3 }, attemptsMade: 0 }) as unknown as Job<SyncReconcileJob>;
+    await getPool().query(`INSERT INTO shops (domain) VALUES ('no-session.myshopify.com') ON CONFLICT DO NOTHING`);
+    expect(await syncReconcileProcessor(job({ kind: "sweep" }))).toEqual({ shops: 1 });
+    const waiting = await getSyncReconcileQueue().getJobs(["waiting", "delayed", "prioritized"]);
+    expect(waiting.map((j) => j.data)).toEqual([{ kind: "shop", shop: SHOP, trigger: "schedule" }]);
+
+    await expect(syncReconcileProcessor(job({ kind: "shop", shop: "no-session.myshopify.com", trigger: "manual" }))).rejects.toBeInstanceOf(UnrecoverableError);
+    const { rows } = await getPool().query(`SELECT state, error FROM reconciliation_runs WHERE shop = 'no-session.myshopify.com'`);
+    expect(rows).toEqual([{ state: "failed", error: expect.stringMatching(/no offline session/) }]);
+
+    // Another run of the shop holds the lock: this one does nothing.
+    const holder = await getPool().connect();
+    try {
+      await holder.query(`SELECT pg_advisory_lock(hashtext('crm-reconcile'), hashtext($1))`, [SHOP]);
+      expect(await syncReconcileProcessor(job({ kind: "shop", shop: SHOP, trigger: "manual" }))).toEqual({ skipped: "busy" });
+    } finally {
+      await holder.query(`SELECT pg_advisory_unlock_all()`);
+      holder.release();
+    }
   });
 });
