@@ -84,6 +84,9 @@ const EnvSchema = z.object({
   // How often the worker runs loyalty maintenance (points expiry, tier refresh, tier tags); jobs/loyalty-maintenance.ts.
   LOYALTY_MAINTENANCE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
   LOYALTY_RECOVERY_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
+  // Reconciliation (decision 048, jobs/sync-reconcile.ts): how often the worker pages through
+  // customers and orders updated since the last run and repairs what webhooks missed.
+  SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(60_000).default(3_600_000),
   LOYALTY_BIRTHDAY_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
   // Feedback requests (docs/feedback.md): the secret that signs answer links (at least 32
   // characters). Unset: derived from SHOPIFY_API_SECRET with HKDF and a purpose label

@@ -69,6 +69,39 @@ export const oldestPendingSeconds = new Gauge({
   registers: [],
 });
 
+export const reconcileChecked = new Counter({
+  name: "crm_reconcile_checked_total",
+  help: "Objects the reconciliation compared with Shopify, by object (customer, order); decision 048",
+  labelNames: ["object"] as const,
+  registers: [registry],
+});
+
+export const reconcileRepaired = new Counter({
+  name: "crm_reconcile_repaired_total",
+  help: "Objects the reconciliation repaired (webhooks missed: created, updated or deleted), by object",
+  labelNames: ["object"] as const,
+  registers: [registry],
+});
+
+export const reconcileLastSuccessAge = new Gauge({
+  name: "crm_reconcile_last_success_age_seconds",
+  help: "Seconds since the oldest of the shops' last successful reconciliations (the most out-of-date shop)",
+  registers: [],
+});
+
+export const reconcileRepairs24h = new Gauge({
+  name: "crm_reconcile_repairs_24h",
+  help: "Repairs recorded by reconciliation in the last 24 hours, by object and action",
+  labelNames: ["object", "action"] as const,
+  registers: [],
+});
+
+export const reconcileFailedRuns24h = new Gauge({
+  name: "crm_reconcile_failed_runs_24h",
+  help: "Reconciliation runs that failed in the last 24 hours",
+  registers: [],
+});
+
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Merges registries published by several processes (counters and histograms are summed). */

@@ -31,6 +31,14 @@ function createShopifyApp() {
     sessionStorage: new EncryptedSessionStorage(new PrismaSessionStorage(getPrisma()), tokenCipherFromEnv(env)),
     distribution: AppDistribution.AppStore,
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
+    // After an install (a new offline token): the shop's settings, then its history import
+    // (decision 047). Imported when called: the service imports this module.
+    hooks: {
+      afterAuth: async ({ session }) => {
+        const { onShopInstalled } = await import("./services/shop-connection.server");
+        await onShopInstalled(session.shop);
+      },
+    },
     logger: { level: env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? 3 : 1 },
   });
 }

@@ -28,6 +28,10 @@ import { rekeySessions } from "../services/sessions.server";
 import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
 import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
 import { readFile } from "node:fs/promises";
+import { ShopConnectionError, connectShop, showShop } from "../services/shop-connection.server";
+import { ReconcileBusyError, reconcileShop } from "../services/sync/reconcile.server";
+import { crossCheckShop } from "../services/sync/cross-check.server";
+import { ShopifyAdminError } from "../shopify/admin-api.server";
 
 class UsageError extends Error {}
 
@@ -54,6 +58,12 @@ commands:
   feedback rules list --shop <domain>                              the shop's feedback rules and settings
   feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
   feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
+  shop connect --shop <domain> --access-token <token>             self-hosting: connect your store with a custom app's Admin API token
+                                                                   (stores it encrypted, verifies it, subscribes webhooks, stores settings, starts the import)
+  shop show --shop <domain>                                        the stored shop: settings, time zone, session (never the token)
+  sync reconcile --shop <domain>                                   compare customers and orders updated since the last run with Shopify
+                                                                   and repair what webhooks missed: { "checked": N, "repaired": N }
+  sync check --shop <domain>                                       customers whose order count or net spent differs from Shopify's, one JSON per line
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -82,6 +92,7 @@ async function run(argv: string[]): Promise<void> {
       reward: { type: "string" },
       "request-key": { type: "string" },
       file: { type: "string" },
+      "access-token": { type: "string" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -204,6 +215,36 @@ async function run(argv: string[]): Promise<void> {
     case "feedback requests":
       write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
       return;
+    case "shop connect": {
+      const domain = shop();
+      const token = values["access-token"] ?? "";
+      if (token === "") throw new UsageError("shop connect needs --access-token <the custom app's Admin API access token>");
+      write(await connectShop({ shop: domain, accessToken: token }));
+      return;
+    }
+    case "shop show": {
+      const domain = shop();
+      const view = await showShop(domain);
+      if (!view) throw new UsageError(`shop ${domain} is not known (connect it with crm shop connect, or install the app)`);
+      write(view);
+      return;
+    }
+    case "sync reconcile": {
+      const report = await reconcileShop({ shop: shop(), trigger: "manual" });
+      process.stderr.write(`${JSON.stringify({ run: report.runId, customers: report.customers, orders: report.orders, since: report.watermarkFrom })}\n`);
+      write({ checked: report.checked, repaired: report.repaired });
+      return;
+    }
+    case "sync check": {
+      const progress = { checked: 0 };
+      let mismatches = 0;
+      for await (const mismatch of crossCheckShop(shop(), progress)) {
+        mismatches++;
+        write(mismatch);
+      }
+      process.stderr.write(`${JSON.stringify({ checked: progress.checked, mismatches })}\n`);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -220,7 +261,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof ShopConnectionError || error instanceof ReconcileBusyError || error instanceof ShopifyAdminError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

@@ -135,7 +135,23 @@ export type CrmEvent =
   | { kind: "product_deleted"; productGid: string }
   | { kind: "app_uninstalled"; shopName: string | null; currency: string | null }
   | { kind: "scopes_update"; scopes: string[] }
+  | { kind: "shop_updated"; settings: ShopSettingsInput }
   | { kind: "bulk_operation_finished"; gid: string; type: string | null; status: string | null; errorCode: string | null; completedAt: Date | null }
   | { kind: "customer_data_request"; customerGid: string; requestId: string | null; orderLegacyIds: string[] }
   | { kind: "customer_redact"; customerGid: string; orderLegacyIds: string[] }
   | { kind: "shop_redact" };
+
+/**
+ * The shop's settings the CRM keeps (decision 047), from `shop { ... }` or a shop/update
+ * payload. `updatedAt` orders versions (null: unknown, always applied); `raw` is the source
+ * object, kept whole in shops.settings.
+ */
+export type ShopSettingsInput = {
+  name: string | null;
+  email: string | null;
+  currencyCode: string | null;
+  ianaTimezone: string | null;
+  myshopifyDomain: string | null;
+  updatedAt: Date | null;
+  raw: Record<string, unknown>;
+};

@@ -10,6 +10,7 @@ import { writeAudit } from "./crm-store.server";
 import { buildCustomerExport } from "./customer-export.server";
 import { applyCheckout, applySmsConsent } from "./customer-facts.server";
 import { redactCustomer, purgeShop } from "./privacy.server";
+import { storeShopSettings } from "./shop-settings.server";
 
 type Db = Pick<PoolClient, "query">;
 
@@ -88,6 +89,9 @@ export async function applyUnbatchedEvent(db: Db, event: UnbatchedEvent, ctx: Un
     case "scopes_update":
       await db.query(`UPDATE "Session" SET scope = $2 WHERE shop = $1`, [shop, event.scopes.join(",")]);
       await db.query(`UPDATE shops SET scopes = $2, updated_at = now() WHERE domain = $1`, [shop, event.scopes.join(",")]);
+      return;
+    case "shop_updated":
+      await storeShopSettings(db, shop, event.settings, { eventTime: ctx.eventTime });
       return;
     case "bulk_operation_finished":
       await db.query(

@@ -3,7 +3,8 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { getPool } from "../db.server";
 import { getEnv } from "../env.server";
 import { logger } from "../logger.server";
-import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, registry } from "../metrics.server";
+import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, reconcileFailedRuns24h, reconcileLastSuccessAge, reconcileRepairs24h, registry } from "../metrics.server";
+import { getReconcileFigures, type ReconcileFigures } from "./sync/health.server";
 import { createRedis } from "../redis.server";
 import { getWebhookQueue } from "../queues.server";
 import { readPublishedSnapshots } from "./metrics-publisher.server";
@@ -86,6 +87,7 @@ type InboxGauges = {
   stats: EventStats | null;
   oldest: number | null;
   counts: Record<string, number> | null;
+  reconcile: ReconcileFigures | null;
 };
 
 /** The inbox and queue gauges, computed at most once per METRICS_CACHE_MS (one computation
@@ -101,7 +103,8 @@ function getInboxGauges(): Promise<InboxGauges> {
         getEventStats().catch(() => null),
         getOldestPendingAgeSeconds().catch(() => null),
         getWebhookQueue().getJobCounts("waiting", "active", "delayed", "failed", "completed").catch(() => null),
-      ]).then(([stats, oldest, counts]) => ({ stats, oldest, counts })),
+        getReconcileFigures().catch(() => null),
+      ]).then(([stats, oldest, counts, reconcile]) => ({ stats, oldest, counts, reconcile })),
     };
   }
   return inboxGauges.value;
@@ -109,12 +112,17 @@ function getInboxGauges(): Promise<InboxGauges> {
 
 /** Prometheus text: this process's metrics merged with what workers published. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
-  const [{ stats, oldest, counts }, published] = await Promise.all([getInboxGauges(), readPublishedSnapshots(sharedRedis()).catch(() => [])]);
-  const live = [inboxEvents, oldestPendingSeconds, queueDepth];
+  const [{ stats, oldest, counts, reconcile }, published] = await Promise.all([getInboxGauges(), readPublishedSnapshots(sharedRedis()).catch(() => [])]);
+  const live = [inboxEvents, oldestPendingSeconds, queueDepth, reconcileLastSuccessAge, reconcileRepairs24h, reconcileFailedRuns24h];
   live.forEach((gauge) => gauge.reset());
   if (stats) for (const status of ["processed", "pending", "failed", "dead", "ignored"] as const) inboxEvents.set({ status }, stats[status]);
   if (oldest !== null) oldestPendingSeconds.set(oldest);
   if (counts) for (const [state, value] of Object.entries(counts)) queueDepth.set({ state }, value);
+  if (reconcile) {
+    if (reconcile.lastSuccessAgeSeconds !== null) reconcileLastSuccessAge.set(reconcile.lastSuccessAgeSeconds);
+    for (const r of reconcile.repairs24h) reconcileRepairs24h.set({ object: r.objectType, action: r.action }, r.count);
+    reconcileFailedRuns24h.set(reconcile.failedRuns24h);
+  }
   const own = await registry.getMetricsAsJSON();
   const liveJson = await Promise.all(live.map((gauge) => gauge.get()));
   const merged = mergeSnapshots([[...own, ...liveJson] as never, ...published]);

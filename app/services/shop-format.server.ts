@@ -3,7 +3,8 @@
 // zone is Shopify's Shop.ianaTimezone, read once through the Admin API adapter and kept in
 // shops."ianaTimezone"; until it can be read (no offline session yet, Shopify unreachable)
 // pages use UTC and say so, and the next page load tries again (at most once a minute).
-import { getPool } from "../db.server";
+import { getPool, withTransaction } from "../db.server";
+import { bumpSegmentsVersion, lockShopSegmentsExclusive } from "./segments/membership.server";
 import { logger } from "../logger.server";
 import { getShopifyAdmin } from "../shopify/admin-api.server";
 import { DEFAULT_TIME_ZONE, createFormatter, isTimeZone, safeLocale, type FormatSettings, type Formatter } from "../domain/format";
@@ -50,7 +51,12 @@ export async function getShopTimeZone(shop: string): Promise<{ timeZone: string;
   const zone = await readShopTimeZone(shop);
   if (!zone) return { timeZone: DEFAULT_TIME_ZONE, known: false, currency: row?.currency ?? null };
   if (row) {
-    await pool.query(`UPDATE shops SET "ianaTimezone" = $2, updated_at = now() WHERE domain = $1`, [shop, zone]);
+    // Relative dates in segments resolve in this zone: compiled filters cached by any process are dropped (decision 047).
+    await withTransaction(async (db) => {
+      await db.query(`UPDATE shops SET "ianaTimezone" = $2, updated_at = now() WHERE domain = $1`, [shop, zone]);
+      await lockShopSegmentsExclusive(db, shop);
+      await bumpSegmentsVersion(db, shop);
+    });
     unstored.delete(shop);
     logger.info({ shop, timeZone: zone }, "shop.time_zone_stored");
   } else {

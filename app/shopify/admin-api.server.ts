@@ -28,6 +28,13 @@ import {
   DISCOUNT_CODE_BASIC_CREATE,
   DISCOUNT_CODE_FREE_SHIPPING_CREATE,
   SHOP_SETTINGS,
+  SHOP_DETAILS,
+  WEBHOOK_SUBSCRIPTION_CREATE,
+  RECONCILE_CUSTOMERS,
+  RECONCILE_ORDERS,
+  CROSS_CHECK_CUSTOMERS,
+  NODES_EXIST,
+  CUSTOMERS_COUNT,
   METAFIELDS_SET,
   STAGED_UPLOADS_CREATE,
   STANDARD_METAFIELD_DEFINITION_ENABLE,
@@ -267,6 +274,61 @@ export class ShopifyAdmin {
     return { data: toCodeDiscountInfo(r.data.codeDiscountNodeByCode), cost: r.cost };
   }
 
+  // ------------------------------------------------------------ shop connection, reconciliation (decisions 047, 048)
+
+  /** The shop's settings (name, email, domain, time zone, currency). */
+  async shopDetails(): Promise<AdminResult<ShopDetails>> {
+    const r = await this.request<{ shop: ShopDetails }>(SHOP_DETAILS, {});
+    return { data: r.data.shop, cost: r.cost };
+  }
+
+  /** Subscribes one topic (WebhookSubscriptionTopic, e.g. ORDERS_CREATE) to a URL. userErrors are returned. */
+  async webhookSubscriptionCreate(topic: string, uri: string): Promise<AdminResult<{ id: string | null; userErrors: UserError[] }>> {
+    type Payload = { webhookSubscriptionCreate: { webhookSubscription: { id: string } | null; userErrors: UserError[] } };
+    const r = await this.request<Payload>(WEBHOOK_SUBSCRIPTION_CREATE, { topic, webhookSubscription: { uri, format: "JSON" } });
+    return { data: { id: r.data.webhookSubscriptionCreate.webhookSubscription?.id ?? null, userErrors: r.data.webhookSubscriptionCreate.userErrors }, cost: r.cost };
+  }
+
+  /** A page of customers matching `query` (Shopify search syntax), oldest update first. */
+  async reconcileCustomers(first: number, after: string | null, query: string | null): Promise<AdminResult<{ nodes: RemoteCustomer[]; next: string | null }>> {
+    type Page = { customers: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: RemoteCustomer[] } };
+    const r = await this.request<Page>(RECONCILE_CUSTOMERS, { first, after, query });
+    const page = r.data.customers;
+    return { data: { nodes: page.nodes, next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null }, cost: r.cost };
+  }
+
+  /** A page of orders matching `query`, oldest update first. */
+  async reconcileOrders(first: number, after: string | null, query: string | null): Promise<AdminResult<{ nodes: RemoteOrder[]; next: string | null }>> {
+    type Page = { orders: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: RemoteOrder[] } };
+    const r = await this.request<Page>(RECONCILE_ORDERS, { first, after, query });
+    const page = r.data.orders;
+    return { data: { nodes: page.nodes, next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null }, cost: r.cost };
+  }
+
+  /** A page of customers with Shopify's own numberOfOrders and amountSpent. */
+  async crossCheckCustomers(
+    first: number,
+    after: string | null,
+  ): Promise<AdminResult<{ nodes: { id: string; numberOfOrders: string; amountSpent: { amount: string; currencyCode: string } }[]; next: string | null }>> {
+    type Node = { id: string; numberOfOrders: string; amountSpent: { amount: string; currencyCode: string } };
+    const r = await this.request<{ customers: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; nodes: Node[] } }>(CROSS_CHECK_CUSTOMERS, { first, after });
+    const page = r.data.customers;
+    return { data: { nodes: page.nodes, next: page.pageInfo.hasNextPage ? page.pageInfo.endCursor : null }, cost: r.cost };
+  }
+
+  /** The ids among up to 250 that still exist. */
+  async existingIds(ids: string[]): Promise<AdminResult<Set<string>>> {
+    if (ids.length > 250) throw new RangeError("existingIds takes at most 250 ids (Shopify's input array limit)");
+    const r = await this.request<{ nodes: ({ id?: string } | null)[] }>(NODES_EXIST, { ids });
+    return { data: new Set(r.data.nodes.flatMap((n) => (n?.id ? [n.id] : []))), cost: r.cost };
+  }
+
+  /** The shop's exact number of customers. */
+  async customersCount(): Promise<AdminResult<number>> {
+    const r = await this.request<{ customersCount: { count: number } | null }>(CUSTOMERS_COUNT, {});
+    return { data: r.data.customersCount?.count ?? 0, cost: r.cost };
+  }
+
   /** The lines of a bulk operation's result file (url or partialDataUrl), streamed. */
   async *bulkResultLines(url: string): AsyncGenerator<string> {
     let response: Response;
@@ -300,6 +362,79 @@ export class ShopifyAdmin {
     if (rest.trim()) yield rest;
   }
 }
+
+/** The shop as `shop { ... }` answers (SHOP_DETAILS). */
+export type ShopDetails = { id: string; name: string; email: string; myshopifyDomain: string; ianaTimezone: string; currencyCode: string };
+type Money = { shopMoney: { amount: string; currencyCode: string } };
+export type RemoteAddress = {
+  id: string | null;
+  address1: string | null;
+  address2: string | null;
+  city: string | null;
+  provinceCode: string | null;
+  province: string | null;
+  zip: string | null;
+  countryCodeV2: string | null;
+};
+/** A customer as RECONCILE_CUSTOMERS reads it. */
+export type RemoteCustomer = {
+  id: string;
+  firstName: string | null;
+  lastName: string | null;
+  note: string | null;
+  state: string;
+  verifiedEmail: boolean;
+  createdAt: string;
+  updatedAt: string;
+  tags: string[];
+  numberOfOrders: string;
+  amountSpent: { amount: string; currencyCode: string };
+  defaultEmailAddress: { emailAddress: string | null; marketingState: string | null; marketingOptInLevel: string | null; marketingUpdatedAt: string | null } | null;
+  defaultPhoneNumber: { phoneNumber: string | null } | null;
+  defaultAddress: RemoteAddress | null;
+  addresses: RemoteAddress[];
+};
+/** An order as RECONCILE_ORDERS reads it. */
+export type RemoteOrder = {
+  id: string;
+  name: string | null;
+  email: string | null;
+  currencyCode: string;
+  presentmentCurrencyCode: string | null;
+  test: boolean;
+  sourceName: string | null;
+  tags: string[];
+  discountCodes: string[];
+  displayFinancialStatus: string | null;
+  displayFulfillmentStatus: string | null;
+  cancelledAt: string | null;
+  cancelReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+  processedAt: string | null;
+  closedAt: string | null;
+  totalPriceSet: Money;
+  subtotalPriceSet: Money | null;
+  totalTaxSet: Money | null;
+  totalDiscountsSet: Money | null;
+  customer: (Omit<RemoteCustomer, "tags" | "numberOfOrders" | "amountSpent" | "addresses" | "defaultEmailAddress"> & { defaultEmailAddress: { emailAddress: string | null } | null }) | null;
+  lineItems: {
+    nodes: {
+      id: string;
+      title: string;
+      variantTitle: string | null;
+      sku: string | null;
+      vendor: string | null;
+      quantity: number;
+      product: { id: string } | null;
+      variant: { id: string } | null;
+      originalUnitPriceSet: Money;
+      originalTotalSet: Money;
+      discountedTotalSet: Money;
+    }[];
+  };
+  refunds: { id: string; legacyResourceId: string; note: string | null; createdAt: string; processedAt: string | null; totalRefundedSet: Money }[];
+};
 
 /** Admin access for a shop through its stored offline session (refreshing an expiring token). */
 export async function getShopifyAdmin(shop: string): Promise<ShopifyAdmin> {

@@ -148,3 +148,99 @@ mutation ProductRatingsMetafieldsSet($metafields: [MetafieldsSetInput!]!) {
     userErrors { field message code elementIndex }
   }
 }`;
+
+// ---------------------------------------------------------------- shop connection and settings (decision 047)
+
+/** The shop's settings the app keeps (shops.settings): read on connect and install, then kept by shop/update. Cost 1. */
+export const SHOP_DETAILS = `#graphql
+query ShopDetails {
+  shop { id name email myshopifyDomain ianaTimezone currencyCode }
+}`;
+
+/**
+ * Subscribes the shop to one topic at a URL (a custom app's token does not get the toml's
+ * subscriptions). An existing subscription for the same topic and address answers a userError.
+ */
+export const WEBHOOK_SUBSCRIPTION_CREATE = `#graphql
+mutation ConnectWebhookSubscriptionCreate($topic: WebhookSubscriptionTopic!, $webhookSubscription: WebhookSubscriptionInput!) {
+  webhookSubscriptionCreate(topic: $topic, webhookSubscription: $webhookSubscription) {
+    webhookSubscription { id topic uri }
+    userErrors { field message }
+  }
+}`;
+
+// ---------------------------------------------------------------- reconciliation (decision 048)
+
+/**
+ * A page of customers updated after a time (`query: "updated_at:>'...'"`), oldest change
+ * first, with what the CRM keeps of each and Shopify's own order count and amount spent.
+ */
+export const RECONCILE_CUSTOMERS = `#graphql
+query ReconcileCustomers($first: Int!, $after: String, $query: String) {
+  customers(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id firstName lastName note state verifiedEmail createdAt updatedAt tags
+      numberOfOrders amountSpent { amount currencyCode }
+      defaultEmailAddress { emailAddress marketingState marketingOptInLevel marketingUpdatedAt }
+      defaultPhoneNumber { phoneNumber }
+      defaultAddress { id address1 address2 city provinceCode province zip countryCodeV2 }
+      addresses(first: 20) { id address1 address2 city provinceCode province zip countryCodeV2 }
+    }
+  }
+}`;
+
+/** A page of orders updated after a time, with their lines, refunds and customer. */
+export const RECONCILE_ORDERS = `#graphql
+query ReconcileOrders($first: Int!, $after: String, $query: String) {
+  orders(first: $first, after: $after, query: $query, sortKey: UPDATED_AT) {
+    pageInfo { hasNextPage endCursor }
+    nodes {
+      id name email currencyCode presentmentCurrencyCode test sourceName tags discountCodes
+      displayFinancialStatus displayFulfillmentStatus cancelledAt cancelReason
+      createdAt updatedAt processedAt closedAt
+      totalPriceSet { shopMoney { amount currencyCode } }
+      subtotalPriceSet { shopMoney { amount currencyCode } }
+      totalTaxSet { shopMoney { amount currencyCode } }
+      totalDiscountsSet { shopMoney { amount currencyCode } }
+      customer {
+        id firstName lastName note state verifiedEmail createdAt updatedAt
+        defaultEmailAddress { emailAddress }
+        defaultPhoneNumber { phoneNumber }
+        defaultAddress { id address1 address2 city provinceCode province zip countryCodeV2 }
+      }
+      lineItems(first: 100) {
+        nodes {
+          id title variantTitle sku vendor quantity
+          product { id }
+          variant { id }
+          originalUnitPriceSet { shopMoney { amount currencyCode } }
+          originalTotalSet { shopMoney { amount currencyCode } }
+          discountedTotalSet { shopMoney { amount currencyCode } }
+        }
+      }
+      refunds(first: 50) { id legacyResourceId note createdAt processedAt totalRefundedSet { shopMoney { amount currencyCode } } }
+    }
+  }
+}`;
+
+/** Shopify's own order count and amount spent, a page of customers at a time (the cross-check). */
+export const CROSS_CHECK_CUSTOMERS = `#graphql
+query CrossCheckCustomers($first: Int!, $after: String) {
+  customers(first: $first, after: $after) {
+    pageInfo { hasNextPage endCursor }
+    nodes { id numberOfOrders amountSpent { amount currencyCode } }
+  }
+}`;
+
+/** Which of up to 250 ids still exist (a deleted object is a null node). */
+export const NODES_EXIST = `#graphql
+query ReconcileNodesExist($ids: [ID!]!) {
+  nodes(ids: $ids) { id }
+}`;
+
+/** How many customers the shop has (exact: no limit). */
+export const CUSTOMERS_COUNT = `#graphql
+query ReconcileCustomersCount {
+  customersCount(limit: null) { count precision }
+}`;

@@ -6,6 +6,7 @@
 //   - compliance topics name their shop: `shop_domain` must equal the header, `shop_id`
 //     must be a Shopify id (the app stores no Shopify shop id to compare it with);
 //   - app/uninstalled is the Shop object: `myshopify_domain` must equal the header;
+//     shop/update too when it names one (decision 047);
 //   - one topic's body is not taken for another's where the bodies tell them apart:
 //     shop/redact carries no `customer`; customers/redact carries no `data_request` or
 //     `orders_requested`; customers/data_request no `orders_to_redact`; the delete topics
@@ -59,6 +60,13 @@ export function payloadMismatch({ topic, shop, payload }: { topic: string; shop:
   if (topic === "app/uninstalled") {
     if (!has(payload, "myshopify_domain")) return "app/uninstalled payload names no shop (no myshopify_domain)";
     if (!sameShop(payload.myshopify_domain, shop)) return `app/uninstalled payload is for myshopify_domain ${shown(payload.myshopify_domain)}, not the header's shop ${shop}`;
+    return null;
+  }
+  if (topic === "shop/update") {
+    // The Shop object, like app/uninstalled; Shopify's own sample leaves myshopify_domain null.
+    if (!has(payload, "currency") || !has(payload, "timezone")) return "a payload that is not the Shop object (no currency / timezone) sent as shop/update";
+    if (has(payload, "myshopify_domain") && payload.myshopify_domain !== null && !sameShop(payload.myshopify_domain, shop))
+      return `shop/update payload is for myshopify_domain ${shown(payload.myshopify_domain)}, not the header's shop ${shop}`;
     return null;
   }
   if (DELETE_TOPICS.has(topic) && (has(payload, "updated_at") || has(payload, "created_at")))

@@ -513,6 +513,31 @@ const mappers: Record<string, Mapper> = {
     const s = z.object({ name: optionalText, currency: optionalText }).parse(p);
     return { kind: "app_uninstalled", shopName: s.name, currency: s.currency };
   },
+  "shop/update": (p) => {
+    const s = z
+      .object({
+        name: optionalText,
+        email: optionalText,
+        currency: optionalText,
+        iana_timezone: optionalText,
+        myshopify_domain: optionalText,
+        updated_at: optionalTimestamp,
+      })
+      .passthrough()
+      .parse(p);
+    return {
+      kind: "shop_updated",
+      settings: {
+        name: s.name,
+        email: s.email,
+        currencyCode: s.currency,
+        ianaTimezone: s.iana_timezone,
+        myshopifyDomain: s.myshopify_domain,
+        updatedAt: s.updated_at,
+        raw: p as Record<string, unknown>,
+      },
+    };
+  },
   "app/scopes_update": (p) => ({ kind: "scopes_update", scopes: z.object({ current: z.array(z.string()) }).parse(p).current }),
   "bulk_operations/finish": (p) => {
     const b = z

@@ -17,7 +17,7 @@ export const WEBHOOK_ROUTE_TOPICS: Readonly<Record<string, readonly string[]>> =
   ],
   "/webhooks/checkouts": ["checkouts/create", "checkouts/update"],
   "/webhooks/products": ["products/create", "products/update", "products/delete"],
-  "/webhooks/app": ["app/uninstalled", "app/scopes_update", "bulk_operations/finish"],
+  "/webhooks/app": ["app/uninstalled", "app/scopes_update", "bulk_operations/finish", "shop/update"],
   "/webhooks/compliance": ["customers/data_request", "customers/redact", "shop/redact"],
 };
 

@@ -81,6 +81,9 @@ describe("Shopify API calls to the twin (SHOPIFY_TWIN_URL)", () => {
     expect(row!.refreshToken).toMatch(/^enc:v1:/);
     expect(cipher.decrypt(row!.refreshToken!)).toMatch(/^shprt_/);
     expect(row!.expires!.getTime() - Date.now()).toBeGreaterThan(3_500_000);
+    // The install stored the shop's settings (afterAuth -> onShopInstalled, decision 047).
+    const { rows: shops } = await getPool().query(`SELECT name, "ianaTimezone" AS zone, connected_via FROM shops WHERE domain = $1`, [SHOP]);
+    expect(shops).toEqual([{ name: twin.shop(SHOP).name, zone: twin.shop(SHOP).ianaTimezone, connected_via: "install" }]);
 
     const before = twin.requestCount;
     const { admin } = await unauthenticated.admin(SHOP);

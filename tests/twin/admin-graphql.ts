@@ -42,7 +42,8 @@ import {
   type OperationDefinitionNode,
   type ValidatedExecutionArgs,
 } from "graphql";
-import { fieldResolver, typeResolver, type TwinContext } from "./admin-resolvers";
+import { fieldResolver as baseFieldResolver, typeResolver, type TwinContext } from "./admin-resolvers";
+import { WEBHOOK_SUBSCRIPTION_RESOLVERS } from "./webhook-subscriptions";
 import { TwinAuth, parseTokenBody, type AuthLifetimes, type TwinApp } from "./auth";
 import { StorefrontAppProxy, type ProxiedApp } from "./app-proxy";
 import { ShopState } from "./admin-state";
@@ -50,6 +51,12 @@ import { BulkRunner } from "./bulk-operations";
 import { inputSizeErrors, locationOf, rubySyntaxError, staticErrors, variableErrors, type ShopifyError } from "./graphql-errors";
 import { MAX_SINGLE_QUERY_COST, actualQueryCost, requestedQueryCost } from "./query-cost";
 import { TWIN_SCHEMA_PATH } from "./schema-subset";
+
+/** The resolvers of admin-resolvers.ts, after those kept in their own files (webhook-subscriptions.ts). */
+const fieldResolver: typeof baseFieldResolver = (source, args, ctx, info) => {
+  const own = WEBHOOK_SUBSCRIPTION_RESOLVERS[info.parentType.name]?.[info.fieldName];
+  return own ? own(source, args, ctx, info) : baseFieldResolver(source, args, ctx, info);
+};
 
 export type BucketOptions = { maximumAvailable: number; restoreRate: number };
 export type AdminTwinOptions = {

@@ -37,6 +37,8 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
     "standardMetafieldDefinitionEnable",
     "tagsAdd",
     "tagsRemove",
+    // tests/twin/webhook-subscriptions.ts (crm shop connect registers a custom app's subscriptions)
+    "webhookSubscriptionCreate",
   ],
 
   // Interfaces
@@ -215,6 +217,8 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
   Count: ["count", "precision"],
   Shop: ["currencyCode", "email", "ianaTimezone", "id", "myshopifyDomain", "name"],
   UserError: ["field", "message"],
+  WebhookSubscriptionCreatePayload: ["userErrors", "webhookSubscription"],
+  WebhookSubscription: ["id", "topic", "uri"],
 
   // Mutation payloads
   TagsAddPayload: ["node", "userErrors"],

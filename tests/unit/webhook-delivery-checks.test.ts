@@ -54,6 +54,8 @@ describe("payloadMismatch: Shopify's own examples", () => {
         "products/update as products/create",
         "checkouts/create as checkouts/update",
         "checkouts/update as checkouts/create",
+        // Both are the Shop object: its settings are stored either way (decision 047).
+        "app/uninstalled as shop/update",
         // Identical bodies: the one swap no check can see (docs/decisions/027).
         "customer.tags_added as customer.tags_removed",
         "customer.tags_removed as customer.tags_added",

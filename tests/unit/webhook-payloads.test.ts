@@ -206,6 +206,20 @@ const EXPECTED: Record<string, (event: CrmEvent) => void> = {
   "products/delete": (event) =>
     expect(event).toEqual({ kind: "product_deleted", productGid: `gid://shopify/Product/${example("products/delete").id}` }),
   "app/uninstalled": (event) => expect(event).toEqual({ kind: "app_uninstalled", shopName: "Super Toys", currency: "USD" }),
+  "shop/update": (event) =>
+    expect(event).toEqual({
+      kind: "shop_updated",
+      settings: {
+        name: "Super Toys",
+        email: "super@supertoys.com",
+        currencyCode: "USD",
+        // Shopify's sample leaves these null; a real shop's delivery carries them.
+        ianaTimezone: null,
+        myshopifyDomain: null,
+        updatedAt: null,
+        raw: expect.objectContaining({ id: 548380009, timezone: "(GMT-05:00) Eastern Time (US & Canada)" }),
+      },
+    }),
   "app/scopes_update": (event) => expect(event).toEqual({ kind: "scopes_update", scopes: ["read_products", "write_products"] }),
   "bulk_operations/finish": (event) =>
     expect(event).toEqual({

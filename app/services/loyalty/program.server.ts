@@ -4,6 +4,7 @@
 import { getPool, withTransaction, type Queryable } from "../../db.server";
 import { logger } from "../../logger.server";
 import { parseProgramSettings, type LoyaltyProgramSettings } from "../../domain/loyalty/program";
+import { shopTimeZoneOrUtc } from "../shop-settings.server";
 import { writeAudit } from "../crm-store.server";
 import { LoyaltyError } from "./errors";
 
@@ -28,7 +29,7 @@ export async function getProgram(shop: string, db: Queryable = getPool()): Promi
  * instead of a silent overwrite.
  */
 export async function saveProgram(args: { shop: string; settings: unknown; actor: string; expectedVersion?: number | null; now?: Date }): Promise<LoyaltyProgram> {
-  const parsed = parseProgramSettings(args.settings);
+  const parsed = parseProgramSettings(await withShopTimeZone(args.shop, args.settings));
   if (!parsed.ok) {
     throw new LoyaltyError("invalid", `invalid loyalty program: ${parsed.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join("; ")}`, parsed.errors);
   }
@@ -67,4 +68,15 @@ export async function saveProgram(args: { shop: string; settings: unknown; actor
   });
   logger.info({ shop: args.shop, version: saved.version }, "loyalty.program_saved");
   return saved;
+}
+
+/**
+ * Settings that name no time zone take the shop's (shops."ianaTimezone", decision 047), not
+ * UTC: tier windows, expiry and bonus days are the shop's calendar days. A zone given
+ * explicitly is kept; a shop whose zone is not known yet keeps the schema's default (UTC).
+ */
+async function withShopTimeZone(shop: string, settings: unknown): Promise<unknown> {
+  if (settings === null || typeof settings !== "object" || Array.isArray(settings) || Object.hasOwn(settings, "timeZone")) return settings;
+  const { timeZone, known } = await shopTimeZoneOrUtc(getPool(), shop);
+  return known ? { ...settings, timeZone } : settings;
 }

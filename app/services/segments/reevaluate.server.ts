@@ -8,6 +8,8 @@
 // version, which every definition change replaces under the exclusive lock: the web app
 // and the worker are different processes and each notices the other's changes through it.
 import { logger } from "../../logger.server";
+import { isTimeZone } from "../../domain/format";
+import { calendarDayAt } from "../../domain/segments/dates";
 import { brokenReason, isSegmentFault, markSegmentsBroken, type BrokenMark } from "./broken.server";
 import { analyzeSegmentQuery } from "./definition";
 import {
@@ -27,6 +29,8 @@ import {
 type CachedShop = {
   version: string;
   currency: string | null;
+  /** The shop's time zone (relative dates resolve in it; a change bumps the definitions version). */
+  timeZone: string;
   /** The shop's segments that are not broken, with the query text each was checked from. */
   targets: (MembershipTarget & { query: string })[];
   /** Compiled filters for one calendar day: relative dates resolve to days, so they are valid all day. */
@@ -55,10 +59,16 @@ async function loadShop(db: Db, shop: string, version: string): Promise<CachedSh
       text: `SELECT id, query FROM segments WHERE shop = $1 AND broken_at IS NULL ORDER BY id`,
       values: [shop],
     }),
-    await db.query<{ currency_code: string | null }>({ name: "crm-segments-shop-currency", text: `SELECT "currencyCode" AS currency_code FROM shops WHERE domain = $1`, values: [shop] }),
+    await db.query<{ currency_code: string | null; zone: string | null }>({
+      name: "crm-segments-shop-settings",
+      text: `SELECT "currencyCode" AS currency_code, "ianaTimezone" AS zone FROM shops WHERE domain = $1`,
+      values: [shop],
+    }),
   ];
   const currency = shopRow.rows[0]?.currency_code ?? null;
-  const entry: CachedShop = { version, currency, targets: [], pending: new Map(), usesAppData: false };
+  const zone = shopRow.rows[0]?.zone;
+  const timeZone = isTimeZone(zone) ? zone : "UTC";
+  const entry: CachedShop = { version, currency, timeZone, targets: [], pending: new Map(), usesAppData: false };
   for (const row of segments.rows) {
     const definition = analyzeSegmentQuery(row.query);
     if (!definition.ok) {
@@ -77,7 +87,7 @@ async function loadShop(db: Db, shop: string, version: string): Promise<CachedSh
 }
 
 /** Compiles the targets for the scoped statement; a target the compiler rejects is marked broken and left out. */
-function compileForDay(shop: string, entry: CachedShop, context: { now: Date; currency: string | null }): CompiledTargets {
+function compileForDay(shop: string, entry: CachedShop, context: { now: Date; currency: string | null; timeZone: string }): CompiledTargets {
   try {
     return compileTargets(entry.targets, FIRST_FILTER_PARAM.customers, context);
   } catch {
@@ -149,9 +159,9 @@ export async function reevaluateSegmentsForCustomers(
     return { entered: 0, exited: 0 };
   }
   const now = options.now ?? new Date();
-  const context = { now, currency: entry.currency };
-  // Shops are evaluated in UTC (app/domain/segments/dates.ts): the UTC day keys the cache.
-  const day = now.toISOString().slice(0, 10);
+  const context = { now, currency: entry.currency, timeZone: entry.timeZone };
+  // Relative dates resolve to days in the shop's zone (decision 047): that calendar day keys the cache.
+  const day = calendarDayAt(now, entry.timeZone);
   if (entry.compiled?.day !== day) entry.compiled = { day, value: compileForDay(shop, entry, context) };
   await flushPending(db, shop, entry, now);
   if (entry.targets.length === 0) {
@@ -196,7 +206,7 @@ async function applyOneByOne(
     customerGids: readonly string[];
     cause: { kind: "event"; inboxId?: string | null };
     now: Date;
-    context: { now: Date; currency: string | null };
+    context: { now: Date; currency: string | null; timeZone?: string };
     deferCounts: boolean;
   },
 ): Promise<MembershipResult & { countDeltas?: SegmentCountDeltas }> {

@@ -5,6 +5,7 @@ import { z } from "zod";
 import { getPool, withTransaction } from "../../db.server";
 import { logger } from "../../logger.server";
 import { assertTimeZone } from "../../domain/segments/dates";
+import { isTimeZone } from "../../domain/format";
 import type { SegmentError as PositionedError } from "../../domain/segments/lexer";
 import type { SegmentRow } from "../db-rows";
 import { recomputeShopRfm } from "./rfm.server";
@@ -116,9 +117,17 @@ function requireDefinition(query: string): SegmentDefinition {
   return definition;
 }
 
-async function shopCurrency(db: Db, shop: string): Promise<string | null> {
-  const { rows } = await db.query<{ currency_code: string | null }>(`SELECT "currencyCode" AS currency_code FROM shops WHERE domain = $1`, [shop]);
-  return rows[0]?.currency_code ?? null;
+/**
+ * What a segment compiles with for this shop: its currency and its time zone, in which
+ * relative dates (today, -30d) resolve (decision 047; UTC until the shop's zone is known).
+ */
+async function shopCompileSettings(db: Db, shop: string): Promise<{ currency: string | null; timeZone: string }> {
+  const { rows } = await db.query<{ currency_code: string | null; zone: string | null }>(
+    `SELECT "currencyCode" AS currency_code, "ianaTimezone" AS zone FROM shops WHERE domain = $1`,
+    [shop],
+  );
+  const zone = rows[0]?.zone;
+  return { currency: rows[0]?.currency_code ?? null, timeZone: isTimeZone(zone) ? zone : "UTC" };
 }
 
 async function selectSegment(db: Db, shop: string, id: string, lock = false): Promise<SegmentRow | undefined> {
@@ -360,7 +369,7 @@ export type PreviewResult =
   | { ok: false; errors: readonly PositionedError[] };
 
 async function compiledWhere(shop: string, definition: SegmentDefinition, now: Date) {
-  const { filters, values } = compileTargets([{ id: "0", ast: definition.ast }], 2, { now, currency: await shopCurrency(getPool(), shop) });
+  const { filters, values } = compileTargets([{ id: "0", ast: definition.ast }], 2, { now, ...(await shopCompileSettings(getPool(), shop)) });
   return { where: `${LIVE_CUSTOMER} AND (${filters[0]})`, values: [shop, ...values] };
 }
 
@@ -485,7 +494,7 @@ export async function recomputeSegment(
         throw new SegmentServiceError("invalid", `stored query of segment ${id} no longer checks: ${definition.errors.map((e) => e.message).join("; ")}`, definition.errors);
       }
       const target = { id, ast: definition.ast };
-      const context = { now, currency: await shopCurrency(db, shop) };
+      const context = { now, ...(await shopCompileSettings(db, shop)) };
       try {
         compileTargets([target], 1, context);
       } catch (error) {
