@@ -14,7 +14,8 @@ import { createRedis } from "../app/redis.server";
 import { ShopifyAdminError } from "../app/shopify/admin-api.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 import { ReconcileBusyError, reconcileShop, shopsToReconcile } from "../app/services/sync/reconcile.server";
-import { installScheduleWithRetry, sharedQueue } from "./shared-queue";
+import { sharedQueue } from "../app/queues.server";
+import { installScheduleWithRetry } from "./schedules";
 
 export const SYNC_RECONCILE_QUEUE = "crm-sync-reconcile";
 const SCHEDULER_ID = "sync-reconcile-every";

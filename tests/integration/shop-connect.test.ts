@@ -11,7 +11,7 @@ import { createSegment, previewAll, refreshRelativeSegments } from "../../app/se
 import { saveProgram } from "../../app/services/loyalty/program.server";
 import { tierWindowStart } from "../../app/domain/loyalty/tiers";
 import { WEBHOOK_ROUTE_TOPICS } from "../../app/shopify/webhook-routes";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { TEST_APP_URL, childProcessEnv, useIntegrationEnv } from "../support/env";
 import { customerPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, runCli, startInProcessWorker } from "../support/pipeline";

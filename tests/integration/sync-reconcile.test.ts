@@ -11,7 +11,7 @@ import { reconcileShop } from "../../app/services/sync/reconcile.server";
 import { crossCheckShop } from "../../app/services/sync/cross-check.server";
 import type { CrossCheckMismatch } from "../../app/domain/sync/reconcile";
 import { renderMetrics } from "../../app/services/operations.server";
-import { closeQueues } from "../../jobs/queues";
+import { closeQueues } from "../../app/queues.server";
 import { UnrecoverableError, type Job } from "bullmq";
 import { closeSyncReconcileQueue, getSyncReconcileQueue, syncReconcileProcessor, type SyncReconcileJob } from "../../jobs/sync-reconcile";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
