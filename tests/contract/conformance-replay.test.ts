@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Kind, parse, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
 import { twinSchema } from "../twin/admin-graphql";
-import { parseGid } from "../twin/admin-resolvers";
+import { parseGid } from "../twin/resolvers";
 import { staticErrors, variableErrors } from "../twin/graphql-errors";
 import { loadRealSchema } from "../twin/schema-subset";
 import {

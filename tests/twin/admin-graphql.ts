@@ -42,7 +42,7 @@ import {
   type OperationDefinitionNode,
   type ValidatedExecutionArgs,
 } from "graphql";
-import { fieldResolver, typeResolver, type TwinContext } from "./admin-resolvers";
+import { fieldResolver, typeResolver, type TwinContext } from "./resolvers";
 import { TwinAuth, parseTokenBody, type AuthLifetimes, type TwinApp } from "./auth";
 import { StorefrontAppProxy, type ProxiedApp } from "./app-proxy";
 import { ShopState } from "./admin-state";

@@ -1,0 +1,91 @@
+// Helpers shared by the twin's resolvers: ids, money, connections, errors, the context.
+import { GraphQLError, type GraphQLResolveInfo } from "graphql";
+import type { ShopState } from "../admin-state";
+import { paginate, PaginationError, type PageArgs } from "../search";
+
+export type TwinContext = {
+  shop: ShopState;
+  /** Base URL of this twin (bulk operation result files, staged uploads). */
+  baseUrl: string;
+  apiVersion: string;
+  appId: string;
+  bulk: {
+    runQuery(ctx: TwinContext, query: string, groupObjects: boolean): { bulkOperation: unknown; userErrors: unknown[] };
+    runMutation(ctx: TwinContext, mutation: string, stagedUploadPath: string, clientIdentifier: string | null): { bulkOperation: unknown; userErrors: unknown[] };
+  };
+};
+
+export type Args = Record<string, unknown>;
+export type Resolver = (source: any, args: Args, ctx: TwinContext, info: GraphQLResolveInfo) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Resolvers of one resource: { "TypeName": { field: resolver } }, merged in ./index.ts. */
+export type ResolverMap = Record<string, Record<string, Resolver>>;
+
+export const gid = (type: string, id: string | number | bigint) => `gid://shopify/${type}/${id}`;
+export function parseGid(value: unknown): { type: string; id: string } | null {
+  if (typeof value !== "string") return null;
+  const m = /^gid:\/\/shopify\/([A-Za-z0-9_]+)\/([^/?\s]+)/.exec(value);
+  return m ? { type: m[1]!, id: m[2]! } : null;
+}
+
+/** A view of a record that reports its GraphQL type (for interfaces and unions). */
+export function typed<T extends object>(typename: string, record: T): T {
+  const view = Object.create(record) as T & { __typename: string };
+  Object.defineProperty(view, "__typename", { value: typename, enumerable: true });
+  return view;
+}
+
+/** Shopify prints Decimal like Ruby's BigDecimal: "10.0", "124.48", "0.0". */
+export function decimal(value: string | number): string {
+  const n = typeof value === "number" ? value.toFixed(2) : value.trim();
+  const m = /^(-?)(\d+)(?:\.(\d+))?$/.exec(n);
+  if (!m) return n;
+  const frac = (m[3] ?? "").replace(/0+$/, "");
+  return `${m[1]}${m[2]!.replace(/^0+(?=\d)/, "")}.${frac || "0"}`;
+}
+export const moneyV2 = (amount: string | number, currencyCode: string) => ({ amount: decimal(amount), currencyCode });
+export const moneyBag = (amount: string | number, currencyCode: string) => ({ shopMoney: moneyV2(amount, currencyCode), presentmentMoney: moneyV2(amount, currencyCode) });
+export const centsOf = (amount: string) => Math.round(Number(amount) * 100);
+
+export function userError(field: string[] | null, message: string) {
+  return { field, message };
+}
+
+export class TwinExecError extends GraphQLError {
+  constructor(message: string, code: string, extra: Record<string, unknown> = {}) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+export function connection<T>(page: ReturnType<typeof paginate<T>>) {
+  return { edges: page.items, nodes: page.items.map((i) => i.node), pageInfo: page.pageInfo };
+}
+
+export function pageArgs(args: Args): PageArgs {
+  return {
+    first: (args.first as number | null | undefined) ?? null,
+    last: (args.last as number | null | undefined) ?? null,
+    after: (args.after as string | null | undefined) ?? null,
+    before: (args.before as string | null | undefined) ?? null,
+    reverse: (args.reverse as boolean | null | undefined) ?? false,
+  };
+}
+
+export function page<T>(items: readonly T[], args: Args, idOf: (t: T) => string, sortValue: (t: T) => string | number = idOf, sortedById = true) {
+  try {
+    return connection(paginate(items, pageArgs(args), idOf, sortValue, sortedById));
+  } catch (e) {
+    if (e instanceof PaginationError) throw new TwinExecError(e.message, "BAD_REQUEST");
+    throw e;
+  }
+}
+
+export function count(n: number, limit: unknown) {
+  if (typeof limit === "number" && n > limit) return { count: limit, precision: "AT_LEAST" };
+  return { count: n, precision: "EXACT" };
+}
+
+export const cmpStr = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export const idResolver = (type: string) => (s: { id: string }) => gid(type, s.id);
+export const legacy = (s: { id: string }) => s.id;
