@@ -3,7 +3,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { normalizeTagInput, sortTags, cmpId, type Customer, type ShopState } from "../admin-state";
 import { matches, parseSearch, type FieldReader } from "../search";
 import { METAFIELD_TYPE_MESSAGE, METAFIELD_TYPE_SET, metafieldResolvers, upsertMetafield, type MetafieldInput } from "./metafields";
-import { searchOrders, sortOrders } from "./orders";
+import { orderWindowStart, searchOrders, sortOrders, visibleOrder } from "./orders";
 import { centsOf, cmpStr, count, idResolver, legacy, moneyV2, page, parseGid, userError, type ResolverMap, type TwinContext } from "./shared";
 
 export function formatPhone(phone: string): string {
@@ -193,10 +193,10 @@ export const customerResolvers: ResolverMap = {
     canDelete: (c: Customer, _a, ctx) => ctx.shop.orderIdsOf(c.id).length === 0,
     lastOrder: (c: Customer, _a, ctx) => {
       const ids = ctx.shop.orderIdsOf(c.id);
-      return ids.length ? (ctx.shop.orders.get(ids[ids.length - 1]!) ?? null) : null;
+      return ids.length ? visibleOrder(ctx, ids[ids.length - 1]!) : null;
     },
     orders: (c: Customer, a, ctx) => {
-      const sorted = sortOrders(searchOrders(ctx.shop, a.query, ctx.shop.orderIdsOf(c.id)), a.sortKey);
+      const sorted = sortOrders(searchOrders(ctx.shop, a.query, ctx.shop.orderIdsOf(c.id), orderWindowStart(ctx)), a.sortKey);
       return page(sorted.list, a, (o) => o.id, sorted.value, sorted.byId);
     },
     ...metafieldResolvers("CUSTOMER"),

@@ -14,6 +14,7 @@ import { productResolvers } from "./products";
 import type { Args, Resolver, ResolverMap, TwinContext } from "./shared";
 import { shopResolvers } from "./shop";
 import { tagResolvers } from "./tags";
+import { webhookResolvers } from "./webhooks";
 
 export { gid, parseGid, typed, decimal, userError, TwinExecError, type TwinContext, type ResolverMap } from "./shared";
 export { searchCustomers } from "./customers";
@@ -44,6 +45,7 @@ export const RESOLVERS: Record<string, Record<string, Resolver>> = merge([
   tagResolvers,
   nodeResolvers,
   bulkResolvers,
+  webhookResolvers,
 ]);
 
 export function fieldResolver(source: unknown, args: Args, ctx: TwinContext, info: GraphQLResolveInfo): unknown {

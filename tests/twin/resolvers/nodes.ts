@@ -1,8 +1,9 @@
 // node(id) / nodes(ids): any object the twin holds, by global id.
-import type { ShopState } from "../admin-state";
-import { parseGid, typed, type ResolverMap } from "./shared";
+import { visibleOrder } from "./orders";
+import { parseGid, typed, type ResolverMap, type TwinContext } from "./shared";
 
-export function nodeFor(shop: ShopState, id: unknown): object | null {
+export function nodeFor(ctx: TwinContext, id: unknown): object | null {
+  const shop = ctx.shop;
   const g = parseGid(id);
   if (!g) return null;
   switch (g.type) {
@@ -11,8 +12,19 @@ export function nodeFor(shop: ShopState, id: unknown): object | null {
       return c ? typed("Customer", c) : null;
     }
     case "Order": {
-      const o = shop.orders.get(g.id);
+      const o = visibleOrder(ctx, g.id);
       return o ? typed("Order", o) : null;
+    }
+    case "Refund": {
+      for (const o of shop.orders.values()) {
+        const r = o.refunds.find((x) => x.id === g.id);
+        if (r) return visibleOrder(ctx, o.id) ? typed("Refund", { ...r, currency: o.currency, order: o }) : null;
+      }
+      return null;
+    }
+    case "WebhookSubscription": {
+      const w = shop.webhookSubscriptions.get(g.id);
+      return w && w.apiKey === ctx.caller.apiKey ? typed("WebhookSubscription", w) : null;
     }
     case "Product": {
       const p = shop.products.get(g.id);
@@ -53,7 +65,7 @@ export function nodeFor(shop: ShopState, id: unknown): object | null {
 
 export const nodeResolvers: ResolverMap = {
   QueryRoot: {
-    node: (_s, a, ctx) => nodeFor(ctx.shop, a.id),
-    nodes: (_s, a, ctx) => (a.ids as string[]).map((id) => nodeFor(ctx.shop, id)),
+    node: (_s, a, ctx) => nodeFor(ctx, a.id),
+    nodes: (_s, a, ctx) => (a.ids as string[]).map((id) => nodeFor(ctx, id)),
   },
 };

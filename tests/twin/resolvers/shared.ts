@@ -13,7 +13,19 @@ export type TwinContext = {
     runQuery(ctx: TwinContext, query: string, groupObjects: boolean): { bulkOperation: unknown; userErrors: unknown[] };
     runMutation(ctx: TwinContext, mutation: string, stagedUploadPath: string, clientIdentifier: string | null): { bulkOperation: unknown; userErrors: unknown[] };
   };
+  /** The calling app, as its access token identifies it. */
+  caller: TwinCaller;
 };
+
+/**
+ * Who calls: the granted access scopes (null: every scope, the default for tokens the
+ * twin was given without scopes) and the app (its key, and the secret that signs the
+ * webhooks it registers; null when unknown).
+ */
+export type TwinCaller = { scopes: readonly string[] | null; apiKey: string | null; secret: string | null };
+export const ANY_CALLER: TwinCaller = { scopes: null, apiKey: null, secret: null };
+
+export const hasScope = (ctx: TwinContext, scope: string) => ctx.caller.scopes === null || ctx.caller.scopes.includes(scope);
 
 export type Args = Record<string, unknown>;
 export type Resolver = (source: any, args: Args, ctx: TwinContext, info: GraphQLResolveInfo) => unknown; // eslint-disable-line @typescript-eslint/no-explicit-any
