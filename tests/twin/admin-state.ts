@@ -437,7 +437,7 @@ export function productFromGen(p: GenProduct): Product {
     productType: p.productType,
     vendor: p.vendor,
     status: "ACTIVE",
-    tags: [...p.tags],
+    tags: sortTags([...p.tags]), // Shopify returns tags sorted
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
     publishedAt: p.createdAt,
