@@ -208,7 +208,7 @@ export class AdminTwin {
       const app = this.auth.app(issued.apiKey);
       return { scopes: issued.scope.split(",").map((x) => x.trim()).filter(Boolean), apiKey: issued.apiKey, secret: app?.apiSecret ?? null };
     }
-    return ANY_CALLER;
+    return { ...ANY_CALLER, secret: this.options.customAppSecret ?? null };
   }
 
   // ---------------------------------------------------------------- execution

@@ -19,6 +19,7 @@ import {
   REFUND_LINES_QUERY,
   RUN_BULK_QUERY_MUTATION,
 } from "./import-queries";
+import { ID_TOKEN_TYPE, OFFLINE_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "./auth";
 import { payloadErrors } from "./payload-schemas";
 import { loadRealSchema, SHARED_SHOPIFY_DIR } from "./schema-subset";
 import { generateStore } from "./store-generator";
@@ -286,6 +287,38 @@ describe("the twin for history import and reconciliation", () => {
       id: ordersSub.data.webhookSubscriptionCreate.webhookSubscription.id,
     });
     expect(del.data.webhookSubscriptionDelete.userErrors).toEqual([]);
+  });
+
+  it("with tomlSubscriptions, sends bulk_operations/finish to an installed embedded app's toml subscription, signed with its secret", async () => {
+    const app = { apiKey: "embedded-key", apiSecret: "embedded-secret", scopes: ["read_customers", "read_orders", "read_all_orders", "read_products"], appUrl: hooksUrl };
+    const embedded = await startAdminTwin({ defaultShop: SHOP, apps: [app], webhooks: { tomlSubscriptions: true }, now: () => Date.now(), bulkDelayMs: 5 });
+    try {
+      embedded.shop(SHOP).loadStore(generateStore({ seed: 2, customers: 10, shopDomain: SHOP }), { maxOrders: 0 });
+      const res = await fetch(`${embedded.url}/${SHOP}/admin/oauth/access_token`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({
+          client_id: app.apiKey,
+          client_secret: app.apiSecret,
+          grant_type: TOKEN_EXCHANGE_GRANT,
+          subject_token: embedded.auth.sessionToken(SHOP, app.apiKey),
+          subject_token_type: ID_TOKEN_TYPE,
+          requested_token_type: OFFLINE_TOKEN_TYPE,
+        }),
+      });
+      const token = ((await res.json()) as Json).access_token as string;
+      received.length = 0;
+      const id = await runBulk(embedded, BULK_PRODUCTS_QUERY, token);
+      await waitDone(embedded, id, token);
+      await embedded.webhooks.idle();
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers["x-shopify-topic"]).toBe("bulk_operations/finish");
+      expect(received[0]!.headers["x-shopify-hmac-sha256"]).toBe(signBody(received[0]!.body, app.apiSecret));
+      expect(JSON.parse(received[0]!.body).admin_graphql_api_id).toBe(id);
+      expect(embedded.webhooks.deliveries.at(-1)).toMatchObject({ url: `${hooksUrl}/webhooks/app`, ok: true, shop: SHOP });
+    } finally {
+      await embedded.close();
+    }
   });
 
   it("shows only the last 60 days of orders to a token without read_all_orders, in reads and bulk queries", async () => {

@@ -119,6 +119,13 @@ describe("store history", () => {
     expect(problems((d) => (d.customers[1].created_at = "yesterday"))).toEqual(["customers[1].created_at: expected an ISO-8601 time"]);
     expect(problems((d) => d.products.push(d.products[0]))).toEqual(["products[2].id: duplicate id 8000000001"]);
     expect(() => parseStoreFile("{ nope", "y.json")).toThrow(/^y\.json: invalid store file\n {2}- not JSON/);
+
+    // The example in tests/twin/README.md is a valid store file.
+    const readme = readFileSync(join(ROOT, "tests/twin/README.md"), "utf8");
+    const example = /## Store files[\s\S]*?```json\n([\s\S]*?)```/.exec(readme)![1]!;
+    const fromReadme = new ShopState("small-wool.myshopify.com");
+    loadStoreFile(fromReadme, parseStoreFile(example, "README.md"));
+    expect(fromReadme.orders.get("5000000002")!.refunds[0]!.amount).toBe("35.10");
   });
 
   it("runs alone with a store file and an access token (npm run twin)", async () => {
