@@ -4,7 +4,7 @@ import { normalizeTagInput, sortTags, cmpId, type Customer, type ShopState } fro
 import { matches, parseSearch, type FieldReader } from "../search";
 import { METAFIELD_TYPE_MESSAGE, METAFIELD_TYPE_SET, metafieldResolvers, upsertMetafield, type MetafieldInput } from "./metafields";
 import { orderWindowStart, searchOrders, sortOrders, visibleOrder } from "./orders";
-import { centsOf, cmpStr, count, idResolver, legacy, moneyV2, page, parseGid, userError, type ResolverMap, type TwinContext } from "./shared";
+import { centsOf, cmpStr, count, idResolver, pageByIdFast, legacy, moneyV2, page, parseGid, userError, type ResolverMap, type TwinContext } from "./shared";
 
 export function formatPhone(phone: string): string {
   const m = /^\+1(\d{3})(\d{3})(\d{4})$/.exec(phone);
@@ -158,6 +158,8 @@ export const customerResolvers: ResolverMap = {
       return c ?? null;
     },
     customers: (_s, a, ctx) => {
+      const fast = pageByIdFast(ctx.shop.sortedIds("customers"), (id) => ctx.shop.customers.get(id)!, a);
+      if (fast) return fast;
       const sorted = sortCustomers(searchCustomers(ctx.shop, a.query), a.sortKey);
       return page(sorted.list, a, (c) => c.id, sorted.value, sorted.byId);
     },

@@ -2,7 +2,7 @@
 import { cmpId, type Product, type ShopState } from "../admin-state";
 import { matches, parseSearch, type FieldReader } from "../search";
 import { metafieldResolvers } from "./metafields";
-import { cmpStr, count, decimal, idResolver, legacy, page, parseGid, type ResolverMap } from "./shared";
+import { cmpStr, count, decimal, idResolver, pageByIdFast, legacy, page, parseGid, type ResolverMap } from "./shared";
 
 export const readProduct: FieldReader<Product> = (p, field) => {
   switch (field) {
@@ -66,6 +66,8 @@ export const productResolvers: ResolverMap = {
       return (g?.type === "Product" && ctx.shop.products.get(g.id)) || null;
     },
     products: (_s, a, ctx) => {
+      const fast = pageByIdFast(ctx.shop.sortedIds("products"), (id) => ctx.shop.products.get(id)!, a);
+      if (fast) return fast;
       const sorted = sortProducts(searchProducts(ctx.shop, a.query), a.sortKey);
       return page(sorted.list, a, (p) => p.id, sorted.value, sorted.byId);
     },

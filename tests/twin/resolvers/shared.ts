@@ -1,7 +1,7 @@
 // Helpers shared by the twin's resolvers: ids, money, connections, errors, the context.
 import { GraphQLError, type GraphQLResolveInfo } from "graphql";
 import type { ShopState } from "../admin-state";
-import { paginate, PaginationError, type PageArgs } from "../search";
+import { decodeCursor, encodeCursor, paginate, PaginationError, type PageArgs } from "../search";
 
 export type TwinContext = {
   shop: ShopState;
@@ -80,6 +80,39 @@ export function pageArgs(args: Args): PageArgs {
     after: (args.after as string | null | undefined) ?? null,
     before: (args.before as string | null | undefined) ?? null,
     reverse: (args.reverse as boolean | null | undefined) ?? false,
+  };
+}
+
+/**
+ * The same page `page(list, args, idOf)` gives for a whole collection in id order, found by a
+ * binary search over the collection's sorted ids instead of building the list: a bulk
+ * query pages a million orders 250 at a time. Null when the arguments need the general
+ * path (search, sort key, reverse, before / last, or a first the general path must check).
+ */
+export function pageByIdFast<T>(ids: readonly string[], get: (id: string) => T, args: Args) {
+  if (args.query || (args.sortKey && args.sortKey !== "ID") || args.reverse || args.before != null || args.last != null) return null;
+  const first = args.first;
+  if (typeof first !== "number" || first < 0 || first > 250) return null;
+  let start = 0;
+  if (args.after != null) {
+    const c = decodeCursor(String(args.after));
+    if (!c) return null;
+    let lo = 0;
+    let hi = ids.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const id = ids[mid]!;
+      if (id.length - c.id.length < 0 || (id.length === c.id.length && id <= c.id)) lo = mid + 1;
+      else hi = mid;
+    }
+    start = lo;
+  }
+  const to = Math.min(ids.length, start + first);
+  const items = ids.slice(start, to).map((id) => ({ node: get(id), cursor: encodeCursor(id, id) }));
+  return {
+    edges: items,
+    nodes: items.map((i) => i.node),
+    pageInfo: { hasNextPage: to < ids.length, hasPreviousPage: start > 0, startCursor: items[0]?.cursor ?? null, endCursor: items[items.length - 1]?.cursor ?? null },
   };
 }
 
