@@ -312,6 +312,25 @@ export class ShopState {
     this.products.set(p.id, p);
   }
 
+  /** Deletes a customer (Shopify deletes only customers without orders; tests may do either). */
+  deleteCustomer(id: string): boolean {
+    if (!this.customers.delete(id)) return false;
+    this.touched("customers");
+    return true;
+  }
+
+  deleteOrder(id: string): boolean {
+    const o = this.orders.get(id);
+    if (!o) return false;
+    this.orders.delete(id);
+    this.touched("orders");
+    if (o.customerId) {
+      const list = this.ordersByCustomer.get(o.customerId);
+      if (list) this.ordersByCustomer.set(o.customerId, list.filter((x) => x !== id));
+    }
+    return true;
+  }
+
   addReference(type: string, id: string) {
     let set = this.references.get(type);
     if (!set) this.references.set(type, (set = new Set()));

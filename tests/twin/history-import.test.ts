@@ -23,6 +23,7 @@ import { ID_TOKEN_TYPE, OFFLINE_TOKEN_TYPE, TOKEN_EXCHANGE_GRANT } from "./auth"
 import { payloadErrors } from "./payload-schemas";
 import { loadRealSchema, SHARED_SHOPIFY_DIR } from "./schema-subset";
 import { generateStore } from "./store-generator";
+import { updateShop } from "./shop-payload";
 import { signBody } from "./webhook-sender";
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -287,6 +288,36 @@ describe("the twin for history import and reconciliation", () => {
       id: ordersSub.data.webhookSubscriptionCreate.webhookSubscription.id,
     });
     expect(del.data.webhookSubscriptionDelete.userErrors).toEqual([]);
+  });
+
+  it("sends shop/update when the shop's settings change, and deleted objects disappear from reads", async () => {
+    const made = await gql(twin, `mutation { webhookSubscriptionCreate(topic: SHOP_UPDATE, webhookSubscription: { uri: "${hooksUrl}/webhooks/shop" }) { webhookSubscription { id } userErrors { message } } }`);
+    expect(made.data.webhookSubscriptionCreate.userErrors).toEqual([]);
+    received.length = 0;
+    await updateShop(twin, SHOP, { ianaTimezone: "Europe/Paris" });
+    try {
+      expect(received).toHaveLength(1);
+      expect(received[0]!.headers["x-shopify-topic"]).toBe("shop/update");
+      expect(received[0]!.headers["x-shopify-hmac-sha256"]).toBe(signBody(received[0]!.body, SECRET));
+      expect(payloadErrors("shop/update", received[0]!.body)).toEqual([]);
+      expect(JSON.parse(received[0]!.body)).toMatchObject({ iana_timezone: "Europe/Paris", currency: "USD", myshopify_domain: SHOP, timezone: "(GMT+01:00) Europe/Paris" });
+      expect((await gql(twin, "{ shop { ianaTimezone } }")).data.shop.ianaTimezone).toBe("Europe/Paris");
+    } finally {
+      twin.shop(SHOP).ianaTimezone = "America/New_York";
+      await gql(twin, "mutation($id: ID!) { webhookSubscriptionDelete(id: $id) { userErrors { message } } }", { id: made.data.webhookSubscriptionCreate.webhookSubscription.id });
+    }
+
+    const state = twin.shop(SHOP);
+    const victim = [...state.orders.values()].find((o) => o.customerId !== null)!;
+    const before = (await gql(twin, "{ ordersCount { count } }")).data.ordersCount.count as number;
+    expect(state.deleteOrder(victim.id)).toBe(true);
+    try {
+      const after = await gql(twin, "query($id: ID!) { ordersCount { count } order(id: $id) { id } }", { id: `gid://shopify/Order/${victim.id}` });
+      expect(after.data).toEqual({ ordersCount: { count: before - 1 }, order: null });
+      expect(state.orderIdsOf(victim.customerId!)).not.toContain(victim.id);
+    } finally {
+      state.putOrder(victim);
+    }
   });
 
   it("with tomlSubscriptions, sends bulk_operations/finish to an installed embedded app's toml subscription, signed with its secret", async () => {
