@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { Kind, parse, type OperationDefinitionNode } from "graphql";
 import { describe, expect, it } from "vitest";
 import { twinSchema } from "../twin/admin-graphql";
-import { parseGid } from "../twin/admin-resolvers";
+import { parseGid } from "../twin/resolvers";
 import { staticErrors, variableErrors } from "../twin/graphql-errors";
 import { loadRealSchema } from "../twin/schema-subset";
 import {
@@ -177,7 +177,7 @@ describe.skipIf(!SHARED_PRESENT)(`conformance replay${SHARED_PRESENT ? "" : ` (s
           id: g.id, name: node.name ?? "#1", number: 1, email: null, phone: null, customerId: null, createdAt: "", updatedAt: "", processedAt: "", cancelledAt: null,
           cancelReason: null, closedAt: null, test: false, tags, note: null, currency: "USD", financialStatus: "PAID", fulfillmentStatus: "UNFULFILLED", confirmed: true,
           sourceName: null, discountCodes: [], customerAcceptsMarketing: false, lineItems: [], subtotal: "0", totalDiscounts: "0", totalTax: "0", total: "0",
-          currentSubtotal: "0", currentTotal: "0", totalRefunded: "0", refunds: [], fulfillments: [],
+          currentSubtotal: "0", currentTotal: "0", totalRefunded: "0", totalShipping: "0", currentTotalDiscounts: "0", currentTotalTax: "0", refunds: [], fulfillments: [],
         });
       } else if (g.type === "Article") shop.articles.set(g.id, { id: g.id, title: node.title, tags });
       else if (g.type === "DraftOrder") shop.draftOrders.set(g.id, { id: g.id, name: node.name, tags });

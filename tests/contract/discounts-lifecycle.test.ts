@@ -17,7 +17,7 @@ import { buildDiscountInput } from "../../app/domain/loyalty/rewards";
 import { RewardSchema } from "../../app/domain/loyalty/program";
 import { CODE_DISCOUNT_NODE_BY_CODE, DISCOUNT_CODE_BASIC_CREATE, DISCOUNT_CODE_FREE_SHIPPING_CREATE } from "../../app/shopify/admin-documents";
 import { twinSchema } from "../twin/admin-graphql";
-import { parseGid } from "../twin/admin-resolvers";
+import { parseGid } from "../twin/resolvers";
 import { CONFORMANCE_DIR, DEFAULT_IGNORE, SHARED_PRESENT, SKIP_REASON, diff, loadCapture, type Json } from "./conformance";
 import { REPLAY_SHOP, invalidIdsIn, projectDocument, replayTwin, seedCustomer, seedReferences } from "./replay";
 

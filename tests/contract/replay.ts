@@ -2,7 +2,7 @@
 // AdminTwin.executeRequest pipeline the HTTP endpoint uses).
 import { Kind, parse, print, visit, type DocumentNode, type OperationDefinitionNode } from "graphql";
 import { AdminTwin } from "../twin/admin-graphql";
-import { parseGid } from "../twin/admin-resolvers";
+import { parseGid } from "../twin/resolvers";
 import type { Customer, ShopState } from "../twin/admin-state";
 import { diff, type Exchange, type Json } from "./conformance";
 

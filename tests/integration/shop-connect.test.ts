@@ -16,7 +16,6 @@ import { TEST_APP_URL, childProcessEnv, useIntegrationEnv } from "../support/env
 import { customerPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, runCli, startInProcessWorker } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
-import { webhookSubscriptionsOf } from "../twin/webhook-subscriptions";
 
 const SHOP = "connect-own-store.myshopify.com";
 const TOKEN = "shpat_custom_app_admin_token_1234";
@@ -47,7 +46,7 @@ describe("crm shop connect", () => {
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(/refused the access token/);
     expect(await sessionRows()).toEqual([]);
-    expect(webhookSubscriptionsOf(twin.shop(SHOP))).toEqual([]);
+    expect([...twin.shop(SHOP).webhookSubscriptions.values()]).toEqual([]);
   });
 
   it("stores the token encrypted, verifies it, subscribes every topic of the route table, stores the settings", async () => {
@@ -62,7 +61,7 @@ describe("crm shop connect", () => {
     expect([...out.webhooks.created].sort()).toEqual([...expectedTopics].sort());
     expect(out.webhooks.created).toContain("SHOP_UPDATE");
 
-    const subscriptions = webhookSubscriptionsOf(twin.shop(SHOP));
+    const subscriptions = [...twin.shop(SHOP).webhookSubscriptions.values()];
     expect(subscriptions.find((s) => s.topic === "ORDERS_CREATE")?.uri).toBe(`${TEST_APP_URL}/webhooks/orders`);
     expect(subscriptions.find((s) => s.topic === "SHOP_UPDATE")?.uri).toBe(`${TEST_APP_URL}/webhooks/app`);
     expect(subscriptions.some((s) => /REDACT|DATA_REQUEST/.test(s.topic))).toBe(false);
@@ -82,7 +81,7 @@ describe("crm shop connect", () => {
     expect(result.webhooks.existing).toHaveLength(requiredSubscriptions(TEST_APP_URL).length);
     expect(result.import).toBe("started");
     expect(started).toEqual([SHOP]);
-    expect(webhookSubscriptionsOf(twin.shop(SHOP))).toHaveLength(requiredSubscriptions(TEST_APP_URL).length);
+    expect([...twin.shop(SHOP).webhookSubscriptions.values()]).toHaveLength(requiredSubscriptions(TEST_APP_URL).length);
   });
 
   it("crm shop show prints the stored shop and its settings, never the token", async () => {

@@ -42,21 +42,17 @@ import {
   type OperationDefinitionNode,
   type ValidatedExecutionArgs,
 } from "graphql";
-import { fieldResolver as baseFieldResolver, typeResolver, type TwinContext } from "./admin-resolvers";
-import { WEBHOOK_SUBSCRIPTION_RESOLVERS } from "./webhook-subscriptions";
+import { fieldResolver, typeResolver, type TwinContext } from "./resolvers";
+import { ANY_CALLER, type TwinCaller } from "./resolvers/shared";
 import { TwinAuth, parseTokenBody, type AuthLifetimes, type TwinApp } from "./auth";
 import { StorefrontAppProxy, type ProxiedApp } from "./app-proxy";
 import { ShopState } from "./admin-state";
 import { BulkRunner } from "./bulk-operations";
+import { TwinWebhookDelivery, type TwinWebhookOptions } from "./webhook-delivery";
+import { bulkOperationFinishMessage } from "./webhook-payloads";
 import { inputSizeErrors, locationOf, rubySyntaxError, staticErrors, variableErrors, type ShopifyError } from "./graphql-errors";
 import { MAX_SINGLE_QUERY_COST, actualQueryCost, requestedQueryCost } from "./query-cost";
 import { TWIN_SCHEMA_PATH } from "./schema-subset";
-
-/** The resolvers of admin-resolvers.ts, after those kept in their own files (webhook-subscriptions.ts). */
-const fieldResolver: typeof baseFieldResolver = (source, args, ctx, info) => {
-  const own = WEBHOOK_SUBSCRIPTION_RESOLVERS[info.parentType.name]?.[info.fieldName];
-  return own ? own(source, args, ctx, info) : baseFieldResolver(source, args, ctx, info);
-};
 
 export type BucketOptions = { maximumAvailable: number; restoreRate: number };
 export type AdminTwinOptions = {
@@ -65,6 +61,14 @@ export type AdminTwinOptions = {
   bucket?: BucketOptions;
   /** Access tokens per shop domain. A shop without a registered token accepts any non-empty token. */
   accessTokens?: Record<string, string>;
+  /**
+   * Scopes granted to the `accessTokens` tokens, per shop (default: every scope, as a custom
+   * app's Admin API token with all the app's scopes). Without `read_all_orders` only the
+   * last 60 days of orders are visible.
+   */
+  accessTokenScopes?: Record<string, string[]>;
+  /** Secret of the custom app behind `accessTokens`: signs the webhooks it registers. */
+  customAppSecret?: string;
   /** Shop used when the request does not name one (Host is not *.myshopify.com). */
   defaultShop?: string;
   /** Path of the request log; defaults to process.env.TWIN_REQUEST_LOG. */
@@ -77,6 +81,8 @@ export type AdminTwinOptions = {
   bulkDelayMs?: number;
   /** Called when a bulk operation finishes (e.g. to send bulk_operations/finish). */
   onBulkOperationFinish?: (shop: string, operation: import("./admin-state").BulkOperation) => void;
+  /** Delivery of the twin's own webhooks (bulk_operations/finish, `webhooks.send`): webhook-delivery.ts. */
+  webhooks?: TwinWebhookOptions;
   /** Apps known to the twin's auth endpoints (client id, secret, scopes, app URL). */
   apps?: TwinApp[];
   /** Token lifetimes (default: Shopify's). */
@@ -116,6 +122,8 @@ export class AdminTwin {
   private bucketConfig: BucketOptions;
   readonly bulk: BulkRunner;
   readonly auth: TwinAuth;
+  /** The twin's webhooks to registered (and optionally toml) subscriptions (webhook-delivery.ts). */
+  readonly webhooks: TwinWebhookDelivery;
   /** The storefront: app proxy, customer sign-in, pages, extension assets (app-proxy.ts). */
   readonly storefront: StorefrontAppProxy;
   private server: Server | undefined;
@@ -125,8 +133,15 @@ export class AdminTwin {
   constructor(options: AdminTwinOptions = {}) {
     this.options = options;
     this.bucketConfig = options.bucket ?? { maximumAvailable: 2000, restoreRate: 100 };
-    this.bulk = new BulkRunner(this, { delayMs: options.bulkDelayMs ?? 20, onFinish: options.onBulkOperationFinish });
     this.auth = new TwinAuth(options.apps ?? [], options.authLifetimes ?? {}, () => this.now());
+    this.webhooks = new TwinWebhookDelivery(this.auth, options.webhooks);
+    this.bulk = new BulkRunner(this, {
+      delayMs: options.bulkDelayMs ?? 20,
+      onFinish: (shop, op) => {
+        options.onBulkOperationFinish?.(shop, op);
+        void this.webhooks.send(this.shop(shop), [bulkOperationFinishMessage(op)]);
+      },
+    });
     this.storefront = new StorefrontAppProxy(() => this.now(), options.appProxy);
   }
 
@@ -176,14 +191,30 @@ export class AdminTwin {
     };
   }
 
-  context(domain: string, apiVersion = "2026-07"): TwinContext {
-    return { shop: this.shop(domain), baseUrl: this.url, apiVersion, appId: this.options.appId ?? "1234567", bulk: this.bulk };
+  context(domain: string, apiVersion = "2026-07", caller: TwinCaller = ANY_CALLER): TwinContext {
+    return { shop: this.shop(domain), baseUrl: this.url, apiVersion, appId: this.options.appId ?? "1234567", bulk: this.bulk, caller };
+  }
+
+  /**
+   * The app behind an access token: an issued token carries the scopes it was granted and
+   * its app's secret; a token from `accessTokens` is a custom app's Admin API token, with
+   * `accessTokenScopes[shop]` (default: every scope) and `customAppSecret`.
+   */
+  callerFor(domain: string, token: string | undefined): TwinCaller {
+    if (token && token === this.options.accessTokens?.[domain])
+      return { scopes: this.options.accessTokenScopes?.[domain] ?? null, apiKey: null, secret: this.options.customAppSecret ?? null };
+    const issued = token ? this.auth.validToken(domain, token) : undefined;
+    if (issued) {
+      const app = this.auth.app(issued.apiKey);
+      return { scopes: issued.scope.split(",").map((x) => x.trim()).filter(Boolean), apiKey: issued.apiKey, secret: app?.apiSecret ?? null };
+    }
+    return { ...ANY_CALLER, secret: this.options.customAppSecret ?? null };
   }
 
   // ---------------------------------------------------------------- execution
 
   /** Executes one Admin GraphQL request for a shop, exactly as the HTTP endpoint would. */
-  executeRequest(domain: string, body: GraphQLRequest, options: { apiVersion?: string; chargeCost?: boolean } = {}): GraphQLResponseBody {
+  executeRequest(domain: string, body: GraphQLRequest, options: { apiVersion?: string; chargeCost?: boolean; caller?: TwinCaller } = {}): GraphQLResponseBody {
     const chargeCost = options.chargeCost ?? true;
     if (typeof body.query !== "string" || body.query.trim() === "") return { errors: [{ message: "No query string was present" }] };
     const variables = (body.variables && typeof body.variables === "object" ? body.variables : {}) as Record<string, unknown>;
@@ -223,7 +254,7 @@ export class AdminTwin {
     const sizeErrs = inputSizeErrors(op, variables, (field, arg) => (field === "metafieldsSet" && arg === "metafields" ? 25 : undefined));
     if (sizeErrs.length > 0) return { errors: sizeErrs, extensions: { cost: { requestedQueryCost: requested, actualQueryCost: null, throttleStatus: status() } } };
 
-    const ctx = this.context(domain, options.apiVersion);
+    const ctx = this.context(domain, options.apiVersion, options.caller);
     const result = executeOperation(this.schema, op, fragments, variables, ctx);
     const data = result.data ?? null;
     const actual = Math.min(requested, actualQueryCost(this.schema, op, fragments, variables, data));
@@ -293,6 +324,7 @@ export class AdminTwin {
 
   async close(): Promise<void> {
     this.bulk.stop();
+    await this.webhooks.idle();
     if (!this.server) return;
     const server = this.server;
     this.server = undefined;
@@ -388,7 +420,7 @@ export class AdminTwin {
     this.requestCount++;
     const logPath = this.options.requestLog === undefined ? process.env.TWIN_REQUEST_LOG : this.options.requestLog;
     if (logPath) appendFileSync(logPath, `${JSON.stringify({ query: body.query, variables: body.variables ?? null, operationName: body.operationName ?? null })}\n`);
-    const result = this.executeRequest(shopDomain, body, { apiVersion: version });
+    const result = this.executeRequest(shopDomain, body, { apiVersion: version, caller: this.callerFor(shopDomain, token) });
     send(200, result, { "x-shopify-api-version": version, "x-request-id": crypto.randomUUID() });
   }
 

@@ -65,7 +65,10 @@ export type LineItem = {
   productId: string | null;
   variantId: string | null;
   unitPrice: string;
+  /** Sum of the line's discount allocations (LineItem.totalDiscountSet; REST discount_allocations). */
+  discount: string;
 };
+export type RefundLine = { id: string; lineItemId: string; quantity: number; subtotal: string; totalTax: string; restockType: string };
 export type Order = {
   id: string;
   name: string;
@@ -97,7 +100,10 @@ export type Order = {
   currentSubtotal: string;
   currentTotal: string;
   totalRefunded: string;
-  refunds: { id: string; createdAt: string; note: string | null; amount: string }[];
+  totalShipping: string;
+  currentTotalDiscounts: string;
+  currentTotalTax: string;
+  refunds: { id: string; createdAt: string; note: string | null; amount: string; lines: RefundLine[] }[];
   fulfillments: { id: string; createdAt: string; status: string; name: string; totalQuantity: number }[];
 };
 export type Product = {
@@ -172,6 +178,26 @@ export type BulkOperation = {
   result?: string;
 };
 
+/** A webhook subscription an app registered with webhookSubscriptionCreate (custom apps). */
+export type WebhookSubscriptionRecord = {
+  id: string;
+  /** WebhookSubscriptionTopic enum value, e.g. ORDERS_CREATE. */
+  topic: string;
+  uri: string;
+  format: string;
+  filter: string | null;
+  includeFields: string[];
+  metafieldNamespaces: string[];
+  name: string | null;
+  createdAt: string;
+  updatedAt: string;
+  /** API version of the request that registered it (the deliveries' X-Shopify-API-Version). */
+  apiVersion: string;
+  /** The registering app (its key, and the secret its deliveries are signed with). */
+  apiKey: string | null;
+  secret: string | null;
+};
+
 export type StagedUpload = { key: string; body: string | null; createdAt: string; /** bytes, when larger than what is kept in `body` */ size?: number };
 
 export const SHOP_CURRENCY = "USD";
@@ -200,6 +226,9 @@ export class ShopState {
   /** Metafield definitions: "OWNER_TYPE:namespace.key" -> definition. */
   metafieldDefinitions = new Map<string, MetafieldDefinition>();
   bulkOperations = new Map<string, BulkOperation>();
+  webhookSubscriptions = new Map<string, WebhookSubscriptionRecord>();
+  /** Shop.createdAt (a store file may set it). */
+  createdAt = "2022-06-01T00:00:00Z";
   stagedUploads = new Map<string, StagedUpload>();
   private ordersByCustomer = new Map<string, string[]>();
   private customerTagCasing = new Map<string, string>();
@@ -281,6 +310,25 @@ export class ShopState {
   putProduct(p: Product) {
     if (!this.products.has(p.id)) this.touched("products");
     this.products.set(p.id, p);
+  }
+
+  /** Deletes a customer (Shopify deletes only customers without orders; tests may do either). */
+  deleteCustomer(id: string): boolean {
+    if (!this.customers.delete(id)) return false;
+    this.touched("customers");
+    return true;
+  }
+
+  deleteOrder(id: string): boolean {
+    const o = this.orders.get(id);
+    if (!o) return false;
+    this.orders.delete(id);
+    this.touched("orders");
+    if (o.customerId) {
+      const list = this.ordersByCustomer.get(o.customerId);
+      if (list) this.ordersByCustomer.set(o.customerId, list.filter((x) => x !== id));
+    }
+    return true;
   }
 
   addReference(type: string, id: string) {
@@ -408,7 +456,7 @@ export function productFromGen(p: GenProduct): Product {
     productType: p.productType,
     vendor: p.vendor,
     status: "ACTIVE",
-    tags: [...p.tags],
+    tags: sortTags([...p.tags]), // Shopify returns tags sorted
     createdAt: p.createdAt,
     updatedAt: p.updatedAt,
     publishedAt: p.createdAt,
@@ -459,6 +507,8 @@ export function orderFromGen(o: GenOrder): Order {
       productId: String(l.productId),
       variantId: String(l.variantId),
       unitPrice: money(l.unitPriceCents),
+      // The order discount spread over the lines as the webhook payloads do (webhook-payloads.ts lineItemPayload).
+      discount: money(o.discountCents === 0 ? 0 : Math.round((l.unitPriceCents * l.quantity * o.discountCents) / (o.subtotalCents + o.discountCents))),
     })),
     subtotal: money(o.subtotalCents),
     totalDiscounts: money(o.discountCents),
@@ -467,7 +517,16 @@ export function orderFromGen(o: GenOrder): Order {
     currentSubtotal: money(Math.max(0, currentSubtotal)),
     currentTotal: money(voided ? 0 : Math.max(0, o.totalCents - refunded)),
     totalRefunded: money(refunded),
-    refunds: o.refunds.map((r) => ({ id: String(r.id), createdAt: r.createdAt, note: r.note, amount: money(r.amountCents) })),
+    totalShipping: money(o.shippingCents),
+    currentTotalDiscounts: money(o.discountCents),
+    currentTotalTax: money(o.taxCents),
+    refunds: o.refunds.map((r) => ({
+      id: String(r.id),
+      createdAt: r.createdAt,
+      note: r.note,
+      amount: money(r.amountCents),
+      lines: r.lines.map((l) => ({ id: String(l.id), lineItemId: String(l.lineItemId), quantity: l.quantity, subtotal: money(l.subtotalCents), totalTax: "0.00", restockType: "NO_RESTOCK" })),
+    })),
     fulfillments: o.fulfillment
       ? [{ id: String(o.fulfillment.id), createdAt: o.fulfillment.createdAt, status: "SUCCESS", name: `${o.name}.1`, totalQuantity: o.lines.reduce((s, l) => s + l.quantity, 0) }]
       : [],

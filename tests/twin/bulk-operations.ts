@@ -26,7 +26,7 @@ import {
   type SelectionSetNode,
 } from "graphql";
 import type { AdminTwin } from "./admin-graphql";
-import { gid, type TwinContext } from "./admin-resolvers";
+import { gid, type TwinContext } from "./resolvers";
 import type { BulkOperation, ShopState } from "./admin-state";
 import { rubySyntaxError, staticErrors } from "./graphql-errors";
 import { setUnboundedPaging } from "./search";

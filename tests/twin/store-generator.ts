@@ -28,6 +28,13 @@ export type StoreOptions = {
   start?: string;
   /** Last day of trading (UTC, exclusive). */
   end?: string;
+  /**
+   * The moment the store's history ends (ms or ISO): trading runs from `now` minus the
+   * default span (3.5 years, the span of the fixed default dates) up to `now`, so the
+   * newest orders are minutes to days old. Same seed + size + `now` => identical store.
+   * Ignored when `end` is given.
+   */
+  now?: number | string;
   shopDomain?: string;
   /**
    * Scales repeat buying (default 1: about 1.9 orders per customer, a typical store). Repeat
@@ -152,6 +159,8 @@ export type StoreEvent =
   | { kind: "refund.created"; at: string; order: GenOrder; refund: GenRefund; customer: GenCustomer | null };
 
 const DAY = 86_400_000;
+const DEFAULT_START_MS = Date.parse("2023-01-01T00:00:00Z");
+const DEFAULT_END_MS = Date.parse("2026-07-01T00:00:00Z");
 const MAX_SAFE = 2n ** 53n;
 
 // ------------------------------------------------------------------ vocabulary
@@ -312,8 +321,10 @@ export class SyntheticStore {
     this.repeatFactor = options.repeatFactor ?? 1;
     if (!(this.repeatFactor >= 1 && this.repeatFactor <= 20)) throw new RangeError("repeatFactor must be from 1 to 20");
     this.shopDomain = options.shopDomain ?? "crm-twin.myshopify.com";
-    this.startMs = Date.parse(options.start ?? "2023-01-01T00:00:00Z");
-    this.endMs = Date.parse(options.end ?? "2026-07-01T00:00:00Z");
+    const nowMs = options.now === undefined ? undefined : typeof options.now === "number" ? options.now : Date.parse(options.now);
+    if (nowMs !== undefined && !Number.isFinite(nowMs)) throw new RangeError("now must be a time");
+    this.endMs = options.end !== undefined ? Date.parse(options.end) : nowMs !== undefined ? Math.floor(nowMs / 1000) * 1000 : DEFAULT_END_MS;
+    this.startMs = options.start !== undefined ? Date.parse(options.start) : this.endMs - (DEFAULT_END_MS - DEFAULT_START_MS);
     if (!(this.endMs > this.startMs + 30 * DAY)) throw new RangeError("the store needs at least 30 days of trading");
     this.days = Math.floor((this.endMs - this.startMs) / DAY);
     this.cumulative = new Float64Array(this.days + 1);
@@ -621,10 +632,14 @@ export class SyntheticStore {
     if (r.chance(0.03)) {
       const at = atMs + r.int(10, 36 * 60) * 60_000;
       const mode = r.chance(0.5) ? "voided" : "refunded";
-      cancel = { at: iso(at), reason: r.weighted([["customer", 70], ["inventory", 20], ["fraud", 10]] as const), mode };
-      financialStatus = mode;
-      updatedMs = at;
-      if (mode === "refunded") refunds.push(this.refund(r, id, lines, shippingCents, totalCents, at, "full", 0));
+      const reason = r.weighted([["customer", 70], ["inventory", 20], ["fraud", 10]] as const);
+      // A cancellation after the end of the history has not happened yet.
+      if (at < this.endMs) {
+        cancel = { at: iso(at), reason, mode };
+        financialStatus = mode;
+        updatedMs = at;
+        if (mode === "refunded") refunds.push(this.refund(r, id, lines, shippingCents, totalCents, at, "full", 0));
+      }
     } else {
       const fAt = atMs + r.int(12, 96) * 3_600_000;
       if (fAt < this.endMs) {
