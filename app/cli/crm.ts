@@ -28,6 +28,7 @@ import { rekeySessions } from "../services/sessions.server";
 import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
 import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
 import { readFile } from "node:fs/promises";
+import { ANALYTICS_REPORT_OPTIONS, ANALYTICS_REPORT_USAGE, runAnalyticsReport } from "./analytics-reports";
 
 class UsageError extends Error {}
 
@@ -54,7 +55,7 @@ commands:
   feedback rules list --shop <domain>                              the shop's feedback rules and settings
   feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
   feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
-`;
+${ANALYTICS_REPORT_USAGE}`;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
 const customerOption = z
@@ -83,6 +84,7 @@ async function run(argv: string[]): Promise<void> {
       "request-key": { type: "string" },
       file: { type: "string" },
       help: { type: "boolean", short: "h" },
+      ...ANALYTICS_REPORT_OPTIONS,
     },
   });
   const command = positionals.join(" ");
@@ -203,6 +205,10 @@ async function run(argv: string[]): Promise<void> {
       return;
     case "feedback requests":
       write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
+      return;
+    case "analytics overview":
+    case "analytics cohorts":
+      await runAnalyticsReport({ command, shop: shop(), values, write });
       return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
