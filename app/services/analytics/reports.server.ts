@@ -103,19 +103,20 @@ export async function getOverview({ shop, from, to, compare, db = getPool() }: {
 // Cohort = the month (shop's zone) of the customer's first counted order; one cell per
 // cohort and month offset with the cohort members who ordered that month and their revenue.
 const COHORTS_SQL = `
-WITH o AS (
-  SELECT customer_gid, date_trunc('month', shopify_created_at AT TIME ZONE $2) AS m, total_price_minor - refunded_minor AS net
+WITH months AS (
+  SELECT customer_gid, date_trunc('month', shopify_created_at AT TIME ZONE $2) AS m, sum(total_price_minor - refunded_minor) AS net
     FROM orders
    WHERE shop = $1 AND NOT test AND cancelled_at IS NULL AND customer_gid IS NOT NULL
-), f AS (
-  SELECT customer_gid, min(m) AS cohort FROM o GROUP BY customer_gid
+   GROUP BY 1, 2
+), cells AS (
+  SELECT m, net, min(m) OVER (PARTITION BY customer_gid) AS cohort FROM months
 )
-SELECT to_char(f.cohort, 'YYYY-MM') AS cohort,
-       ((extract(year FROM o.m) - extract(year FROM f.cohort)) * 12 + extract(month FROM o.m) - extract(month FROM f.cohort))::int AS month_offset,
-       count(DISTINCT o.customer_gid)::int AS customers,
-       sum(o.net)::text AS revenue,
+SELECT to_char(cohort, 'YYYY-MM') AS cohort,
+       ((extract(year FROM m) - extract(year FROM cohort)) * 12 + extract(month FROM m) - extract(month FROM cohort))::int AS month_offset,
+       count(*)::int AS customers,
+       sum(net)::text AS revenue,
        to_char($3::timestamptz AT TIME ZONE $2, 'YYYY-MM') AS current_month
-  FROM o JOIN f USING (customer_gid)
+  FROM cells
  GROUP BY 1, 2
  ORDER BY 1, 2`;
 
