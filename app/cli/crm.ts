@@ -32,6 +32,7 @@ import { ShopConnectionError, connectShop, showShop } from "../services/shop-con
 import { ReconcileBusyError, reconcileShop } from "../services/sync/reconcile.server";
 import { crossCheckShop } from "../services/sync/cross-check.server";
 import { ShopifyAdminError } from "../shopify/admin-api.server";
+import { ANALYTICS_REPORT_OPTIONS, ANALYTICS_REPORT_USAGE, runAnalyticsReport } from "./analytics-reports";
 
 class UsageError extends Error {}
 
@@ -64,7 +65,8 @@ commands:
   sync reconcile --shop <domain>                                   compare customers and orders updated since the last run with Shopify
                                                                    and repair what webhooks missed: { "checked": N, "repaired": N }
   sync check --shop <domain>                                       customers whose order count or net spent differs from Shopify's, one JSON per line
-`;
+
+${ANALYTICS_REPORT_USAGE}`;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
 const customerOption = z
@@ -94,6 +96,7 @@ async function run(argv: string[]): Promise<void> {
       file: { type: "string" },
       "access-token": { type: "string" },
       help: { type: "boolean", short: "h" },
+      ...ANALYTICS_REPORT_OPTIONS,
     },
   });
   const command = positionals.join(" ");
@@ -245,6 +248,10 @@ async function run(argv: string[]): Promise<void> {
       process.stderr.write(`${JSON.stringify({ checked: progress.checked, mismatches })}\n`);
       return;
     }
+    case "analytics overview":
+    case "analytics cohorts":
+      await runAnalyticsReport({ command, shop: shop(), values, write });
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

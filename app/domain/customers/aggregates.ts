@@ -52,7 +52,8 @@ export function computeCustomerAggregates({ orders }: { orders: readonly OrderFo
   };
 }
 
-function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
+/** numerator / denominator rounded half away from zero (AOV, amounts per customer). */
+export function divideRoundHalfUp(numerator: bigint, denominator: bigint): bigint {
   const negative = numerator < 0n;
   const magnitude = negative ? -numerator : numerator;
   const rounded = (magnitude * 2n + denominator) / (denominator * 2n);
