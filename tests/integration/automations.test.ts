@@ -17,6 +17,7 @@ import { createSegment } from "../../app/services/segments/segments.server";
 import { setRule } from "../../app/services/automations/rules.server";
 import { claimDueFirings, MAX_ATTEMPTS, runAutomations } from "../../app/services/automations/runner.server";
 import { firingLog } from "../../app/services/automations/log.server";
+import { expandMoments } from "../../app/services/automations/moments.server";
 import { replayEvents } from "../../app/services/event-replay.server";
 import { startAutomationRunner } from "../../jobs/automation-runner";
 import { closeQueues } from "../../jobs/queues";
@@ -231,6 +232,8 @@ describe("the schedule: leases, waits, failures, the cap", () => {
     const ivy = freshCustomer();
     await placeOrder(ivy);
     const now = new Date();
+    // The apply step recorded the moment; the runner turns it into a firing, then claims it.
+    expect(await expandMoments({ now })).toEqual({ moments: 1, fired: 1 });
     const claimed = await claimDueFirings({ now, limit: 10, leaseMs: 60_000 });
     expect(claimed.map((f) => f.customer_gid)).toEqual([ivy.gid]);
     // The runner that claimed it dies here. Another run before the lease ends takes nothing.

@@ -22,8 +22,17 @@ export type StoredRule = { id: string; shop: string; name: string; enabled: bool
 type RuleRow = { id: string; shop: string; name: string; enabled: boolean; version: number; definition: unknown; webhook_secret: string; updated_at: Date };
 const COLUMNS = `id::text AS id, shop, name, enabled, version, definition, webhook_secret, updated_at`;
 
+/** Parsed definitions by rule id and version (the apply step reads the rules once per batch). */
+const parsedCache = new Map<string, ReturnType<typeof RuleSchema.safeParse>>();
+
 function toStored(row: RuleRow): StoredRule | null {
-  const parsed = RuleSchema.safeParse(row.definition);
+  const cacheKey = `${row.id}:${row.version}:${row.updated_at.getTime()}`;
+  let parsed = parsedCache.get(cacheKey);
+  if (!parsed) {
+    parsed = RuleSchema.safeParse(row.definition);
+    if (parsedCache.size > 5_000) parsedCache.clear();
+    parsedCache.set(cacheKey, parsed);
+  }
   if (!parsed.success) {
     // Saved through parseRule; a definition the schema no longer accepts fires nothing.
     logger.error({ shop: row.shop, ruleId: row.id }, "automation.rule_unreadable");

@@ -31,12 +31,13 @@ import { reevaluateSegmentsForCustomers } from "../segments/reevaluate.server";
 import { customerMatches } from "./condition.server";
 import { loadRuleById, messagesPerWeek, type StoredRule } from "./rules.server";
 import { scanTimeTriggers } from "./scans.server";
+import { expandMoments } from "./moments.server";
 
 export const MAX_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 30_000;
 const WEBHOOK_TIMEOUT_MS = 10_000;
 
-export type RunnerReport = { claimed: number; done: number; skipped: number; waiting: number; retrying: number; failed: number; scanned: number };
+export type RunnerReport = { fired: number; claimed: number; done: number; skipped: number; waiting: number; retrying: number; failed: number; scanned: number };
 
 export type ClaimedFiring = {
   id: string;
@@ -139,8 +140,8 @@ async function precheck(firing: ClaimedFiring, stored: StoredRule, now: Date): P
     }
     const { rows: earlier } = await db.query<{ occurred_at: Date }>({
       name: "automation-earlier-firings",
-      text: `SELECT occurred_at FROM automation_firings WHERE rule_id = $1 AND customer_gid = $2 AND id <> $3 AND condition_result`,
-      values: [firing.rule_id, firing.customer_gid, firing.id],
+      text: `SELECT occurred_at FROM automation_firings WHERE shop = $1 AND customer_gid = $2 AND rule_id = $3 AND id <> $4 AND condition_result`,
+      values: [firing.shop, firing.customer_gid, firing.rule_id, firing.id],
     });
     if (!reentryAllows({ reentry: stored.rule.reentry, earlier: earlier.map((r) => r.occurred_at), occurredAt: firing.occurred_at })) {
       await finish(db, firing, "skipped", "reentry");
@@ -481,8 +482,13 @@ export async function executeFiring(firing: ClaimedFiring, now: Date, rules: Map
  * `maxBatches`). Wakes the email sender once if something was queued.
  */
 export async function runAutomations({ now = new Date(), batchSize = 100, maxBatches = 20, leaseMs = 120_000, scan = true }: { now?: Date; batchSize?: number; maxBatches?: number; leaseMs?: number; scan?: boolean } = {}): Promise<RunnerReport> {
-  const report: RunnerReport = { claimed: 0, done: 0, skipped: 0, waiting: 0, retrying: 0, failed: 0, scanned: 0 };
+  const report: RunnerReport = { fired: 0, claimed: 0, done: 0, skipped: 0, waiting: 0, retrying: 0, failed: 0, scanned: 0 };
   if (scan) report.scanned = await scanTimeTriggers(now);
+  for (let i = 0; i < maxBatches; i++) {
+    const expanded = await expandMoments({ now });
+    report.fired += expanded.fired;
+    if (expanded.moments < 2_000) break;
+  }
   let queued = false;
   const rules = new Map<string, StoredRule | null>();
   for (let i = 0; i < maxBatches; i++) {
@@ -496,6 +502,6 @@ export async function runAutomations({ now = new Date(), batchSize = 100, maxBat
     if (claimed.length < batchSize) break;
   }
   if (queued) await wakeEmailSender();
-  if (report.claimed + report.scanned > 0) logger.info(report, "automation.runner_ran");
+  if (report.fired + report.claimed + report.scanned > 0) logger.info(report, "automation.runner_ran");
   return report;
 }

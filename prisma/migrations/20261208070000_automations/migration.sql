@@ -51,7 +51,6 @@ CREATE TABLE "automation_firings" (
 CREATE UNIQUE INDEX "automation_firings_rule_id_event_key_key" ON "automation_firings"("rule_id", "event_key");
 CREATE INDEX "automation_firings_due_idx" ON "automation_firings"("due_at") WHERE "status" IN ('pending', 'waiting', 'running');
 CREATE INDEX "automation_firings_shop_customer_gid_id_idx" ON "automation_firings"("shop", "customer_gid", "id");
-CREATE INDEX "automation_firings_rule_id_customer_gid_idx" ON "automation_firings"("rule_id", "customer_gid", "occurred_at");
 
 ALTER TABLE "automation_firings" ADD CONSTRAINT "automation_firings_rule_id_fkey" FOREIGN KEY ("rule_id") REFERENCES "automation_rules"("id") ON DELETE CASCADE ON UPDATE CASCADE;
 
@@ -71,6 +70,21 @@ CREATE TABLE "automation_action_results" (
 );
 
 ALTER TABLE "automation_action_results" ADD CONSTRAINT "automation_action_results_firing_id_fkey" FOREIGN KEY ("firing_id") REFERENCES "automation_firings"("id") ON DELETE CASCADE ON UPDATE CASCADE;
+
+-- Moments the apply step found (an order placed or paid, a segment change, a tier change, a new
+-- customer), with the facts rules test, waiting for the runner to meet them with the shop's rules
+-- (one row per moment whatever the number of rules, deleted when turned into firings).
+CREATE TABLE "automation_moments" (
+    "shop" TEXT NOT NULL,
+    "event_key" TEXT NOT NULL,
+    "kind" TEXT NOT NULL,
+    "customer_gid" TEXT NOT NULL,
+    "facts" JSONB NOT NULL,
+    "occurred_at" TIMESTAMPTZ(6) NOT NULL,
+    "created_at" TIMESTAMPTZ(6) NOT NULL DEFAULT CURRENT_TIMESTAMP,
+
+    CONSTRAINT "automation_moments_pkey" PRIMARY KEY ("shop", "event_key")
+);
 
 -- How far the runner's scans of time-based and out-of-band moments have read, per shop and source.
 CREATE TABLE "automation_cursors" (
