@@ -44,7 +44,7 @@ const orderTrigger = {
   productTypes: z.array(z.string().trim().min(1).max(255)).max(50).default([]),
   /** true: a discount code was used; false: none was; null: either. */
   discountUsed: z.boolean().nullish().transform((v) => v ?? null),
-  /** 1: the customer's first order, n: the n-th (by order time); null: any. */
+  /** 1: the customer's first order, n: the n-th (by order time, cancelled and test orders not counted); null: any. */
   nthOrder: z.number().int().min(1).max(1000).nullish().transform((v) => v ?? null),
 };
 

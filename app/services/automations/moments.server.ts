@@ -167,10 +167,10 @@ async function orderMoments(db: Queryable, shop: string, kinds: ReadonlySet<Trig
                   COALESCE(o.discount_codes, '{}') AS discount_codes, o.shopify_created_at AT TIME ZONE 'UTC' AS created_at,
                   COALESCE((SELECT array_agg(p.product_type) FROM line_items li LEFT JOIN products p ON p.shop = li.shop AND p.gid = li.product_gid
                              WHERE li.shop = o.shop AND li.order_gid = o.gid), '{}') AS product_types,
-                  (SELECT count(*) FROM orders o2 WHERE o2.shop = o.shop AND o2.customer_gid = o.customer_gid AND NOT o2.test
-                      AND (o2.shopify_created_at, o2.gid) <= (o.shopify_created_at, o.gid))::int AS nth
-             FROM orders o JOIN customers c ON c.shop = o.shop AND c.gid = o.customer_gid AND c.deleted_at IS NULL AND c.redacted_at IS NULL
-            WHERE o.shop = $1 AND o.gid = ANY($2::text[]) AND NOT o.test AND o.cancelled_at IS NULL`,
+                  (SELECT count(*) FROM orders o2 WHERE o2.shop = o.shop AND o2.customer_gid = o.customer_gid AND o2.cancelled_at IS NULL AND NOT o2.test
+                      AND (o2.shopify_created_at < o.shopify_created_at OR (o2.shopify_created_at = o.shopify_created_at AND o2.gid <= o.gid)))::int AS nth
+             FROM orders o
+            WHERE o.shop = $1 AND o.gid = ANY($2::text[]) AND o.customer_gid IS NOT NULL AND NOT o.test AND o.cancelled_at IS NULL`,
     values: [shop, [...eventTimes.keys()]],
   });
   const moments: Moment[] = [];

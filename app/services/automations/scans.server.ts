@@ -99,7 +99,8 @@ export async function momentsInWindow(db: Queryable, stored: StoredRule, from: D
         `SELECT o.gid, o.customer_gid, o.currency, o.total_price_minor::text AS total, o.financial_status, o.cancelled_at IS NOT NULL AS cancelled, o.test,
                 COALESCE(o.discount_codes, '{}') AS discount_codes, COALESCE(${trigger.kind === "order_paid" ? "o.processed_at" : "o.shopify_created_at"}, o.shopify_created_at) AT TIME ZONE 'UTC' AS at,
                 COALESCE((SELECT array_agg(p.product_type) FROM line_items li LEFT JOIN products p ON p.shop = li.shop AND p.gid = li.product_gid WHERE li.shop = o.shop AND li.order_gid = o.gid), '{}') AS product_types,
-                (SELECT count(*) FROM orders o2 WHERE o2.shop = o.shop AND o2.customer_gid = o.customer_gid AND NOT o2.test AND (o2.shopify_created_at, o2.gid) <= (o.shopify_created_at, o.gid))::int AS nth
+                (SELECT count(*) FROM orders o2 WHERE o2.shop = o.shop AND o2.customer_gid = o.customer_gid AND o2.cancelled_at IS NULL AND NOT o2.test
+                   AND (o2.shopify_created_at < o.shopify_created_at OR (o2.shopify_created_at = o.shopify_created_at AND o2.gid <= o.gid)))::int AS nth
            FROM orders o WHERE o.shop = $1 AND o.customer_gid IS NOT NULL AND (o.shopify_created_at AT TIME ZONE 'UTC') > $2 AND (o.shopify_created_at AT TIME ZONE 'UTC') <= $3`,
         [shop, from, to],
       );
