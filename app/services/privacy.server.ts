@@ -62,7 +62,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
 
   // Tags, the tag outbox, segments, loyalty: what links the person to the shop's programs.
   const erased: Record<string, number> = {};
-  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions"]) {
+  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions", "automation_moments", "automation_firings"]) {
     erased[table] = (await db.query(`DELETE FROM ${table} WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid])).rowCount ?? 0;
   }
   const members = await db.query<{ segment_id: string }>(`DELETE FROM segment_members WHERE shop = $1 AND customer_gid = $2 RETURNING segment_id::text AS segment_id`, [shop, customerGid]);
@@ -210,6 +210,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
     "email_outbox", "email_suppressions", "email_settings",
+    "automation_moments", "automation_firings", "automation_rules", "automation_cursors", "automation_settings",
   ];
   for (const table of tables) {
     const result = await db.query(`DELETE FROM ${table} WHERE shop = $1`, [shop]);

@@ -22,7 +22,7 @@ import { replayEvents } from "../../app/services/event-replay.server";
 import { startAutomationRunner } from "../../jobs/automation-runner";
 import { closeQueues } from "../../jobs/queues";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
-import { customerPayload, orderPayload } from "../support/factories";
+import { customerPayload, customerRedactPayload, orderPayload } from "../support/factories";
 import { deliverAndSettle, runCli, startInProcessWorker, waitForInboxSettled, waitUntil } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { generateStore } from "../twin/store-generator";
@@ -330,6 +330,26 @@ describe("the schedule: leases, waits, failures, the cap", () => {
     await getPool().query(`DELETE FROM automation_settings WHERE shop = $1`, [SHOP]);
     await disable(a);
     await disable(b);
+  });
+});
+
+describe("privacy", () => {
+  it("customers/redact erases the customer's firings (with their action results) and pending moments", async () => {
+    const ruleId = await rule({ name: "to erase", trigger: { kind: "order_placed" }, steps: [{ kind: "add_tag", tag: "crm:erase" }] });
+    const rae = freshCustomer();
+    const order = await placeOrder(rae);
+    await runAutomations({ scan: false });
+    await placeOrder(rae); // a moment not yet met with the rules
+    expect((await firingsOf(ruleId)).map((f) => f.customerGid)).toEqual([rae.gid]);
+    await deliverAndSettle("customers/redact", customerRedactPayload({ shop: SHOP, customerId: rae.id, email: rae.spec.email, orderIds: [order.id] }), { shop: SHOP });
+    const { rows } = await getPool().query(
+      `SELECT (SELECT count(*)::int FROM automation_firings WHERE shop = $1 AND customer_gid = $2) AS firings,
+              (SELECT count(*)::int FROM automation_moments WHERE shop = $1 AND customer_gid = $2) AS moments,
+              (SELECT count(*)::int FROM automation_action_results a WHERE NOT EXISTS (SELECT 1 FROM automation_firings f WHERE f.id = a.firing_id)) AS orphans`,
+      [SHOP, rae.gid],
+    );
+    expect(rows[0]).toEqual({ firings: 0, moments: 0, orphans: 0 });
+    await disable(ruleId);
   });
 });
 
