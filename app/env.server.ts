@@ -96,6 +96,8 @@ const EnvSchema = z.object({
   FEEDBACK_SCHEDULER_INTERVAL_MS: z.coerce.number().int().min(1_000).default(60_000),
   // Requests one scheduler transaction claims (FOR UPDATE SKIP LOCKED) and sends.
   FEEDBACK_SCHEDULER_BATCH_SIZE: z.coerce.number().int().min(1).max(5_000).default(200),
+  // How often the worker runs due automation firings and scans time-based triggers; jobs/automation-runner.ts (docs/automations.md).
+  AUTOMATION_RUNNER_INTERVAL_MS: z.coerce.number().int().min(500).default(2_000),
   // Email channel (docs/email.md). The SMTP server the worker sends through, e.g.
   // smtp://user:pass@smtp.example.com:587 or smtps://...:465; unset: emails stay queued
   // (the sender logs email.smtp_not_configured) until it is set.

@@ -21,6 +21,7 @@ import { startFeedbackScheduler } from "./feedback-scheduler";
 import { startEmailSender } from "./email-sender";
 import { startProductRatingsWriter } from "./product-ratings-writer";
 import { startSyncReconcile } from "./sync-reconcile";
+import { startAutomationRunner } from "./automation-runner";
 import { ZodError } from "zod";
 
 async function main() {
@@ -50,6 +51,7 @@ async function main() {
   const emailSender = await startEmailSender({ sweepIntervalMs: env.EMAIL_SWEEP_INTERVAL_MS });
   const productRatings = await startProductRatingsWriter({ sweepIntervalMs: env.PRODUCT_RATINGS_SWEEP_INTERVAL_MS });
   const syncReconcile = await startSyncReconcile({ intervalMs: env.SYNC_RECONCILE_INTERVAL_MS });
+  const automationRunner = await startAutomationRunner({ intervalMs: env.AUTOMATION_RUNNER_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -71,6 +73,7 @@ async function main() {
     await emailSender.close();
     await productRatings.close();
     await syncReconcile.close();
+    await automationRunner.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

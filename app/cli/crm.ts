@@ -33,6 +33,9 @@ import { ReconcileBusyError, reconcileShop } from "../services/sync/reconcile.se
 import { crossCheckShop } from "../services/sync/cross-check.server";
 import { ShopifyAdminError } from "../shopify/admin-api.server";
 import { ANALYTICS_REPORT_OPTIONS, ANALYTICS_REPORT_USAGE, runAnalyticsReport } from "./analytics-reports";
+import { AutomationError, listRules, setRule } from "../services/automations/rules.server";
+import { dryRunRule } from "../services/automations/dry-run.server";
+import { firingLog, ruleStats } from "../services/automations/log.server";
 
 class UsageError extends Error {}
 
@@ -65,6 +68,11 @@ commands:
   sync reconcile --shop <domain>                                   compare customers and orders updated since the last run with Shopify
                                                                    and repair what webhooks missed: { "checked": N, "repaired": N }
   sync check --shop <domain>                                       customers whose order count or net spent differs from Shopify's, one JSON per line
+  automations list --shop <domain>                                 the shop's automation rules, fired in 7 days, failures
+  automations set --shop <domain> --file <rule.json>               save one automation rule by name (format: docs/automations.md)
+  automations dry-run --shop <domain> --rule <id> [--days 30]      how often the rule would have fired, for which customers
+  automations log --shop <domain> [--customer <gid or numeric id>] [--rule <id>]
+                                                                   the firing log, one JSON per firing
 
 ${ANALYTICS_REPORT_USAGE}`;
 
@@ -95,6 +103,8 @@ async function run(argv: string[]): Promise<void> {
       "request-key": { type: "string" },
       file: { type: "string" },
       "access-token": { type: "string" },
+      rule: { type: "string" },
+      days: { type: "string" },
       help: { type: "boolean", short: "h" },
       ...ANALYTICS_REPORT_OPTIONS,
     },
@@ -252,6 +262,44 @@ async function run(argv: string[]): Promise<void> {
     case "analytics cohorts":
       await runAnalyticsReport({ command, shop: shop(), values, write });
       return;
+    case "automations list": {
+      const domain = shop();
+      const stats = await ruleStats(domain);
+      write(
+        (await listRules(domain)).map((r) => ({ id: r.id, name: r.name, enabled: r.enabled, version: r.version, trigger: r.rule.trigger.kind, fired7d: stats.get(r.id)?.fired7d ?? 0, failed: stats.get(r.id)?.failed ?? 0, rule: r.rule })),
+      );
+      return;
+    }
+    case "automations set": {
+      const domain = shop();
+      if (!values.file) throw new UsageError("--file must name a rule JSON file (format: docs/automations.md)");
+      const text = await readFile(values.file, "utf8").catch((error: NodeJS.ErrnoException) => {
+        throw new UsageError(`cannot read --file ${values.file}: ${error.code === "ENOENT" ? "no such file" : error.message}`);
+      });
+      let json: unknown;
+      try {
+        json = JSON.parse(text);
+      } catch (error) {
+        throw new UsageError(`--file ${values.file} is not JSON: ${(error as Error).message}`);
+      }
+      const saved = await setRule(domain, json);
+      write({ id: saved.id, created: saved.created, version: saved.version, enabled: saved.rule.enabled });
+      return;
+    }
+    case "automations dry-run": {
+      const domain = shop();
+      const ruleId = z.string().regex(/^\d+$/, "--rule must be a rule id (automations list)").parse(values.rule ?? "");
+      const days = z.coerce.number().int("--days must be a whole number").min(1, "--days must be from 1 to 365").max(365, "--days must be from 1 to 365").parse(values.days ?? "30");
+      write(await dryRunRule({ shop: domain, ruleId, days }));
+      return;
+    }
+    case "automations log": {
+      const domain = shop();
+      const customerGid = values.customer === undefined ? undefined : customerOption.parse(values.customer);
+      const ruleId = values.rule === undefined ? undefined : z.string().regex(/^\d+$/, "--rule must be a rule id").parse(values.rule);
+      for (const entry of await firingLog({ shop: domain, customerGid, ruleId })) write(entry);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -268,7 +316,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof ShopConnectionError || error instanceof ReconcileBusyError || error instanceof ShopifyAdminError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof ShopConnectionError || error instanceof ReconcileBusyError || error instanceof ShopifyAdminError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || error instanceof AutomationError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

@@ -10,6 +10,7 @@ import { ensureShop } from "./crm-store.server";
 import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply-orders.server";
 import { feedbackTriggers } from "../domain/feedback/batch";
 import { scheduleFeedbackForOrders } from "./feedback/schedule.server";
+import { recordAutomationMoments } from "./automations/moments.server";
 import { applySegmentCountDeltas, type SegmentCountDeltas } from "./segments/membership.server";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
@@ -370,6 +371,8 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       // Feedback requests the order events call for (one per rule and order, keyed), delayed
       // from the event's time; the scheduler job sends them when due.
       await scheduleFeedbackForOrders(db, shop, feedbackTriggers(items.map(({ item }) => item)));
+      // Automation firings for the batch's moments (keyed; the runner job acts on them).
+      await recordAutomationMoments(db, shop, { events: items.map(({ item }) => item), customers: touched });
       for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });
     }
     // Last, so the segments' count rows (shared by every event of a shop) are locked only

@@ -18,7 +18,7 @@ import { enqueueEmailDrain } from "../../queues.server";
 import { messageIdFor, unsubscribeUrl } from "./links.server";
 import { addressHash, normalizeAddress, type SuppressionReason } from "./suppression.server";
 
-export const EMAIL_CATEGORIES = ["feedback_request", "feedback_reminder", "staff_alert", "test"] as const;
+export const EMAIL_CATEGORIES = ["feedback_request", "feedback_reminder", "staff_alert", "test", "automation"] as const;
 export type EmailCategory = (typeof EMAIL_CATEGORIES)[number];
 
 export type RenderedEmail = { subject: string; html: string; text: string };
