@@ -31,6 +31,16 @@ function createShopifyApp() {
     sessionStorage: new EncryptedSessionStorage(new PrismaSessionStorage(getPrisma()), tokenCipherFromEnv(env)),
     distribution: AppDistribution.AppStore,
     future: { unstable_newEmbeddedAuthStrategy: true, expiringOfflineAccessTokens: true },
+    hooks: {
+      // An install (token exchange stored the offline session) starts the history import
+      // (decision 045); the worker's import job runs it. Loaded lazily: the import service
+      // reaches Shopify through this module.
+      afterAuth: async ({ session }) => {
+        if (session.isOnline) return;
+        const { startImportOnInstall } = await import("./services/history-import/import.server");
+        await startImportOnInstall(session.shop);
+      },
+    },
     logger: { level: env.LOG_LEVEL === "debug" || env.LOG_LEVEL === "trace" ? 3 : 1 },
   });
 }

@@ -28,6 +28,7 @@ import { rekeySessions } from "../services/sessions.server";
 import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
 import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
 import { readFile } from "node:fs/promises";
+import { ImportFailedError, importStart, importStatus } from "./import-commands";
 
 class UsageError extends Error {}
 
@@ -54,6 +55,9 @@ commands:
   feedback rules list --shop <domain>                              the shop's feedback rules and settings
   feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
   feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
+  import start --shop <domain>                                     import the shop's history (bulk operations); progress on stderr,
+                                                                   the final status on stdout; exit 0 when done
+  import status --shop <domain>                                    { state, customers, orders, products, startedAt, finishedAt, error, warning }
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -204,6 +208,12 @@ async function run(argv: string[]): Promise<void> {
     case "feedback requests":
       write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
       return;
+    case "import start":
+      await importStart(shop(), write);
+      return;
+    case "import status":
+      await importStatus(shop(), write);
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -220,7 +230,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof ImportFailedError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);
