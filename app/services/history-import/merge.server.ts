@@ -4,13 +4,13 @@
 // updated_at, never over a deleted or redacted customer; refunds are keyed by their gid and
 // immutable, and an order's refunded total is always recomputed from its refund rows; tags are
 // per (customer, tag) by time; email consent by consent time. The order conflict clause is the
-// webhooks' own (ORDER_UPSERT_CONFLICT), the order locks and the refund refresh are their
-// functions (lockOrders, refreshOrdersRefunds); the customer and product guards are written out
-// below in the same words as theirs. So an import overlapping live webhooks keeps the newer
+// webhooks' own (ORDER_UPSERT_CONFLICT), the order locks are their function (lockOrders); the
+// customer and product guards and the refund refresh are written out below in the same words
+// as theirs. So an import overlapping live webhooks keeps the newer
 // version of every row and counts each refund once. Aggregates are recomputed after the last
 // chunk (finalize.server.ts), for every customer, under the customer locks.
 import type { PoolClient } from "pg";
-import { lockOrders, refreshOrdersRefunds } from "../crm-batch-store.server";
+import { lockOrders } from "../crm-batch-store.server";
 import { ORDER_UPSERT_CONFLICT } from "../crm-store.server";
 
 type Db = Pick<PoolClient, "query">;
@@ -179,7 +179,16 @@ export async function mergeOrders(db: Db, shop: string, runId: string, after: nu
      ON CONFLICT (shop, gid) DO NOTHING`,
     [shop, runId, after, through],
   );
-  await refreshOrdersRefunds(db, shop, legacyIds);
+  // crm-batch-store refreshOrdersRefunds's rule (an order's refunded total is the sum of its
+  // refund rows), leaving alone the orders whose total is already right (most have no refund):
+  // rewriting every order of the chunk a second time would double the merge's writes.
+  await db.query(
+    `UPDATE orders o SET refunded_minor = x.refunded
+       FROM (SELECT o2.id, COALESCE((SELECT SUM(r.amount_minor) FROM refunds r WHERE r.shop = o2.shop AND r.order_legacy_id = o2.legacy_id), 0) AS refunded
+               FROM orders o2 WHERE o2.shop = $1 AND o2.legacy_id = ANY($2::text[])) x
+      WHERE o.id = x.id AND o.refunded_minor IS DISTINCT FROM x.refunded`,
+    [shop, legacyIds],
+  );
   return chunk.length;
 }
 

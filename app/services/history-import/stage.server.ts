@@ -68,19 +68,28 @@ export async function stageLines(
     // gid -> seq of the latest parents, oldest first (a Map keeps insertion order).
     const recent = new Map<string, number>();
 
+    // One batch is copied while the next is read and encoded (PostgreSQL and this process work
+    // at the same time); at most one batch waits, so memory stays at two batches.
+    let copying: Promise<void> | null = null;
     const flush = async () => {
-      await copyRows(client, "import_stage_customers", CUSTOMER_COLUMNS, customers);
-      await copyRows(client, "import_stage_orders", ORDER_COLUMNS, orders);
-      await copyRows(client, "import_stage_line_items", LINE_ITEM_COLUMNS, lineItems);
-      await copyRows(client, "import_stage_refunds", REFUND_COLUMNS, refunds);
-      await copyRows(client, "import_stage_products", PRODUCT_COLUMNS, products);
+      const batch = { customers, orders, lineItems, refunds, products, staged: seq };
       customers = [];
       orders = [];
       lineItems = [];
       refunds = [];
       products = [];
       inBatch = 0;
-      await onBatch?.(seq);
+      if (copying) await copying;
+      copying = (async () => {
+        await copyRows(client, "import_stage_customers", CUSTOMER_COLUMNS, batch.customers);
+        await copyRows(client, "import_stage_orders", ORDER_COLUMNS, batch.orders);
+        await copyRows(client, "import_stage_line_items", LINE_ITEM_COLUMNS, batch.lineItems);
+        await copyRows(client, "import_stage_refunds", REFUND_COLUMNS, batch.refunds);
+        await copyRows(client, "import_stage_products", PRODUCT_COLUMNS, batch.products);
+        await onBatch?.(batch.staged);
+      })();
+      // A failed copy is seen by the next flush's await; until then it must not be an unhandled rejection.
+      copying.catch(() => undefined);
     };
 
     let lineNo = 0;
@@ -143,6 +152,7 @@ export async function stageLines(
       if (++inBatch >= STAGE_BATCH) await flush();
     }
     await flush();
+    await copying;
     return seq;
   });
 }
