@@ -82,6 +82,8 @@ async function recomputeTiers(shop: string, now: Date): Promise<number> {
 export type FinalizeReport = { customers: number; rfmChanged: number; tierChanges: number; segments: number; entered: number; exited: number; failedSegments: string[] };
 
 export async function finalizeImport(shop: string, now: Date = new Date()): Promise<FinalizeReport> {
+  // Fresh statistics for the set-based passes below (the merge just filled these tables).
+  for (const table of ["customers", "orders"]) await getPool().query(`ANALYZE ${table}`);
   const customers = await recomputeAllAggregates(shop);
   const rfm = await recomputeShopRfm(getPool(), shop, now);
   const tierChanges = await recomputeTiers(shop, now);

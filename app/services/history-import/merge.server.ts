@@ -122,6 +122,7 @@ export async function mergeOrders(db: Db, shop: string, runId: string, after: nu
     `INSERT INTO customers (shop, gid)
      SELECT DISTINCT $1, s.customer_gid FROM import_stage_orders s
       WHERE s.run_id = $2 AND s.seq > $3 AND s.seq <= $4 AND s.customer_gid IS NOT NULL
+        AND NOT EXISTS (SELECT 1 FROM customers c WHERE c.shop = $1 AND c.gid = s.customer_gid)
       ORDER BY 2
      ON CONFLICT (shop, gid) DO NOTHING`,
     [shop, runId, after, through],
@@ -160,7 +161,8 @@ export async function mergeOrders(db: Db, shop: string, runId: string, after: nu
        SELECT $1, s.order_gid, s.gid, s.product_gid, s.variant_gid, s.title, s.variant_title, s.sku, s.vendor, s.quantity,
               s.price_minor, s.total_discount_minor, s.gift_card
          FROM import_stage_line_items s
-        WHERE s.run_id = $2 AND s.parent_seq > $3 AND s.parent_seq <= $4 AND s.order_gid = ANY($5::text[])
+         JOIN unnest($5::text[]) AS w(gid) ON w.gid = s.order_gid
+        WHERE s.run_id = $2 AND s.parent_seq > $3 AND s.parent_seq <= $4
         ORDER BY s.gid
        ON CONFLICT (shop, gid) DO UPDATE SET order_gid = EXCLUDED.order_gid, product_gid = EXCLUDED.product_gid,
          variant_gid = EXCLUDED.variant_gid, title = EXCLUDED.title, variant_title = EXCLUDED.variant_title,

@@ -31,6 +31,12 @@ const LINE_ITEM_COLUMNS = [
 const REFUND_COLUMNS = ["run_id", "parent_seq", "gid", "legacy_id", "order_legacy_id", "amount_minor", "currency", "note", "refunded_at"] as const;
 const PRODUCT_COLUMNS = ["run_id", "seq", "gid", "title", "product_type", "vendor", "status", "tags", "created_at", "updated_at"] as const;
 
+const STAGING_TABLES: Record<ObjectType, readonly string[]> = {
+  customers: ["import_stage_customers"],
+  orders: ["import_stage_orders", "import_stage_line_items", "import_stage_refunds"],
+  products: ["import_stage_products"],
+};
+
 export class StagingError extends Error {
   override name = "StagingError";
 }
@@ -153,6 +159,9 @@ export async function stageLines(
     }
     await flush();
     await copying;
+    // The merge reads the staging by seq ranges: without statistics (this PostgreSQL may run
+    // with autovacuum off) the planner cannot know the BRIN index beats scanning everything.
+    for (const table of STAGING_TABLES[type]) await client.query(`ANALYZE ${table}`);
     return seq;
   });
 }
