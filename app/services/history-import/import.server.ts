@@ -34,7 +34,6 @@ const QUERIES: Record<ObjectType, string> = { products: IMPORT_PRODUCTS_QUERY, c
 /** Bulk operations of one type started per run before the import fails (a failed or expired operation is retried). */
 export const MAX_BULK_ATTEMPTS = 3;
 const TICK_MS = 250;
-const ANALYZE_EVERY_CHUNKS = 100;
 const MERGED_TABLES: Record<ObjectType, readonly string[]> = {
   customers: ["customers", "customer_tags"],
   orders: ["orders", "line_items", "refunds", "customers"],
@@ -257,10 +256,13 @@ async function mergeStaged(pool: pg.Pool, shop: string, run: ImportRun, type: Ob
   const merge = type === "customers" ? mergeCustomers : type === "orders" ? mergeOrders : mergeProducts;
   let chunks = 0;
   while (after < through) {
-    // The tables grow from nothing to millions of rows during the merge: statistics taken now
-    // and then keep the plans of the chunk statements on their indexes (this PostgreSQL may
+    // The tables grow from nothing to millions of rows during the merge: statistics taken as
+    // they grow keep the plans of the chunk statements on their indexes (this PostgreSQL may
     // run with autovacuum off; the worker's statistics keeper may not run in this process).
-    if (chunks++ % ANALYZE_EVERY_CHUNKS === 0) for (const table of MERGED_TABLES[type]) await pool.query(`ANALYZE ${table}`);
+    // Taken when the merged rows have doubled (after chunk 1, 2, 4, 8, ...): plans made on the
+    // empty tables would scan them whole in every chunk, which grows with the square of the store.
+    const n = chunks++;
+    if ((n & (n - 1)) === 0) for (const table of MERGED_TABLES[type]) await pool.query(`ANALYZE ${table}`);
     if (options.signal?.aborted) return;
     await options.beforeStep?.(`merge:${type}`);
     const to = Math.min(through, after + (options.chunk?.[type] ?? MERGE_CHUNK[type]));
