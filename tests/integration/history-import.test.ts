@@ -9,7 +9,9 @@ import { closeDb, getPool } from "../../app/db.server";
 import { getImportStatus, READ_ALL_ORDERS_WARNING, runImport, startImport } from "../../app/services/history-import/import.server";
 import { createSegment } from "../../app/services/segments/segments.server";
 import { closeQueues } from "../../jobs/queues";
-import { childProcessEnv, useIntegrationEnv } from "../support/env";
+import { authenticate } from "../../app/shopify.server";
+import { DESKTOP_USER_AGENT } from "../support/browser";
+import { childProcessEnv, TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, useIntegrationEnv } from "../support/env";
 import { NODE_TSX, runCli, spawnChild } from "../support/pipeline";
 import { startAdminTwin, type AdminTwin } from "../twin/admin-graphql";
 import { generateStore, type SyntheticStore } from "../twin/store-generator";
@@ -34,21 +36,27 @@ const KILLED = "import-killed.myshopify.com";
 const RETRIED = "import-retried.myshopify.com";
 const NO_ALL_ORDERS = "import-recent.myshopify.com";
 const CLI_SHOP = "import-cli.myshopify.com";
-const SHOPS = [IMPORTED, OVERLAP, KILLED, RETRIED, NO_ALL_ORDERS, CLI_SHOP];
+const INSTALLED = "import-install.myshopify.com";
+const SHOPS = [IMPORTED, OVERLAP, KILLED, RETRIED, NO_ALL_ORDERS, CLI_SHOP, INSTALLED];
 
 let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
 let twin: AdminTwin;
 const stores = new Map<string, SyntheticStore>();
 
 beforeAll(async () => {
-  twin = await startAdminTwin({ accessTokens: Object.fromEntries(SHOPS.map((s) => [s, TOKEN])), bulkDelayMs: 20 });
+  twin = await startAdminTwin({
+    accessTokens: Object.fromEntries(SHOPS.map((s) => [s, TOKEN])),
+    bulkDelayMs: 20,
+    // The embedded app, for the install through token exchange.
+    apps: [{ apiKey: TEST_API_KEY, apiSecret: TEST_API_SECRET, scopes: ["read_customers", "read_orders", "read_all_orders", "read_products"], appUrl: TEST_APP_URL }],
+  });
   for (const [i, shop] of SHOPS.entries()) {
     const store = generateStore({ seed: 1301 + (shop === IMPORTED ? 0 : i), customers: shop === IMPORTED ? 160 : 60, shopDomain: shop });
     stores.set(shop, store);
     loadTwinStore(twin, shop, store);
   }
   env = await useIntegrationEnv({ SHOPIFY_TWIN_URL: twin.url });
-  for (const shop of SHOPS) await storeSession(shop, shop === NO_ALL_ORDERS ? "read_customers,read_orders,read_products" : undefined);
+  for (const shop of SHOPS) if (shop !== INSTALLED) await storeSession(shop, shop === NO_ALL_ORDERS ? "read_customers,read_orders,read_products" : undefined);
 });
 
 afterAll(async () => {
@@ -242,5 +250,17 @@ describe("the history import", () => {
     expect(status.code).toBe(0);
     expect(JSON.parse(status.stdout)).toEqual(done);
     expect(Date.parse(done.finishedAt)).toBeGreaterThanOrEqual(Date.parse(done.startedAt));
+  });
+
+  it("the embedded install (token exchange) starts the import, which runs with the session it stored", async () => {
+    expect(await getImportStatus(INSTALLED)).toBeNull();
+    // The embedded app's first document load, as the Shopify admin opens it (tests/integration/demo-twin-auth.test.ts).
+    const opened = await fetch(`${twin.url}/store/${INSTALLED.replace(".myshopify.com", "")}/apps/${TEST_API_KEY}/app`, { redirect: "manual" });
+    const { session } = await authenticate.admin(new Request(opened.headers.get("location")!, { headers: { "user-agent": DESKTOP_USER_AGENT } }));
+    expect(session.shop).toBe(INSTALLED);
+    expect(await getImportStatus(INSTALLED)).toMatchObject({ state: "running", finishedAt: null });
+
+    const result = await runImport(INSTALLED, { pollMs: 50 });
+    expect(result.status).toMatchObject({ state: "done", ...twinCounts(INSTALLED), error: null, warning: null });
   });
 });
