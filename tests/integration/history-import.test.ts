@@ -9,6 +9,7 @@ import { closeDb, getPool } from "../../app/db.server";
 import { getImportStatus, READ_ALL_ORDERS_WARNING, runImport, startImport } from "../../app/services/history-import/import.server";
 import { createSegment } from "../../app/services/segments/segments.server";
 import { closeQueues } from "../../jobs/queues";
+import { startHistoryImport } from "../../jobs/history-import";
 import { authenticate } from "../../app/shopify.server";
 import { DESKTOP_USER_AGENT } from "../support/browser";
 import { childProcessEnv, TEST_API_KEY, TEST_API_SECRET, TEST_APP_URL, useIntegrationEnv } from "../support/env";
@@ -37,7 +38,8 @@ const RETRIED = "import-retried.myshopify.com";
 const NO_ALL_ORDERS = "import-recent.myshopify.com";
 const CLI_SHOP = "import-cli.myshopify.com";
 const INSTALLED = "import-install.myshopify.com";
-const SHOPS = [IMPORTED, OVERLAP, KILLED, RETRIED, NO_ALL_ORDERS, CLI_SHOP, INSTALLED];
+const BY_WORKER = "import-worker.myshopify.com";
+const SHOPS = [IMPORTED, OVERLAP, KILLED, RETRIED, NO_ALL_ORDERS, CLI_SHOP, INSTALLED, BY_WORKER];
 
 let env: Awaited<ReturnType<typeof useIntegrationEnv>>;
 let twin: AdminTwin;
@@ -262,5 +264,21 @@ describe("the history import", () => {
 
     const result = await runImport(INSTALLED, { pollMs: 50 });
     expect(result.status).toMatchObject({ state: "done", ...twinCounts(INSTALLED), error: null, warning: null });
+  });
+
+  it("the worker's import job finds a started run (its sweep) and runs it to the end", async () => {
+    const worker = await startHistoryImport({ sweepIntervalMs: 200, pollMs: 50, concurrency: 1 });
+    try {
+      await startImport(BY_WORKER);
+      const deadline = Date.now() + 60_000;
+      let status = await getImportStatus(BY_WORKER);
+      while (status?.state === "running" && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 200));
+        status = await getImportStatus(BY_WORKER);
+      }
+      expect(status).toMatchObject({ state: "done", ...twinCounts(BY_WORKER), error: null });
+    } finally {
+      await worker.close();
+    }
   });
 });
