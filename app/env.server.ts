@@ -75,6 +75,10 @@ const EnvSchema = z.object({
   TAG_SYNC_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(5_000),
   /** How often the worker looks for shops with product ratings to publish (decision 037). */
   PRODUCT_RATINGS_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(30_000),
+  // History import (decision 045): how often the worker looks for running imports to run or
+  // resume, and how often a running bulk operation is polled when no bulk_operations/finish came.
+  IMPORT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
+  IMPORT_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
   TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   TAG_SYNC_EVENT_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   // Inbox retention (docs/privacy.md): processed and ignored inbox rows lose their raw body

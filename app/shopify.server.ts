@@ -35,6 +35,7 @@ function createShopifyApp() {
     // (decision 047). Imported when called: the service imports this module.
     hooks: {
       afterAuth: async ({ session }) => {
+        if (session.isOnline) return;
         const { onShopInstalled } = await import("./services/shop-connection.server");
         await onShopInstalled(session.shop);
       },

@@ -22,6 +22,7 @@ import { startEmailSender } from "./email-sender";
 import { startProductRatingsWriter } from "./product-ratings-writer";
 import { startSyncReconcile } from "./sync-reconcile";
 import { startAutomationRunner } from "./automation-runner";
+import { startHistoryImport } from "./history-import";
 import { ZodError } from "zod";
 
 async function main() {
@@ -52,6 +53,7 @@ async function main() {
   const productRatings = await startProductRatingsWriter({ sweepIntervalMs: env.PRODUCT_RATINGS_SWEEP_INTERVAL_MS });
   const syncReconcile = await startSyncReconcile({ intervalMs: env.SYNC_RECONCILE_INTERVAL_MS });
   const automationRunner = await startAutomationRunner({ intervalMs: env.AUTOMATION_RUNNER_INTERVAL_MS });
+  const historyImport = await startHistoryImport({ sweepIntervalMs: env.IMPORT_SWEEP_INTERVAL_MS, pollMs: env.IMPORT_POLL_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -74,6 +76,7 @@ async function main() {
     await productRatings.close();
     await syncReconcile.close();
     await automationRunner.close();
+    await historyImport.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

@@ -36,6 +36,7 @@ import { ANALYTICS_REPORT_OPTIONS, ANALYTICS_REPORT_USAGE, runAnalyticsReport } 
 import { AutomationError, listRules, setRule } from "../services/automations/rules.server";
 import { dryRunRule } from "../services/automations/dry-run.server";
 import { firingLog, ruleStats } from "../services/automations/log.server";
+import { ImportFailedError, importStart, importStatus } from "./import-commands";
 
 class UsageError extends Error {}
 
@@ -73,6 +74,9 @@ commands:
   automations dry-run --shop <domain> --rule <id> [--days 30]      how often the rule would have fired, for which customers
   automations log --shop <domain> [--customer <gid or numeric id>] [--rule <id>]
                                                                    the firing log, one JSON per firing
+  import start --shop <domain>                                     import the shop's history (bulk operations); progress on stderr,
+                                                                   the final status on stdout; exit 0 when done
+  import status --shop <domain>                                    { state, customers, orders, products, startedAt, finishedAt, error, warning }
 
 ${ANALYTICS_REPORT_USAGE}`;
 
@@ -300,6 +304,12 @@ async function run(argv: string[]): Promise<void> {
       for (const entry of await firingLog({ shop: domain, customerGid, ruleId })) write(entry);
       return;
     }
+    case "import start":
+      await importStart(shop(), write);
+      return;
+    case "import status":
+      await importStatus(shop(), write);
+      return;
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }
@@ -316,7 +326,7 @@ async function main() {
         ? error.issues.map((issue) => issue.message).join("\n")
         : error instanceof Error && error.message.startsWith("Invalid environment")
           ? error.message
-          : error instanceof UsageError || error instanceof ShopConnectionError || error instanceof ReconcileBusyError || error instanceof ShopifyAdminError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || error instanceof AutomationError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
+          : error instanceof UsageError || error instanceof ImportFailedError || error instanceof ShopConnectionError || error instanceof ReconcileBusyError || error instanceof ShopifyAdminError || error instanceof SegmentServiceError || error instanceof LoyaltyError || error instanceof FeedbackError || error instanceof AutomationError || (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")
             ? (error as Error).message
             : `error: ${(error as Error).message}`;
     process.stderr.write(`${message}\n`);

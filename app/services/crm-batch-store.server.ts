@@ -122,7 +122,7 @@ export async function upsertCustomers(db: Db, shop: string, customers: readonly 
 }
 
 /** The order upsert's conflict clause: an older version never overwrites a newer one. */
-const ORDER_UPSERT_CONFLICT = `ON CONFLICT (shop, gid) DO UPDATE SET
+export const ORDER_UPSERT_CONFLICT = `ON CONFLICT (shop, gid) DO UPDATE SET
        customer_gid = EXCLUDED.customer_gid, name = EXCLUDED.name, email = EXCLUDED.email, currency = EXCLUDED.currency,
        presentment_currency = EXCLUDED.presentment_currency, total_price_minor = EXCLUDED.total_price_minor,
        subtotal_minor = EXCLUDED.subtotal_minor, total_tax_minor = EXCLUDED.total_tax_minor,

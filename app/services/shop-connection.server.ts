@@ -29,12 +29,13 @@ export class ShopConnectionError extends Error {
 }
 
 /**
- * Starts the shop's history import. Optional until the import is merged: the lead wires
- * import13's `startImport(shop)` here (TODO(lead): setImportStarter(startImport) where the
- * web process and the CLI start, or import it directly).
+ * Starts the shop's history import (unless one is running or done: a reconnect does not
+ * re-import; `crm import start` does on demand). The worker's import job runs it.
  */
 export type ImportStarter = (shop: string) => Promise<unknown>;
-let importStarter: ImportStarter | null = null;
+// The history import (decision 045): loaded when called, as the import service reaches
+// Shopify through modules that import this one. Tests may replace it.
+let importStarter: ImportStarter | null = async (shop) => (await import("./history-import/import.server")).startImportOnInstall(shop);
 
 export function setImportStarter(starter: ImportStarter | null): void {
   importStarter = starter;

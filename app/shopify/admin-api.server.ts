@@ -22,6 +22,7 @@ import { unauthenticated } from "../shopify.server";
 import {
   BULK_OPERATION,
   BULK_OPERATION_RUN_MUTATION,
+  BULK_OPERATION_RUN_QUERY,
   CODE_DISCOUNT_NODE_BY_CODE,
   CUSTOMER_BIRTHDAYS,
   CUSTOMER_TAGS,
@@ -243,6 +244,15 @@ export class ShopifyAdmin {
     return { data: r.data.bulkOperationRunMutation, cost: r.cost };
   }
 
+  /** Starts a bulk query (history import). userErrors (OPERATION_IN_PROGRESS, invalid query) are returned, not thrown. */
+  async bulkOperationRunQuery(query: string): Promise<AdminResult<{ bulkOperation: { id: string; status: BulkOperationStatus } | null; userErrors: UserError[] }>> {
+    const r = await this.request<{ bulkOperationRunQuery: { bulkOperation: { id: string; status: BulkOperationStatus } | null; userErrors: UserError[] } }>(
+      BULK_OPERATION_RUN_QUERY,
+      { query },
+    );
+    return { data: r.data.bulkOperationRunQuery, cost: r.cost };
+  }
+
   async bulkOperation(id: string): Promise<AdminResult<BulkOperationInfo | null>> {
     const r = await this.request<{ bulkOperation: BulkOperationInfo | null }>(BULK_OPERATION, { id });
     return { data: r.data.bulkOperation, cost: r.cost };
@@ -329,11 +339,23 @@ export class ShopifyAdmin {
     return { data: r.data.customersCount?.count ?? 0, cost: r.cost };
   }
 
-  /** The lines of a bulk operation's result file (url or partialDataUrl), streamed. */
-  async *bulkResultLines(url: string): AsyncGenerator<string> {
+  /**
+   * The lines of a bulk operation's result file (url or partialDataUrl), streamed. The whole
+   * download must end within `timeoutMs` (default 120 s); null waits for the headers only
+   * that long and then reads as long as data keeps coming (a history import's file is large).
+   */
+  async *bulkResultLines(url: string, options: { timeoutMs?: number | null } = {}): AsyncGenerator<string> {
     let response: Response;
     try {
-      response = await fetch(url, { signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS) });
+      if (options.timeoutMs === null) {
+        const controller = new AbortController();
+        const headersTimer = setTimeout(() => controller.abort(new DOMException("bulk result headers timed out", "TimeoutError")), UPLOAD_TIMEOUT_MS);
+        try {
+          response = await fetch(url, { signal: controller.signal });
+        } finally {
+          clearTimeout(headersTimer);
+        }
+      } else response = await fetch(url, { signal: AbortSignal.timeout(options.timeoutMs ?? UPLOAD_TIMEOUT_MS) });
     } catch (error) {
       throw new ShopifyAdminError("transient", `bulk result download failed: ${(error as Error).message}`, { shop: this.shop, cause: error });
     }

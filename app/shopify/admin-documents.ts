@@ -244,3 +244,110 @@ export const CUSTOMERS_COUNT = `#graphql
 query ReconcileCustomersCount {
   customersCount(limit: null) { count precision }
 }`;
+
+// ---------------------------------------------------------------- history import (decision 045)
+
+/** Starts a bulk query (its JSONL result file is read when the operation completes). */
+export const BULK_OPERATION_RUN_QUERY = `#graphql
+mutation BulkOperationRunQuery($query: String!) {
+  bulkOperationRunQuery(query: $query) {
+    bulkOperation { id status }
+    userErrors { field message code }
+  }
+}`;
+
+/**
+ * The import's customers: identity, consent, tags, addresses (countries), Shopify's own
+ * totals for the cross-check. `addresses` is a list, not a connection: one JSONL line per customer.
+ */
+export const IMPORT_CUSTOMERS_QUERY = `#graphql
+query ImportCustomers {
+  customers {
+    edges {
+      node {
+        id
+        email
+        firstName
+        lastName
+        phone
+        state
+        note
+        verifiedEmail
+        tags
+        createdAt
+        updatedAt
+        amountSpent { amount currencyCode }
+        numberOfOrders
+        emailMarketingConsent { marketingState marketingOptInLevel consentUpdatedAt }
+        defaultAddress { id }
+        addresses { id countryCodeV2 provinceCode province city zip address1 address2 }
+      }
+    }
+  }
+}`;
+
+/**
+ * The import's orders with their refunds (a list: one line per order) and line items (a
+ * nested connection: one line each, with `__parentId`, after their order). Refund line
+ * items are a connection inside a list, which bulk queries do not support (decision 045).
+ */
+export const IMPORT_ORDERS_QUERY = `#graphql
+query ImportOrders {
+  orders {
+    edges {
+      node {
+        id
+        name
+        email
+        createdAt
+        updatedAt
+        processedAt
+        closedAt
+        cancelledAt
+        cancelReason
+        test
+        displayFinancialStatus
+        displayFulfillmentStatus
+        sourceName
+        tags
+        discountCodes
+        currencyCode
+        presentmentCurrencyCode
+        customer { id }
+        totalPriceSet { shopMoney { amount currencyCode } }
+        subtotalPriceSet { shopMoney { amount currencyCode } }
+        totalTaxSet { shopMoney { amount currencyCode } }
+        totalDiscountsSet { shopMoney { amount currencyCode } }
+        totalShippingPriceSet { shopMoney { amount currencyCode } }
+        refunds { id legacyResourceId createdAt processedAt note totalRefundedSet { shopMoney { amount currencyCode } } }
+        lineItems {
+          edges {
+            node {
+              id
+              title
+              variantTitle
+              sku
+              vendor
+              quantity
+              isGiftCard
+              product { id }
+              variant { id }
+              originalUnitPriceSet { shopMoney { amount currencyCode } }
+              totalDiscountSet { shopMoney { amount currencyCode } }
+            }
+          }
+        }
+      }
+    }
+  }
+}`;
+
+/** The import's products: what segments read (type, vendor, tags). */
+export const IMPORT_PRODUCTS_QUERY = `#graphql
+query ImportProducts {
+  products {
+    edges {
+      node { id title productType vendor status tags createdAt updatedAt }
+    }
+  }
+}`;

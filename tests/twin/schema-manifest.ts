@@ -154,6 +154,7 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
     "discountAllocations",
     "discountedTotalSet",
     "id",
+    "isGiftCard",
     "name",
     "originalTotalSet",
     "originalUnitPriceSet",

@@ -13,7 +13,7 @@ import { compileSegmentFilter } from "../../domain/segments/sql";
 
 export type Db = Pick<PoolClient, "query">;
 
-export type MembershipCause = "created" | "edited" | "event" | "refresh";
+export type MembershipCause = "created" | "edited" | "event" | "refresh" | "import";
 
 /** A segment to evaluate: its id and checked tree. */
 export type MembershipTarget = { id: string; ast: Condition };
