@@ -28,6 +28,7 @@ import { rekeySessions } from "../services/sessions.server";
 import { FeedbackError, listFeedbackRules, setFeedbackRules } from "../services/feedback/rules.server";
 import { getFeedbackStats, listCustomerRequests } from "../services/feedback/stats.server";
 import { readFile } from "node:fs/promises";
+import { getClvModel, getCustomerPrediction, refitClv } from "../services/analytics/clv.server";
 
 class UsageError extends Error {}
 
@@ -54,6 +55,9 @@ commands:
   feedback rules list --shop <domain>                              the shop's feedback rules and settings
   feedback stats --shop <domain>                                   requests sent and answered, NPS, average rating, open cases
   feedback requests --shop <domain> --customer <gid or numeric id> the customer's feedback requests with their status
+  analytics clv --shop <domain> [--refit]                          the shop's fitted BG/NBD + Gamma-Gamma model (--refit: fit on the data held now first)
+  analytics customer --shop <domain> --customer <gid or numeric id>
+                                                                   the customer's predicted orders, 12-month value, next order and churn risk
 `;
 
 const shopOption = z.string().refine(isShopDomain, "--shop must be a *.myshopify.com domain");
@@ -82,6 +86,7 @@ async function run(argv: string[]): Promise<void> {
       reward: { type: "string" },
       "request-key": { type: "string" },
       file: { type: "string" },
+      refit: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -204,6 +209,23 @@ async function run(argv: string[]): Promise<void> {
     case "feedback requests":
       write(await listCustomerRequests(shop(), customerOption.parse(values.customer ?? "")));
       return;
+    case "analytics clv": {
+      const domain = shop();
+      if (values.refit) await refitClv({ shop: domain });
+      const model = await getClvModel(domain);
+      if (!model) throw new UsageError(`no model fitted for ${domain} yet: run with --refit (a fit needs at least one customer with an order)`);
+      const { model: name, params, spend, timeUnit, customers, fittedAt, ...detail } = model;
+      write({ model: name, params, spend, timeUnit, customers, fittedAt, ...detail });
+      return;
+    }
+    case "analytics customer": {
+      const domain = shop();
+      const customerGid = customerOption.parse(values.customer ?? "");
+      const prediction = await getCustomerPrediction(domain, customerGid);
+      if (!prediction) throw new UsageError(`customer ${customerGid} not found in ${domain}`);
+      write(prediction);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

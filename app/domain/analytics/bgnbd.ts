@@ -1,7 +1,7 @@
 // BG/NBD model (Fader, Hardie and Lee 2005, "Counting your customers the easy way"):
 // log-likelihood, maximum likelihood fit on log-parameters, P(alive) and the expected number of
 // transactions in a coming period. Pure functions: data and time units in, numbers out.
-import { hyp2f1, lnGamma, logAddExp } from "./special";
+import { hyp2f1, lnGamma } from "./special";
 import { minimiseNelderMead } from "./nelder-mead";
 
 export type BgNbdParams = { r: number; alpha: number; a: number; b: number };
@@ -16,31 +16,83 @@ export type RepeatSummary = { x: ArrayLike<number>; tx: ArrayLike<number>; T: Ar
 /** Log-normal prior on each parameter (the mean of its logarithm and its spread). */
 export type LogNormalPrior<K extends string> = { mean: Record<K, number>; sd: number; weight: number };
 
+type Prepared = {
+  xs: Float64Array;
+  xi: Int32Array;
+  Ts: Float64Array;
+  Ti: Int32Array;
+  txs: Float64Array;
+  txi: Int32Array;
+  w: Float64Array;
+};
+const preparedCache = new WeakMap<object, Prepared>();
+
+/**
+ * Indexes the rows by their distinct x, T and tx values, so that one evaluation of the
+ * likelihood takes each logarithm of alpha + T (or tx) and each ln Gamma of x once: with time in
+ * whole days a shop has a few thousand distinct ages whatever its number of customers.
+ */
+function prepare(data: RepeatSummary): Prepared {
+  const cached = preparedCache.get(data);
+  if (cached) return cached;
+  const n = data.x.length;
+  const index = (values: ArrayLike<number>) => {
+    const map = new Map<number, number>();
+    const at = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      let k = map.get(v);
+      if (k === undefined) {
+        k = map.size;
+        map.set(v, k);
+      }
+      at[i] = k;
+    }
+    return { distinct: Float64Array.from(map.keys()), at };
+  };
+  const x = index(data.x);
+  const T = index(data.T);
+  const tx = index(data.tx);
+  const w = new Float64Array(n);
+  for (let i = 0; i < n; i++) w[i] = data.count ? data.count[i]! : 1;
+  const prepared = { xs: x.distinct, xi: x.at, Ts: T.distinct, Ti: T.at, txs: tx.distinct, txi: tx.at, w };
+  preparedCache.set(data, prepared);
+  return prepared;
+}
+
 export function bgNbdLogLikelihood({ params, data }: { params: BgNbdParams; data: RepeatSummary }): number {
   const { r, alpha, a, b } = params;
   if (!(r > 0 && alpha > 0 && a > 0 && b > 0)) return Number.NEGATIVE_INFINITY;
-  const n = data.x.length;
+  const { xs, xi, Ts, Ti, txs, txi, w } = prepare(data);
   const lnGammaR = lnGamma(r);
   const lnGammaB = lnGamma(b);
   const lnGammaAB = lnGamma(a + b);
   const rLnAlpha = r * Math.log(alpha);
   const lnA = Math.log(a);
-  // ln Γ terms depend on x only: cache them per x (frequencies are small integers).
-  const cache = new Map<number, number>();
+  // Per distinct x: the ln Gamma terms (head) and ln(a / (b + x - 1)) (tail).
+  const head = new Float64Array(xs.length);
+  const tail = new Float64Array(xs.length);
+  for (let k = 0; k < xs.length; k++) {
+    const x = xs[k]!;
+    head[k] = lnGamma(r + x) - lnGammaR + rLnAlpha + lnGammaAB + lnGamma(b + x) - lnGammaB - lnGamma(a + b + x);
+    tail[k] = x > 0 ? lnA - Math.log(b + x - 1) : Number.NEGATIVE_INFINITY;
+  }
+  const lnT = new Float64Array(Ts.length);
+  for (let j = 0; j < Ts.length; j++) lnT[j] = Math.log(alpha + Ts[j]!);
+  const lnTx = new Float64Array(txs.length);
+  for (let j = 0; j < txs.length; j++) lnTx[j] = Math.log(alpha + txs[j]!);
   let total = 0;
-  for (let i = 0; i < n; i++) {
-    const x = data.x[i]!;
-    const tx = data.tx[i]!;
-    const T = data.T[i]!;
-    const w = data.count ? data.count[i]! : 1;
-    let head = cache.get(x);
-    if (head === undefined) {
-      head = lnGamma(r + x) - lnGammaR + rLnAlpha + lnGammaAB + lnGamma(b + x) - lnGammaB - lnGamma(a + b + x);
-      cache.set(x, head);
+  for (let i = 0; i < xi.length; i++) {
+    const k = xi[i]!;
+    const x = xs[k]!;
+    const a3 = -(r + x) * lnT[Ti[i]!]!;
+    let ll = head[k]! + a3;
+    if (x > 0) {
+      // log(exp(a3) + exp(a4)) = a3 + log1p(exp(a4 - a3)), a4 - a3 = tail - (r + x)(ln(alpha + tx) - ln(alpha + T)) >= tail - 0
+      const d = tail[k]! - (r + x) * (lnTx[txi[i]!]! - lnT[Ti[i]!]!);
+      ll += d > 0 ? d + Math.log1p(Math.exp(-d)) : Math.log1p(Math.exp(d));
     }
-    const a3 = -(r + x) * Math.log(alpha + T);
-    const ll = x > 0 ? head + logAddExp(a3, lnA - Math.log(b + x - 1) - (r + x) * Math.log(alpha + tx)) : head + a3;
-    total += w * ll;
+    total += w[i]! * ll;
   }
   return total;
 }

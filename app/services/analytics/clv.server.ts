@@ -1,0 +1,270 @@
+// Predicted customer value, churn and next order (issue 15, decisions 051 and 052): the shop's
+// customer summary is computed set-based in PostgreSQL, grouped to its distinct (x, tx, T)
+// triples for the fit (app/domain/analytics), and the scores are joined back in SQL, so
+// neither the fit nor the scoring moves one row per customer through Node.
+import { getPool, withTransaction, type Queryable } from "../../db.server";
+import { logger } from "../../logger.server";
+import { buildPrior, confidenceLabel, expectedOrderValue, fitShop, scoreSummary, UNITS_PER_WEEK, type TimeUnit } from "../../domain/analytics/clv";
+import type { BgNbdParams } from "../../domain/analytics/bgnbd";
+import type { GammaGammaParams } from "../../domain/analytics/gamma-gamma";
+import { currencyExponent } from "../../domain/money";
+
+export class ClvError extends Error {}
+
+/** Share of customers (by predicted 12-month value, highest first) in each spend tier. */
+export const SPEND_TIER_SHARES = { HIGH: 0.2, MEDIUM: 0.4 } as const;
+
+/**
+ * The standard summary of each live customer with at least one order that is neither a test
+ * nor cancelled, placed before asOf: x = distinct days with an order after the first order's
+ * day, tx = days from the first to the last order day, t = days from the first order day to
+ * asOf's day (days in the shop's time zone), zbar = mean net value (total minus refunds, minor
+ * units) of the repeat days' orders.
+ */
+const SUMMARY_SQL = `
+  WITH zone AS (SELECT coalesce((SELECT "ianaTimezone" FROM shops WHERE domain = $1), 'UTC') AS name),
+  days AS (
+    SELECT o.customer_gid, (o.shopify_created_at AT TIME ZONE zone.name)::date AS day, sum(o.total_price_minor - o.refunded_minor) AS net
+      FROM orders o CROSS JOIN zone
+     WHERE o.shop = $1 AND o.customer_gid IS NOT NULL AND NOT o.test AND o.cancelled_at IS NULL AND o.shopify_created_at < $2
+     GROUP BY 1, 2
+  ),
+  ranked AS (SELECT customer_gid, day, net, min(day) OVER (PARTITION BY customer_gid) AS first_day FROM days),
+  per AS (
+    SELECT customer_gid, min(day) AS first_day, max(day) AS last_day, (count(*) - 1)::int AS x,
+           coalesce(sum(net) FILTER (WHERE day > first_day), 0)::float8 AS repeat_net
+      FROM ranked GROUP BY customer_gid
+  )
+  SELECT c.id AS customer_id, per.x, (per.last_day - per.first_day)::int AS tx,
+         ((($2::timestamptz) AT TIME ZONE zone.name)::date - per.first_day)::int AS t,
+         CASE WHEN per.x > 0 THEN per.repeat_net / per.x ELSE 0 END AS zbar
+    FROM per CROSS JOIN zone
+    JOIN customers c ON c.shop = $1 AND c.gid = per.customer_gid AND c.deleted_at IS NULL AND c.redacted_at IS NULL`;
+
+export type SummaryRow = { customerId: string; x: number; tx: number; t: number; zbar: number };
+
+/** The summary the fit uses (days), one row per customer with orders: for checks and reports. */
+export async function readClvSummary({ shop, asOf, db = getPool() }: { shop: string; asOf: Date; db?: Queryable }): Promise<SummaryRow[]> {
+  const result = await db.query<{ customer_id: string; x: number; tx: number; t: number; zbar: number }>(`${SUMMARY_SQL} ORDER BY c.id`, [shop, asOf]);
+  return result.rows.map((r) => ({ customerId: r.customer_id, x: r.x, tx: r.tx, t: r.t, zbar: r.zbar }));
+}
+
+export type ClvModelView = {
+  model: "bgnbd";
+  params: BgNbdParams;
+  spend: GammaGammaParams | null;
+  timeUnit: TimeUnit;
+  customers: number;
+  fittedAt: string;
+  repeatCustomers: number;
+  method: "mle" | "shrunk";
+  priorWeight: number;
+  priorSource: string | null;
+  logLikelihood: number;
+  currency: string | null;
+};
+
+type ModelRow = {
+  id: string;
+  time_unit: TimeUnit;
+  r: number;
+  alpha: number;
+  a: number;
+  b: number;
+  p: number | null;
+  q: number | null;
+  gamma: number | null;
+  customers: number;
+  repeat_customers: number;
+  method: "mle" | "shrunk";
+  prior_weight: number;
+  prior_source: string | null;
+  log_likelihood: number;
+  currency: string | null;
+  fitted_at: Date;
+};
+
+function view(row: ModelRow): ClvModelView {
+  return {
+    model: "bgnbd",
+    params: { r: row.r, alpha: row.alpha, a: row.a, b: row.b },
+    spend: row.p !== null && row.q !== null && row.gamma !== null ? { p: row.p, q: row.q, gamma: row.gamma } : null,
+    timeUnit: row.time_unit,
+    customers: row.customers,
+    fittedAt: row.fitted_at.toISOString(),
+    repeatCustomers: row.repeat_customers,
+    method: row.method,
+    priorWeight: row.prior_weight,
+    priorSource: row.prior_source,
+    logLikelihood: row.log_likelihood,
+    currency: row.currency,
+  };
+}
+
+/** The shop's model in force, or null before the first fit. */
+export async function getClvModel(shop: string, db: Queryable = getPool()): Promise<ClvModelView | null> {
+  const result = await db.query<ModelRow>(`SELECT * FROM clv_models WHERE shop = $1 ORDER BY fitted_at DESC, id DESC LIMIT 1`, [shop]);
+  return result.rows[0] ? view(result.rows[0]) : null;
+}
+
+/** Shops with orders (the scheduled refit's list). */
+export async function listClvShops(db: Queryable = getPool()): Promise<string[]> {
+  const result = await db.query<{ domain: string }>(`SELECT domain FROM shops s WHERE s.uninstalled_at IS NULL AND EXISTS (SELECT 1 FROM orders o WHERE o.shop = s.domain) ORDER BY domain`);
+  return result.rows.map((r) => r.domain);
+}
+
+export type RefitReport = { model: ClvModelView | null; scored: number; ms: { summary: number; fit: number; score: number; total: number } };
+
+/**
+ * Fits the shop's model on the data held now (orders before asOf) and replaces every
+ * customer's prediction, in one transaction. A shop without customers with orders gets no
+ * model (null) and its old predictions are removed.
+ */
+export async function refitClv({ shop, asOf = new Date(), timeUnit = "day" }: { shop: string; asOf?: Date; timeUnit?: TimeUnit }): Promise<RefitReport> {
+  const log = logger.child({ shop });
+  const started = performance.now();
+  return withTransaction(async (db) => {
+    await db.query(`CREATE TEMP TABLE clv_summary ON COMMIT DROP AS ${SUMMARY_SQL}`, [shop, asOf]);
+    const triples = await db.query<{ x: number; tx: number; t: number; n: string }>(`SELECT x, tx, t, count(*) AS n FROM clv_summary GROUP BY 1, 2, 3`);
+    const spendRows = await db.query<{ x: number; zbar: number; n: string }>(`SELECT x, zbar, count(*) AS n FROM clv_summary WHERE x > 0 AND zbar > 0 GROUP BY 1, 2`);
+    const summaryMs = performance.now() - started;
+    const unit = UNITS_PER_WEEK[timeUnit] === 1 ? 7 : 1; // days per time unit
+    const count = triples.rows.map((r) => Number(r.n));
+    const customers = count.reduce((s, n) => s + n, 0);
+    if (customers === 0) {
+      await db.query(`DELETE FROM customer_predictions WHERE shop = $1`, [shop]);
+      return { model: null, scored: 0, ms: { summary: summaryMs, fit: 0, score: 0, total: performance.now() - started } };
+    }
+    const data = { x: triples.rows.map((r) => r.x), tx: triples.rows.map((r) => r.tx / unit), T: triples.rows.map((r) => r.t / unit), count };
+    const spend = { x: spendRows.rows.map((r) => r.x), zbar: spendRows.rows.map((r) => r.zbar), count: spendRows.rows.map((r) => Number(r.n)) };
+    const repeatCustomers = triples.rows.reduce((s, r, i) => s + (r.x > 0 ? count[i]! : 0), 0);
+    const pooled = await db.query<ModelRow>(
+      `SELECT DISTINCT ON (shop) * FROM clv_models WHERE shop <> $1 AND method = 'mle' ORDER BY shop, fitted_at DESC, id DESC`,
+      [shop],
+    );
+    const prior = buildPrior({
+      timeUnit,
+      pooled: pooled.rows.map((m) => ({ timeUnit: m.time_unit, bgnbd: { r: m.r, alpha: m.alpha, a: m.a, b: m.b }, spend: m.p !== null && m.q !== null && m.gamma !== null ? { p: m.p, q: m.q, gamma: m.gamma } : null })),
+    });
+    const fitStarted = performance.now();
+    const fit = fitShop({ data, spend, customers, repeatCustomers, timeUnit, prior });
+    const fitMs = performance.now() - fitStarted;
+    if (!fit.converged) log.warn({ params: fit.bgnbd, spend: fit.spend }, "analytics.clv_fit_not_converged");
+    const currency = await db.query<{ currency: string | null }>(
+      `SELECT coalesce((SELECT "currencyCode" FROM shops WHERE domain = $1), (SELECT currency FROM orders WHERE shop = $1 LIMIT 1)) AS currency`,
+      [shop],
+    );
+    const inserted = await db.query<ModelRow>(
+      `INSERT INTO clv_models (shop, time_unit, r, alpha, a, b, p, q, gamma, currency, customers, repeat_customers, log_likelihood,
+                               spend_log_likelihood, method, prior_weight, prior_source, fit_ms, fitted_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) RETURNING *`,
+      [
+        shop, timeUnit, fit.bgnbd.r, fit.bgnbd.alpha, fit.bgnbd.a, fit.bgnbd.b, fit.spend?.p ?? null, fit.spend?.q ?? null, fit.spend?.gamma ?? null,
+        currency.rows[0]?.currency ?? null, customers, repeatCustomers, fit.logLikelihood, fit.spendLogLikelihood, fit.method, fit.priorWeight,
+        fit.priorSource, Math.round(fitMs), asOf,
+      ],
+    );
+    const model = inserted.rows[0]!;
+
+    // Score each distinct triple once; the per-customer value of an order is linear in zbar
+    // (Gamma-Gamma), so SQL finishes it: E[M] = (gamma p + p x zbar) / (p x + q - 1).
+    const scoreStarted = performance.now();
+    const pAlive: number[] = [];
+    const expected: number[] = [];
+    const waitDays: number[] = [];
+    const confidence: string[] = [];
+    for (let i = 0; i < data.x.length; i++) {
+      const s = scoreSummary({ params: fit.bgnbd, x: data.x[i]!, tx: data.tx[i]!, T: data.T[i]!, timeUnit });
+      pAlive.push(s.pAlive);
+      expected.push(s.expectedOrders12m);
+      waitDays.push(Math.min(s.medianWaitIfActive * unit, 36_500));
+      confidence.push(confidenceLabel({ method: fit.method, weight: fit.priorWeight, x: data.x[i]!, ageDays: triples.rows[i]!.t }));
+    }
+    const populationValue = expectedOrderValue({ spend: fit.spend, x: 0, zbar: 0 });
+    const sp = fit.spend;
+    await db.query(`DELETE FROM customer_predictions WHERE shop = $1`, [shop]);
+    const scored = await db.query(
+      `WITH scores AS (
+         SELECT * FROM unnest($2::int[], $3::int[], $4::int[], $5::float8[], $6::float8[], $7::float8[], $8::text[])
+                AS u(x, tx, t, p_alive, expected, wait_days, confidence)
+       ),
+       valued AS (
+         SELECT s.customer_id, sc.p_alive, sc.expected, sc.wait_days, sc.confidence,
+                sc.expected * (CASE
+                  WHEN s.x = 0 THEN $9::float8
+                  WHEN $10::float8 IS NULL OR $11::float8 <= 1 THEN s.zbar
+                  ELSE ($12::float8 * $10 + $10 * s.x * s.zbar) / ($10 * s.x + $11 - 1) END) AS clv
+           FROM clv_summary s JOIN scores sc USING (x, tx, t)
+       )
+       INSERT INTO customer_predictions (shop, customer_id, model_id, p_alive, expected_orders_12m, predicted_clv_12m_minor, currency,
+                                         expected_next_order_at, churn_risk, spend_tier, confidence, computed_at)
+       SELECT $1, customer_id, $13, p_alive, expected, round(clv)::bigint, $14, $15::timestamptz + wait_days * interval '1 day', 1 - p_alive,
+              CASE WHEN cume_dist() OVER w <= $16 THEN 'HIGH' WHEN cume_dist() OVER w <= $17 THEN 'MEDIUM' ELSE 'LOW' END,
+              confidence, $15
+         FROM valued WINDOW w AS (ORDER BY clv DESC)`,
+      [
+        shop, data.x, triples.rows.map((r) => r.tx), triples.rows.map((r) => r.t), pAlive, expected, waitDays, confidence,
+        populationValue, sp?.p ?? null, sp?.q ?? null, sp?.gamma ?? null, model.id, model.currency, asOf,
+        SPEND_TIER_SHARES.HIGH, SPEND_TIER_SHARES.HIGH + SPEND_TIER_SHARES.MEDIUM,
+      ],
+    );
+    const scoreMs = performance.now() - scoreStarted;
+    const report = { model: view(model), scored: scored.rowCount ?? 0, ms: { summary: summaryMs, fit: fitMs, score: scoreMs, total: performance.now() - started } };
+    log.info({ customers, repeatCustomers, method: fit.method, triples: data.x.length, ms: report.ms }, "analytics.clv_fitted");
+    return report;
+  });
+}
+
+export type CustomerPredictionView = {
+  pAlive: number | null;
+  expectedOrders12m: number | null;
+  predictedClv12m: number | null;
+  expectedNextOrderAt: string | null;
+  churnRisk: number | null;
+  cluster: null;
+  predictedSpendTier: "HIGH" | "MEDIUM" | "LOW" | null;
+  confidence: "high" | "medium" | "low" | null;
+  currency: string | null;
+  computedAt: string | null;
+};
+
+/**
+ * One customer's prediction (predictedClv12m in the currency's major units, from integer minor
+ * units), or null when the app does not know the customer. A known customer without a
+ * prediction (no order yet, or no fit since the first order) gets nulls.
+ */
+export async function getCustomerPrediction(shop: string, customerGid: string, db: Queryable = getPool()): Promise<CustomerPredictionView | null> {
+  const result = await db.query<{
+    known: boolean;
+    p_alive: number | null;
+    expected_orders_12m: number | null;
+    predicted_clv_12m_minor: string | null;
+    expected_next_order_at: Date | null;
+    churn_risk: number | null;
+    spend_tier: "HIGH" | "MEDIUM" | "LOW" | null;
+    confidence: "high" | "medium" | "low" | null;
+    currency: string | null;
+    computed_at: Date | null;
+  }>(
+    `SELECT true AS known, p.p_alive, p.expected_orders_12m, p.predicted_clv_12m_minor, p.expected_next_order_at, p.churn_risk,
+            p.spend_tier, p.confidence, p.currency, p.computed_at
+       FROM customers c LEFT JOIN customer_predictions p ON p.shop = c.shop AND p.customer_id = c.id
+      WHERE c.shop = $1 AND c.gid = $2 AND c.deleted_at IS NULL`,
+    [shop, customerGid],
+  );
+  const row = result.rows[0];
+  if (!row) return null;
+  const round = (v: number | null, digits: number) => (v === null ? null : Number(v.toFixed(digits)));
+  return {
+    pAlive: round(row.p_alive, 4),
+    expectedOrders12m: round(row.expected_orders_12m, 3),
+    predictedClv12m: row.predicted_clv_12m_minor === null ? null : Number(row.predicted_clv_12m_minor) / 10 ** currencyExponent(row.currency ?? "USD"),
+    expectedNextOrderAt: row.expected_next_order_at?.toISOString() ?? null,
+    churnRisk: round(row.churn_risk, 4),
+    cluster: null,
+    predictedSpendTier: row.spend_tier,
+    confidence: row.confidence,
+    currency: row.currency,
+    computedAt: row.computed_at?.toISOString() ?? null,
+  };
+}
