@@ -20,6 +20,7 @@ import { startTagSyncWriter } from "./tag-sync-writer";
 import { startFeedbackScheduler } from "./feedback-scheduler";
 import { startEmailSender } from "./email-sender";
 import { startProductRatingsWriter } from "./product-ratings-writer";
+import { startClvRefit } from "./clv-refit";
 import { ZodError } from "zod";
 
 async function main() {
@@ -48,6 +49,7 @@ async function main() {
   const feedbackScheduler = await startFeedbackScheduler({ intervalMs: env.FEEDBACK_SCHEDULER_INTERVAL_MS, batchSize: env.FEEDBACK_SCHEDULER_BATCH_SIZE });
   const emailSender = await startEmailSender({ sweepIntervalMs: env.EMAIL_SWEEP_INTERVAL_MS });
   const productRatings = await startProductRatingsWriter({ sweepIntervalMs: env.PRODUCT_RATINGS_SWEEP_INTERVAL_MS });
+  const clvRefit = await startClvRefit({ intervalMs: env.CLV_REFIT_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -68,6 +70,7 @@ async function main() {
     await feedbackScheduler.close();
     await emailSender.close();
     await productRatings.close();
+    await clvRefit.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

@@ -6,6 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
 import { getClvModel, readClvSummary, refitClv } from "../../app/services/analytics/clv.server";
 import { closeQueues } from "../../jobs/queues";
+import { clvRefitProcessor, type ClvRefitJob } from "../../jobs/clv-refit";
+import type { Job } from "bullmq";
 import { simulateCustomers } from "../support/bgnbd-simulation";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { runCli } from "../support/pipeline";
@@ -170,6 +172,20 @@ describe("fit and predictions", () => {
       [SMALL_SHOP],
     );
     expect(counts.rows[0]).toEqual({ models: "2", predictions: "40", stale: "0" });
+  });
+});
+
+describe("the refit job", () => {
+  const job = (data: unknown, attemptsMade = 0) => ({ id: "clv-test", data, opts: { attempts: 3 }, attemptsMade }) as unknown as Job<ClvRefitJob>;
+
+  it("refits the named shop; bad job data is unrecoverable", async () => {
+    const before = await getClvModel(SMALL_SHOP);
+    const summary = await clvRefitProcessor(job({ shop: SMALL_SHOP, reason: "on-demand" }));
+    expect(summary.failed).toEqual([]);
+    expect(summary.shops).toEqual([expect.objectContaining({ shop: SMALL_SHOP, customers: 40, method: "shrunk" })]);
+    const after = await getClvModel(SMALL_SHOP);
+    expect(Date.parse(after!.fittedAt)).toBeGreaterThan(Date.parse(before!.fittedAt));
+    await expect(clvRefitProcessor(job({ shop: "not a shop", reason: "on-demand" }))).rejects.toMatchObject({ name: "UnrecoverableError" });
   });
 });
 

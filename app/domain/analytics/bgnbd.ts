@@ -2,7 +2,7 @@
 // log-likelihood, maximum likelihood fit on log-parameters, P(alive) and the expected number of
 // transactions in a coming period. Pure functions: data and time units in, numbers out.
 import { hyp2f1, lnGamma } from "./special";
-import { minimiseNelderMead } from "./nelder-mead";
+import { boxPenalty, minimiseNelderMead } from "./nelder-mead";
 
 export type BgNbdParams = { r: number; alpha: number; a: number; b: number };
 
@@ -114,7 +114,7 @@ export function fitBgNbd({ data, start, prior }: { data: RepeatSummary; start?: 
   const from = start ?? defaultBgNbdCentre(1);
   const toParams = (v: number[]): BgNbdParams => ({ r: Math.exp(v[0]!), alpha: Math.exp(v[1]!), a: Math.exp(v[2]!), b: Math.exp(v[3]!) });
   const objective = (v: number[]) => {
-    const nll = -bgNbdLogLikelihood({ params: toParams(v), data });
+    const nll = boxPenalty(v) - bgNbdLogLikelihood({ params: toParams(v), data });
     if (!prior || prior.weight <= 0) return nll;
     let penalty = 0;
     KEYS.forEach((k, i) => {
@@ -123,7 +123,7 @@ export function fitBgNbd({ data, start, prior }: { data: RepeatSummary; start?: 
     });
     return nll + prior.weight * penalty;
   };
-  const result = minimiseNelderMead(objective, KEYS.map((k) => Math.log(from[k])), { step: 0.5, fTolerance: 1e-13, xTolerance: 1e-9 });
+  const result = minimiseNelderMead(objective, KEYS.map((k) => Math.log(from[k])), { step: 0.5, fTolerance: 1e-12, xTolerance: 1e-9, flatTolerance: 1e-8, maxIterations: 2_000, restarts: 2 });
   const params = toParams(result.x);
   return { params, logLikelihood: bgNbdLogLikelihood({ params, data }), iterations: result.iterations, converged: result.converged };
 }

@@ -2,28 +2,64 @@
 // each customer's transaction values are Gamma(p, nu) with nu ~ Gamma(q, gamma) across customers.
 // Fitted on customers with at least one repeat transaction: x repeat transactions of mean zbar.
 import { lnGamma } from "./special";
-import { minimiseNelderMead } from "./nelder-mead";
+import { boxPenalty, minimiseNelderMead } from "./nelder-mead";
 import type { LogNormalPrior } from "./bgnbd";
 
 export type GammaGammaParams = { p: number; q: number; gamma: number };
 export type SpendSummary = { x: ArrayLike<number>; zbar: ArrayLike<number>; count?: ArrayLike<number> };
 
 /** The note's log-likelihood of (x, zbar) for customers with x >= 1 (equation 4 of the note, with the Jacobian x^(px) / zbar). */
+type PreparedSpend = { xs: Float64Array; xi: Int32Array; z: Float64Array; lnZ: Float64Array; lnX: Float64Array; w: Float64Array };
+const preparedCache = new WeakMap<object, PreparedSpend>();
+
+/** Keeps the customers with x >= 1 and zbar > 0, indexes their distinct x, takes ln zbar once. */
+function prepare(data: SpendSummary): PreparedSpend {
+  const cached = preparedCache.get(data);
+  if (cached) return cached;
+  const keep: number[] = [];
+  for (let i = 0; i < data.x.length; i++) if (data.x[i]! > 0 && data.zbar[i]! > 0) keep.push(i);
+  const map = new Map<number, number>();
+  const xi = new Int32Array(keep.length);
+  const z = new Float64Array(keep.length);
+  const lnZ = new Float64Array(keep.length);
+  const w = new Float64Array(keep.length);
+  keep.forEach((i, j) => {
+    const x = data.x[i]!;
+    let k = map.get(x);
+    if (k === undefined) {
+      k = map.size;
+      map.set(x, k);
+    }
+    xi[j] = k;
+    z[j] = data.zbar[i]!;
+    lnZ[j] = Math.log(data.zbar[i]!);
+    w[j] = data.count ? data.count[i]! : 1;
+  });
+  const xs = Float64Array.from(map.keys());
+  const prepared = { xs, xi, z, lnZ, lnX: xs.map(Math.log), w };
+  preparedCache.set(data, prepared);
+  return prepared;
+}
+
+/** The note's log-likelihood of (x, zbar) for customers with x >= 1 (equation 4 of the note, with the Jacobian x^(px) / zbar). */
 export function gammaGammaLogLikelihood({ params, data }: { params: GammaGammaParams; data: SpendSummary }): number {
   const { p, q, gamma } = params;
   if (!(p > 0 && q > 0 && gamma > 0)) return Number.NEGATIVE_INFINITY;
+  const { xs, xi, z, lnZ, lnX, w } = prepare(data);
   const lnGammaQ = lnGamma(q);
   const qLnGamma = q * Math.log(gamma);
+  // Per distinct x: everything but the terms in zbar.
+  const head = new Float64Array(xs.length);
+  for (let k = 0; k < xs.length; k++) {
+    const px = p * xs[k]!;
+    head[k] = lnGamma(px + q) - lnGamma(px) - lnGammaQ + qLnGamma + px * lnX[k]!;
+  }
   let total = 0;
-  for (let i = 0; i < data.x.length; i++) {
-    const x = data.x[i]!;
-    const z = data.zbar[i]!;
-    if (!(x > 0 && z > 0)) continue;
-    const w = data.count ? data.count[i]! : 1;
+  for (let j = 0; j < xi.length; j++) {
+    const k = xi[j]!;
+    const x = xs[k]!;
     const px = p * x;
-    total +=
-      w *
-      (lnGamma(px + q) - lnGamma(px) - lnGammaQ + qLnGamma + (px - 1) * Math.log(z) + px * Math.log(x) - (px + q) * Math.log(gamma + x * z));
+    total += w[j]! * (head[k]! + (px - 1) * lnZ[j]! - (px + q) * Math.log(gamma + x * z[j]!));
   }
   return total;
 }
@@ -48,7 +84,7 @@ export function fitGammaGamma({ data, start, prior }: { data: SpendSummary; star
   const keys = ["p", "q", "gamma"] as const;
   const toParams = (v: number[]): GammaGammaParams => ({ p: Math.exp(v[0]!), q: Math.exp(v[1]!), gamma: Math.exp(v[2]!) });
   const objective = (v: number[]) => {
-    const nll = -gammaGammaLogLikelihood({ params: toParams(v), data });
+    const nll = boxPenalty(v) - gammaGammaLogLikelihood({ params: toParams(v), data });
     if (!prior || prior.weight <= 0) return nll;
     let penalty = 0;
     keys.forEach((k, i) => {
@@ -57,7 +93,7 @@ export function fitGammaGamma({ data, start, prior }: { data: SpendSummary; star
     });
     return nll + prior.weight * penalty;
   };
-  const result = minimiseNelderMead(objective, keys.map((k) => Math.log(from[k])), { step: 0.5, fTolerance: 1e-13, xTolerance: 1e-9 });
+  const result = minimiseNelderMead(objective, keys.map((k) => Math.log(from[k])), { step: 0.5, fTolerance: 1e-12, xTolerance: 1e-9, flatTolerance: 1e-8, maxIterations: 2_000, restarts: 2 });
   const params = toParams(result.x);
   return { params, logLikelihood: gammaGammaLogLikelihood({ params, data }), iterations: result.iterations, converged: result.converged };
 }
