@@ -189,7 +189,8 @@ describe("the refit job", () => {
   });
 });
 
-describe("crm analytics CLI", () => {
+// Each CLI call is a child process with its own TypeScript loader: seconds each on a busy machine.
+describe("crm analytics CLI", { timeout: 180_000 }, () => {
   const crm = (...args: string[]) => runCli(args, cliEnv);
 
   it("analytics clv prints the fitted model in the documented shape; --refit fits first", async () => {

@@ -28,7 +28,7 @@ CREATE INDEX clv_models_shop_fitted_idx ON clv_models (shop, fitted_at DESC, id 
 CREATE TABLE customer_predictions (
   shop                    TEXT NOT NULL,
   customer_id             BIGINT NOT NULL,
-  model_id                BIGINT NOT NULL REFERENCES clv_models (id) ON DELETE CASCADE,
+  model_id                BIGINT NOT NULL,
   p_alive                 DOUBLE PRECISION NOT NULL,
   expected_orders_12m     DOUBLE PRECISION NOT NULL,
   predicted_clv_12m_minor BIGINT NOT NULL,
@@ -40,4 +40,3 @@ CREATE TABLE customer_predictions (
   computed_at             TIMESTAMPTZ(3) NOT NULL,
   PRIMARY KEY (shop, customer_id)
 );
-CREATE INDEX customer_predictions_model_idx ON customer_predictions (model_id);
