@@ -136,6 +136,19 @@ describe("fit and predictions", () => {
     expect(stored.rows.flatMap((r) => r.conf.split(","))).toContain("high");
   });
 
+  it("a large shop's fit runs on a deterministic sample of its customers; every customer is still scored", async () => {
+    const first = await refitClv({ shop: BIG_SHOP, asOf: big.asOf, fitSampleCustomers: 1_500 });
+    const again = await refitClv({ shop: BIG_SHOP, asOf: big.asOf, fitSampleCustomers: 1_500 });
+    expect(Math.abs(first.fitCustomers - 1_500)).toBeLessThan(150);
+    expect(again.fitCustomers).toBe(first.fitCustomers);
+    expect(again.model!.params).toEqual(first.model!.params);
+    expect(first.model!.customers).toBe(3_000);
+    expect(first.scored).toBe(3_000);
+    for (const key of ["r", "alpha", "a", "b"] as const) expect(Math.abs(first.model!.params[key] / TRUTH[key] - 1), key).toBeLessThan(0.5);
+    // Back to the full fit for the tests below.
+    await refitClv({ shop: BIG_SHOP, asOf: big.asOf });
+  });
+
   it("a frequent recent buyer outranks a lapsed one, and a single-order customer gets the population's order value", async () => {
     const rows = await getPool().query<{ gid: string; p_alive: number; expected: number; clv: string; orders: number; last: Date }>(
       `SELECT c.gid, p.p_alive, p.expected_orders_12m AS expected, p.predicted_clv_12m_minor AS clv,

@@ -136,8 +136,19 @@ export type RefitReport = {
  * customer's prediction, in one transaction. A shop without customers with orders gets no
  * model (null) and its old predictions are removed.
  */
-export async function refitClv({ shop, asOf = new Date(), timeUnit = "day" }: { shop: string; asOf?: Date; timeUnit?: TimeUnit }): Promise<RefitReport> {
-  const report = await refitInTransaction({ shop, asOf, timeUnit });
+export async function refitClv({
+  shop,
+  asOf = new Date(),
+  timeUnit = "day",
+  fitSampleCustomers = FIT_SAMPLE_CUSTOMERS,
+}: {
+  shop: string;
+  asOf?: Date;
+  timeUnit?: TimeUnit;
+  /** Above this many customers with orders the fit runs on a sample of about this many (FIT_SAMPLE_CUSTOMERS). */
+  fitSampleCustomers?: number;
+}): Promise<RefitReport> {
+  const report = await refitInTransaction({ shop, asOf, timeUnit, fitSampleCustomers });
   // The refit replaced the shop's rows: reclaim the old ones now (the app does not rely on
   // autovacuum, decision 003), outside the transaction.
   const started = performance.now();
@@ -146,7 +157,7 @@ export async function refitClv({ shop, asOf = new Date(), timeUnit = "day" }: { 
   return report;
 }
 
-async function refitInTransaction({ shop, asOf, timeUnit }: { shop: string; asOf: Date; timeUnit: TimeUnit }): Promise<RefitReport> {
+async function refitInTransaction({ shop, asOf, timeUnit, fitSampleCustomers }: { shop: string; asOf: Date; timeUnit: TimeUnit; fitSampleCustomers: number }): Promise<RefitReport> {
   const log = logger.child({ shop });
   const started = performance.now();
   return withTransaction(async (db) => {
@@ -161,7 +172,7 @@ async function refitInTransaction({ shop, asOf, timeUnit }: { shop: string; asOf
     const everyone = triples.rows.reduce((s, r) => s + Number(r.n), 0);
     // A deterministic sample for large shops (FIT_SAMPLE_CUSTOMERS); the hash spreads ids evenly.
     const SAMPLE_MOD = 1_000_003;
-    const keep = everyone > FIT_SAMPLE_CUSTOMERS ? Math.ceil((FIT_SAMPLE_CUSTOMERS / everyone) * SAMPLE_MOD) : SAMPLE_MOD;
+    const keep = everyone > fitSampleCustomers ? Math.ceil((fitSampleCustomers / everyone) * SAMPLE_MOD) : SAMPLE_MOD;
     const sampled = `(hashint8(customer_id)::bigint & 2147483647) % ${SAMPLE_MOD} < $1`;
     const fitTriples =
       keep < SAMPLE_MOD
