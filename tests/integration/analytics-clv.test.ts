@@ -3,7 +3,8 @@
 // pooled prior below), the stored predictions, and the CLI contract
 // (`analytics clv`, `analytics customer`).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, getPool } from "../../app/db.server";
+import { closeDb, getPool, withTransaction } from "../../app/db.server";
+import { redactCustomer } from "../../app/services/privacy.server";
 import { getClvModel, readClvSummary, refitClv } from "../../app/services/analytics/clv.server";
 import { closeQueues } from "../../jobs/queues";
 import { clvRefitProcessor, type ClvRefitJob } from "../../jobs/clv-refit";
@@ -249,5 +250,26 @@ describe("crm analytics CLI", { timeout: 180_000 }, () => {
     const unknown = await crm("analytics", "customer", "--shop", BIG_SHOP, "--customer", "999999999");
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain("not found");
+  });
+});
+
+describe("privacy", () => {
+  it("customers/redact removes the customer's prediction (it is derived from the person's orders)", async () => {
+    const gid = big.gids[1]!;
+    const count = async () =>
+      Number(
+        (
+          await getPool().query<{ n: string }>(
+            `SELECT count(*) AS n FROM customer_predictions p JOIN customers c ON c.id = p.customer_id WHERE c.shop = $1 AND c.gid = $2`,
+            [BIG_SHOP, gid],
+          )
+        ).rows[0]!.n,
+      );
+    expect(await count()).toBe(1);
+    await withTransaction((db) => redactCustomer(db, { shop: BIG_SHOP, customerGid: gid, orderLegacyIds: [], inboxId: "0" }));
+    expect(await count()).toBe(0);
+    // The next fit leaves the redacted customer out.
+    const report = await refitClv({ shop: BIG_SHOP, asOf: big.asOf });
+    expect(report.model!.customers).toBe(2_999);
   });
 });
