@@ -27,16 +27,17 @@ const DAYS_SQL = `
     FROM orders o
    WHERE o.shop = $1 AND o.customer_gid IS NOT NULL AND NOT o.test AND o.cancelled_at IS NULL AND o.shopify_created_at < $2
    GROUP BY 1, 2`;
+// One pass over the order days, no sort: the first day's value travels with the first day in
+// one bigint (day number * 2^42 + value + 2^41, so min() finds both; values within +-2^41 minor units).
 const perCustomerSql = (days: string) => `
-  WITH ranked AS (SELECT customer_gid, day, net, min(day) OVER (PARTITION BY customer_gid) AS first_day FROM ${days}),
-  per AS (
-    SELECT customer_gid, min(day) AS first_day, max(day) AS last_day, (count(*) - 1)::int AS x,
-           coalesce(sum(net) FILTER (WHERE day > first_day), 0)::float8 AS repeat_net
-      FROM ranked GROUP BY customer_gid
+  WITH per AS (
+    SELECT customer_gid, min(day) AS first_day, max(day) AS last_day, (count(*) - 1)::int AS x, sum(net)::float8 AS total_net,
+           min((day - date '1970-01-01')::bigint * 4398046511104 + net::bigint + 2199023255552) AS first_key
+      FROM ${days} GROUP BY customer_gid
   )
   SELECT c.id AS customer_id, per.x, (per.last_day - per.first_day)::int AS tx,
          (($2::timestamptz AT TIME ZONE coalesce((SELECT "ianaTimezone" FROM shops WHERE domain = $1), 'UTC'))::date - per.first_day)::int AS t,
-         CASE WHEN per.x > 0 THEN per.repeat_net / per.x ELSE 0 END AS zbar
+         CASE WHEN per.x > 0 THEN (per.total_net - ((per.first_key % 4398046511104) - 2199023255552)) / per.x ELSE 0 END AS zbar
     FROM per
     JOIN customers c ON c.shop = $1 AND c.gid = per.customer_gid AND c.deleted_at IS NULL AND c.redacted_at IS NULL`;
 const SUMMARY_SQL = perCustomerSql(`(${DAYS_SQL}) days`);
@@ -47,6 +48,9 @@ const SUMMARY_SQL = perCustomerSql(`(${DAYS_SQL}) days`);
  * and the fit's time stops growing with the shop. Every customer is still scored.
  */
 export const FIT_SAMPLE_CUSTOMERS = 250_000;
+
+/** work_mem for the refit's transaction only (SET LOCAL): one refit runs at a time per worker. */
+const REFIT_WORK_MEM = "256MB";
 
 export type SummaryRow = { customerId: string; x: number; tx: number; t: number; zbar: number };
 
@@ -162,6 +166,8 @@ async function refitInTransaction({ shop, asOf, timeUnit, fitSampleCustomers }: 
   const started = performance.now();
   return withTransaction(async (db) => {
     // Two statements (order days, then customers), each within the pool's statement limit.
+    // Hash aggregates of a large shop's order days fit in memory instead of spilling to disk.
+    await db.query(`SELECT set_config('work_mem', $1, true)`, [REFIT_WORK_MEM]);
     // Temporary tables have no statistics until analysed: without them the planner guesses
     // their size and may join them to customers row by row.
     await db.query(`CREATE TEMP TABLE clv_days ON COMMIT DROP AS ${DAYS_SQL}`, [shop, asOf]);
