@@ -155,9 +155,14 @@ export async function refitClv({
   const report = await refitInTransaction({ shop, asOf, timeUnit, fitSampleCustomers });
   // The refit replaced the shop's rows: reclaim the old ones now (the app does not rely on
   // autovacuum, decision 003), outside the transaction.
+  // A failure here leaves the new fit in force and is only logged: the next refit vacuums again.
   const started = performance.now();
-  await getPool().query(`VACUUM (ANALYZE) customer_predictions`);
-  report.ms.vacuum = performance.now() - started;
+  try {
+    await getPool().query(`VACUUM (ANALYZE) customer_predictions`);
+    report.ms.vacuum = performance.now() - started;
+  } catch (error) {
+    logger.warn({ shop, err: error }, "analytics.clv_vacuum_failed");
+  }
   return report;
 }
 
