@@ -79,6 +79,8 @@ const EnvSchema = z.object({
   // resume, and how often a running bulk operation is polled when no bulk_operations/finish came.
   IMPORT_SWEEP_INTERVAL_MS: z.coerce.number().int().min(100).default(10_000),
   IMPORT_POLL_INTERVAL_MS: z.coerce.number().int().min(50).default(5_000),
+  // Predictions (docs/analytics.md): how often the worker refits every shop's CLV model.
+  CLV_REFIT_INTERVAL_MS: z.coerce.number().int().min(60_000).default(86_400_000),
   TAG_SYNC_RECONCILE_INTERVAL_MS: z.coerce.number().int().min(1_000).default(300_000),
   TAG_SYNC_EVENT_DELAY_MS: z.coerce.number().int().min(0).default(30_000),
   // Inbox retention (docs/privacy.md): processed and ignored inbox rows lose their raw body

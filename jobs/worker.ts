@@ -23,6 +23,7 @@ import { startProductRatingsWriter } from "./product-ratings-writer";
 import { startSyncReconcile } from "./sync-reconcile";
 import { startAutomationRunner } from "./automation-runner";
 import { startHistoryImport } from "./history-import";
+import { startClvRefit } from "./clv-refit";
 import { ZodError } from "zod";
 
 async function main() {
@@ -54,6 +55,7 @@ async function main() {
   const syncReconcile = await startSyncReconcile({ intervalMs: env.SYNC_RECONCILE_INTERVAL_MS });
   const automationRunner = await startAutomationRunner({ intervalMs: env.AUTOMATION_RUNNER_INTERVAL_MS });
   const historyImport = await startHistoryImport({ sweepIntervalMs: env.IMPORT_SWEEP_INTERVAL_MS, pollMs: env.IMPORT_POLL_INTERVAL_MS });
+  const clvRefit = await startClvRefit({ intervalMs: env.CLV_REFIT_INTERVAL_MS });
   logger.info({ queue: WEBHOOK_QUEUE, concurrency: env.WORKER_CONCURRENCY }, "worker.started");
 
   let closing = false;
@@ -77,6 +79,7 @@ async function main() {
     await syncReconcile.close();
     await automationRunner.close();
     await historyImport.close();
+    await clvRefit.close();
     await closeQueues();
     connection.disconnect();
     await closeDb();

@@ -37,6 +37,7 @@ import { AutomationError, listRules, setRule } from "../services/automations/rul
 import { dryRunRule } from "../services/automations/dry-run.server";
 import { firingLog, ruleStats } from "../services/automations/log.server";
 import { ImportFailedError, importStart, importStatus } from "./import-commands";
+import { getClvModel, getCustomerPrediction, refitClv } from "../services/analytics/clv.server";
 
 class UsageError extends Error {}
 
@@ -77,6 +78,9 @@ commands:
   import start --shop <domain>                                     import the shop's history (bulk operations); progress on stderr,
                                                                    the final status on stdout; exit 0 when done
   import status --shop <domain>                                    { state, customers, orders, products, startedAt, finishedAt, error, warning }
+  analytics clv --shop <domain> [--refit]                          the shop's fitted BG/NBD + Gamma-Gamma model (--refit: fit on the data held now first)
+  analytics customer --shop <domain> --customer <gid or numeric id>
+                                                                   the customer's predicted orders, 12-month value, next order and churn risk
 
 ${ANALYTICS_REPORT_USAGE}`;
 
@@ -109,6 +113,7 @@ async function run(argv: string[]): Promise<void> {
       "access-token": { type: "string" },
       rule: { type: "string" },
       days: { type: "string" },
+      refit: { type: "boolean" },
       help: { type: "boolean", short: "h" },
       ...ANALYTICS_REPORT_OPTIONS,
     },
@@ -310,6 +315,23 @@ async function run(argv: string[]): Promise<void> {
     case "import status":
       await importStatus(shop(), write);
       return;
+    case "analytics clv": {
+      const domain = shop();
+      if (values.refit) await refitClv({ shop: domain });
+      const model = await getClvModel(domain);
+      if (!model) throw new UsageError(`no model fitted for ${domain} yet: run with --refit (a fit needs at least one customer with an order)`);
+      const { model: name, params, spend, timeUnit, customers, fittedAt, ...detail } = model;
+      write({ model: name, params, spend, timeUnit, customers, fittedAt, ...detail });
+      return;
+    }
+    case "analytics customer": {
+      const domain = shop();
+      const customerGid = customerOption.parse(values.customer ?? "");
+      const prediction = await getCustomerPrediction(domain, customerGid);
+      if (!prediction) throw new UsageError(`customer ${customerGid} not found in ${domain}`);
+      write(prediction);
+      return;
+    }
     default:
       throw new UsageError(`unknown command "${command}"\n\n${USAGE}`);
   }

@@ -59,6 +59,8 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
   const legacyIds = [...new Set([...orders.rows.map((o) => o.legacy_id), ...input.orderLegacyIds])];
   const refunds = await db.query(`UPDATE refunds SET note = NULL WHERE shop = $1 AND order_legacy_id = ANY($2::text[]) AND note IS NOT NULL`, [shop, legacyIds]);
   await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
+  // Predicted value and churn (docs/analytics.md): derived from the person's orders.
+  await db.query(`DELETE FROM customer_predictions p USING customers c WHERE p.shop = $1 AND c.shop = $1 AND c.gid = $2 AND p.customer_id = c.id`, [shop, customerGid]);
   const feedback = await eraseCustomerFeedback(db, { shop, customerGid, orderGids: [...orders.rows.map((o) => o.gid), ...orderGids] });
 
   // Tags, the tag outbox, segments, loyalty: what links the person to the shop's programs.
@@ -212,6 +214,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
   // checks that none is left out).
   const tables = [
     ...FEEDBACK_TABLES,
+    "customer_predictions", "clv_models",
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "checkouts", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
