@@ -56,7 +56,7 @@ export function useLivePreview(query: string) {
   return { current, previous: current ? null : data, loading: fetcher.state === "loading" || (!blank && !tooLong && !current), blank, tooLong };
 }
 
-function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }) {
+export function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }) {
   const fmt = useFormat();
   const shown = preview.current ?? preview.previous;
   const stale = !preview.current;
