@@ -11,6 +11,7 @@ import { watchPage } from "../support/browser";
 import { EmbeddedAdminApp, atPath, screenshot } from "../support/e2e-app";
 import { AUTOMATION_SEED, seedAutomationStore } from "../support/automations-seed";
 import { TEST_SHOP } from "../support/webhooks";
+import { waitUntil } from "../support/pipeline";
 
 const app = new EmbeddedAdminApp();
 const DAY = 86_400_000;
@@ -76,6 +77,25 @@ describe("automations admin", () => {
       expect(names.sort()).toEqual(AUTOMATION_SEED.customers.map((c) => `${c.firstName} ${c.lastName}`).sort());
       await screenshot(page, "automations-editor.png");
 
+      // ---- Steps: a new tag step is refused at its field until it names a tag, then moved first.
+      await page.getByLabel("New step").selectOption("add_tag");
+      await page.getByRole("button", { name: "Add step" }).click();
+      const tagStep = page.locator('[data-automation-step="1"]');
+      await tagStep.getByLabel("Tag").waitFor();
+      await page.getByRole("button", { name: "Save rule" }).click();
+      await tagStep.getByText('tag must start with "crm:" and name something').waitFor();
+      expect((await listRules(TEST_SHOP))[0]!.rule.steps.map((s) => s.kind)).toEqual(["discount_code"]);
+      await tagStep.getByLabel("Tag").fill("crm:first-buyer");
+      await page.getByRole("button", { name: "Move step 2 up" }).click();
+      expect(await page.locator('[data-automation-step="0"]').getByLabel("Tag").inputValue()).toBe("crm:first-buyer");
+      await page.getByRole("button", { name: "Save rule" }).click();
+      await page.getByText("Rule saved").waitFor();
+      await waitUntil(async () => (await listRules(TEST_SHOP))[0]!.version === stored!.version + 1, { what: "the rule to be saved" });
+      expect((await listRules(TEST_SHOP))[0]!.rule.steps).toEqual([
+        { kind: "add_tag", tag: "crm:first-buyer" },
+        expect.objectContaining({ kind: "discount_code" }),
+      ]);
+
       // ---- Switch it on from the list.
       await app.openEmbeddedPage(page, "/app/automations", "Automations");
       const row = page.locator(`[data-automation-rule="${RULE_NAME}"]`);
@@ -92,7 +112,7 @@ describe("automations admin", () => {
       await page.getByText("No firings match.").waitFor();
 
       // The refused save answers 422 (the browser logs the status); nothing else may appear.
-      app.assertClean(problems, { allowConsole: [/status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/app\/automations\/new\?/] });
+      app.assertClean(problems, { allowConsole: [/status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/app\/automations\/(new|\d+)\?/] });
     } catch (error) {
       throw await app.failureReport(error, page, problems, "automations-failure.png");
     }

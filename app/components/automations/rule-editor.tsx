@@ -430,7 +430,7 @@ export function RuleEditor({
       </Layout.Section>
       <Layout.Section variant="oneThird">
         <BlockStack gap="400">
-          <PreviewCard preview={preview} />
+          <PreviewCard preview={preview} blankText="No condition: every customer the trigger brings goes on. Type a query to see who matches now." />
           <DryRunCard saved={saved} dryRun={dryRun} busy={dryRunning} onDryRun={onDryRun} />
         </BlockStack>
       </Layout.Section>

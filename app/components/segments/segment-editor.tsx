@@ -56,7 +56,7 @@ export function useLivePreview(query: string) {
   return { current, previous: current ? null : data, loading: fetcher.state === "loading" || (!blank && !tooLong && !current), blank, tooLong };
 }
 
-export function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePreview> }) {
+export function PreviewCard({ preview, blankText = "Type a query, or start from an example, to see who matches." }: { preview: ReturnType<typeof useLivePreview>; blankText?: string }) {
   const fmt = useFormat();
   const shown = preview.current ?? preview.previous;
   const stale = !preview.current;
@@ -64,7 +64,7 @@ export function PreviewCard({ preview }: { preview: ReturnType<typeof useLivePre
   if (preview.blank) {
     body = (
       <Text as="p" tone="subdued">
-        Type a query, or start from an example, to see who matches.
+        {blankText}
       </Text>
     );
   } else if (preview.tooLong) {
