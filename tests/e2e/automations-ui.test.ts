@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
 import { listRules } from "../../app/services/automations/rules.server";
 import { watchPage } from "../support/browser";
-import { EmbeddedAdminApp, atPath, screenshot } from "../support/e2e-app";
+import { EmbeddedAdminApp, atPath, screenshot, waitForRows } from "../support/e2e-app";
 import { AUTOMATION_SEED, seedAutomationStore } from "../support/automations-seed";
 import { TEST_SHOP } from "../support/webhooks";
 import { waitUntil } from "../support/pipeline";
@@ -107,9 +107,31 @@ describe("automations admin", () => {
       await page.locator(".Polaris-IndexTable__TableRow").getByText("Order placed").waitFor();
       await screenshot(page, "automations-list.png");
 
-      // ---- The firing log opens, filtered by the rule (no firings yet: the rule was off).
+      // ---- The firing log: empty (the rule was off), then two recorded firings, filtered by status.
       await app.openEmbeddedPage(page, "/app/automations/log", "Firing log");
       await page.getByText("No firings match.").waitFor();
+      const [ada, ben] = AUTOMATION_SEED.customers;
+      for (const [i, [c, status]] of ([[ada!, "done"], [ben!, "failed"]] as const).entries()) {
+        const { rows } = await getPool().query<{ id: string }>(
+          `INSERT INTO automation_firings (shop, rule_id, rule_version, customer_gid, event_key, trigger, occurred_at, status, condition_result, due_at, last_error)
+           VALUES ($1, $2, 1, $3, $4, '{}'::jsonb, now(), $5, true, now(), $6) RETURNING id::text AS id`,
+          [TEST_SHOP, stored!.id, `gid://shopify/Customer/${c.id}`, `e2e:${i}`, status, status === "failed" ? "gave up after 5 attempts" : null],
+        );
+        await getPool().query(`INSERT INTO automation_action_results (firing_id, step, kind, status, attempts, error) VALUES ($1, 0, 'add_tag', $2, 1, $3)`, [
+          rows[0]!.id,
+          status,
+          status === "failed" ? "Shopify refused the tag" : null,
+        ]);
+      }
+      await app.openEmbeddedPage(page, "/app/automations/log", "Firing log");
+      await waitForRows(page, 2);
+      await page.getByLabel("Status").selectOption("failed");
+      await page.getByRole("button", { name: "Apply filters" }).click();
+      await page.waitForURL((url) => url.pathname === "/app/automations/log" && url.searchParams.get("status") === "failed");
+      await waitForRows(page, 1);
+      await page.getByRole("link", { name: "Ben Buyer" }).waitFor();
+      await page.getByText("1. Add a customer tag: failed (Shopify refused the tag)").waitFor();
+      await screenshot(page, "automations-log.png");
 
       // The refused save answers 422 (the browser logs the status); nothing else may appear.
       app.assertClean(problems, { allowConsole: [/status of 422 \(Unprocessable Entity\) \(http:\/\/127\.0\.0\.1:\d+\/app\/automations\/(new|\d+)\?/] });
