@@ -103,7 +103,7 @@ export function OverviewCards({ cards, range, comparisonLabel }: { cards: Overvi
         <Text as="h2" variant="headingMd">
           Overview
         </Text>
-        <CsvButton report="overview" range={range} label="Download the overview as CSV" />
+        <CsvButton report="overview" range={range} label="Download CSV of the overview" />
       </InlineStack>
       <InlineGrid columns={{ xs: 1, sm: 2, md: 4 }} gap="400">
         {cards.map((card) => (
@@ -115,9 +115,13 @@ export function OverviewCards({ cards, range, comparisonLabel }: { cards: Overvi
               <Text as="p" variant="headingXl">
                 <span data-analytics-figure={card.key}>{card.value}</span>
               </Text>
-              <Text as="p" variant="bodySm" tone={TONE[card.direction]}>
-                <span data-analytics-change={card.key}>{card.change}</span>
-                <span style={{ color: "var(--p-color-text-secondary)" }}>{` vs ${card.previous} (${comparisonLabel})`}</span>
+              <Text as="p" variant="bodySm" tone="subdued">
+                {card.direction === "none" ? null : (
+                  <Text as="span" variant="bodySm" tone={TONE[card.direction]}>
+                    <span data-analytics-change={card.key}>{card.change}</span>{" "}
+                  </Text>
+                )}
+                <span title={comparisonLabel}>{card.direction === "none" ? `Previous period: ${card.previous}` : `vs ${card.previous}`}</span>
               </Text>
             </BlockStack>
           </Card>
@@ -148,7 +152,7 @@ export function CohortGrid({ cohorts, months, range }: { cohorts: Cohort[]; mont
             <Button pressed={showCounts} onClick={() => setShowCounts((v) => !v)}>
               Show counts
             </Button>
-            <CsvButton report="cohorts" range={range} label="Download the cohorts as CSV" />
+            <CsvButton report="cohorts" range={range} label="Download CSV of the cohorts" />
           </InlineStack>
         </InlineStack>
         {cohorts.length === 0 ? (
