@@ -119,6 +119,13 @@ describe("the Analytics page's service", () => {
     expect(page.range).toMatchObject({ range: "30", from: "2026-02-14", to: "2026-03-15" });
   });
 
+  it("a shop without orders: zeros and dashes, no cohorts, not an error", async () => {
+    const page = await getAnalyticsPage({ shop: "analytics-empty.myshopify.com", params: FEBRUARY, now: new Date("2026-03-15T12:00:00Z"), fmt });
+    expect(page.cards.map((c) => [c.value, c.change])).toEqual([["$0.00", "—"], ["0", "—"], ["$0.00", "—"], ["0", "—"], ["0", "—"], ["0%", "—"], ["—", "—"]]);
+    expect(page.cohorts).toEqual([]);
+    expect(page.months).toBe(0);
+  });
+
   it("CSV text of both tables", async () => {
     const overview = await getAnalyticsCsv({ shop: SHOP, report: "overview", params: FEBRUARY, now: new Date("2026-03-15T12:00:00Z") });
     expect(overview.filename).toBe("analytics-overview-2026-02-01-to-2026-02-28.csv");

@@ -1,7 +1,7 @@
 // The Analytics page's pure parts: the range read from the address, the change of a figure,
 // the CSV fields.
 import { describe, expect, it } from "vitest";
-import { csvField, parseAnalyticsRange, percentChange, todayIn, toCsv } from "../../app/domain/admin/analytics-view-models";
+import { csvField, heatShade, parseAnalyticsRange, percentChange, todayIn, toCsv } from "../../app/domain/admin/analytics-view-models";
 
 const parse = (query: string, today = "2026-03-10") => parseAnalyticsRange(new URLSearchParams(query), today);
 
@@ -46,5 +46,13 @@ describe("CSV", () => {
     expect(csvField("-12.50")).toBe("-12.50");
     expect(csvField(null)).toBe("");
     expect(toCsv([["a", 1], ["b", null]])).toBe("a,1\r\nb,\r\n");
+  });
+});
+
+describe("heatShade", () => {
+  it("more opaque for a higher share; white text only on the dark end", () => {
+    expect(heatShade(0)).toEqual({ background: "rgba(31, 81, 153, 0.06)", color: "#202223" });
+    expect(heatShade(0.5).color).toBe("#202223");
+    expect(heatShade(1)).toEqual({ background: "rgba(31, 81, 153, 1.00)", color: "#ffffff" });
   });
 });

@@ -141,10 +141,13 @@ export function overviewCards(current: OverviewFigures, previous: OverviewFigure
 export const cohortsInRange = (rows: readonly CohortRow[], range: Pick<AnalyticsRange, "from" | "to">) =>
   rows.filter((r) => r.cohort >= range.from.slice(0, 7) && r.cohort <= range.to.slice(0, 7));
 
-/** The heat map's shade for a share 0..1: the cell's background and a text colour readable on it. */
+/**
+ * The heat map's shade for a share 0..1: a blue (#1f5199) over white, more opaque for a higher
+ * share, and a text colour with at least 4.5:1 contrast on it (dark up to 80% opacity, white above).
+ */
 export function heatShade(share: number): { background: string; color: string } {
-  const alpha = Math.max(0, Math.min(1, share));
-  return { background: `rgba(44, 110, 203, ${(0.08 + alpha * 0.92).toFixed(2)})`, color: alpha > 0.5 ? "#ffffff" : "#202223" };
+  const alpha = 0.06 + Math.max(0, Math.min(1, share)) * 0.94;
+  return { background: `rgba(31, 81, 153, ${alpha.toFixed(2)})`, color: alpha >= 0.8 ? "#ffffff" : "#202223" };
 }
 
 // ---- CSV ----
