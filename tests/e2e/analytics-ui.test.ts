@@ -2,7 +2,8 @@
 // a few months before today (New York time, the e2e shop's zone), the merchant opens
 // Analytics from the app's menu, reads the last 30 days' figures against the 30 days before,
 // switches to the last 90 days, swaps the cohort grid's shares for counts, reloads (the range
-// stays: it is in the address, decision 034) and downloads the overview as CSV.
+// stays: it is in the address, decision 034), downloads the overview as CSV and picks a
+// custom range.
 import { readFile } from "node:fs/promises";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getPool } from "../../app/db.server";
@@ -129,6 +130,18 @@ describe("analytics admin", () => {
       expect(download.suggestedFilename()).toBe(`analytics-overview-${from}-to-${today}.csv`);
       const csv = (await readFile((await download.path())!, "utf8")).split("\r\n");
       expect(csv.slice(0, 3)).toEqual([`figure,${from} to ${today},${addDays(today, -179)} to ${addDays(today, -90)}`, "revenue_net_USD,155.00,80.00", "orders,5,1"]);
+
+      // A custom range, today - 10 .. today - 3: orders 3 (40), 4 (30), 5 (20 - 5) = 85.00;
+      // the 8 days before hold nothing, so no change to show.
+      await page.getByLabel("Date range").selectOption("custom");
+      await page.getByLabel("From", { exact: true }).fill(addDays(today, -10));
+      await page.getByLabel("To", { exact: true }).fill(addDays(today, -3));
+      await page.getByRole("button", { name: "Apply" }).click();
+      await page.waitForURL((url) => url.pathname === "/app/analytics" && url.searchParams.get("range") === "custom" && url.searchParams.get("from") === addDays(today, -10) && url.searchParams.get("to") === addDays(today, -3));
+      await page.waitForFunction(() => document.querySelector("[data-analytics-figure=revenue]")?.textContent === "$85.00");
+      expect(await figure(page, "orders")).toBe("3");
+      expect(await page.locator("[data-analytics-change=revenue]").count()).toBe(0);
+      expect(await page.getByText("Previous period: $0.00").count()).toBe(2); // revenue and AOV
       app.assertClean(problems);
     } catch (error) {
       throw await app.failureReport(error, page, problems, "analytics-failure.png");
