@@ -34,6 +34,7 @@ export default function App() {
         <Link to="/app/loyalty">Loyalty</Link>
         <Link to="/app/feedback">Feedback</Link>
         <Link to="/app/automations">Automations</Link>
+        <Link to="/app/analytics">Analytics</Link>
         <Link to="/app/settings">Settings</Link>
       </NavMenu>
       <FormatProvider settings={format}>

@@ -164,7 +164,8 @@ describe("the topic header must be subscribed on the route it arrived on (shopif
       { topic: "customers/update", body: toBody(customerPayload({ ...bob, email: "hijacked@example.com", updatedAt: "2026-06-01T00:00:00Z" })), path: "/webhooks/orders" },
       /topic "customers\/update" is subscribed on \/webhooks\/customers, not on \/webhooks\/orders/,
     );
-    await expectIgnored({ topic: "shop/update", body: toBody(shopRedactPayload(B)), path: "/webhooks/compliance" }, /unknown topic "shop\/update": not subscribed/);
+    // shop/update is subscribed since decision 047 (on /webhooks/app): themes/publish never is.
+    await expectIgnored({ topic: "themes/publish", body: toBody(shopRedactPayload(B)), path: "/webhooks/compliance" }, /unknown topic "themes\/publish": not subscribed/);
   });
 
   it("the route is matched as Remix matches it (any case, a trailing slash, a query string)", async () => {
