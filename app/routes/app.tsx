@@ -33,6 +33,7 @@ export default function App() {
         <Link to="/app/segments">Segments</Link>
         <Link to="/app/loyalty">Loyalty</Link>
         <Link to="/app/feedback">Feedback</Link>
+        <Link to="/app/sync">Sync</Link>
         <Link to="/app/settings">Settings</Link>
       </NavMenu>
       <FormatProvider settings={format}>
