@@ -3,14 +3,14 @@ import { Form, useNavigation } from "@remix-run/react";
 import { BlockStack, Button, Card, DataTable, InlineGrid, InlineStack, Text } from "@shopify/polaris";
 import type { SyncReconcileView } from "../../domain/admin/sync-view-models";
 
-function Figure({ label, value, figure }: { label: string; value: string; figure: string }) {
+function Figure({ label, value, figure, small = false }: { label: string; value: string; figure: string; small?: boolean }) {
   return (
     <BlockStack gap="100">
       <Text as="span" variant="bodySm" tone="subdued">
         {label}
       </Text>
       <span data-sync-figure={figure}>
-        <Text as="span" variant="headingLg" numeric>
+        <Text as="span" variant={small ? "headingSm" : "headingLg"} numeric={!small}>
           {value}
         </Text>
       </span>
@@ -41,7 +41,7 @@ export function ReconciliationCard({ run }: { run: SyncReconcileView | null }) {
         {run ? (
           <>
             <InlineGrid columns={{ xs: 2, md: 4 }} gap="400">
-              <Figure label={run.finishedAt ? `${run.trigger}, finished` : `${run.trigger}, started`} value={run.finishedAt ?? run.startedAt} figure="reconcile-when" />
+              <Figure label={run.finishedAt ? `${run.trigger}, finished` : `${run.trigger}, started`} value={run.finishedAt ?? run.startedAt} figure="reconcile-when" small />
               <Figure label="Checked" value={run.checked} figure="reconcile-checked" />
               <Figure label="Repaired" value={run.repaired} figure="reconcile-repaired" />
               <Figure label="State" value={run.state} figure="reconcile-state" />
