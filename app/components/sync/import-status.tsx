@@ -17,7 +17,7 @@ function ProgressRow({ row }: { row: ImportProgressRow }) {
             {row.step}
           </Text>
         </InlineStack>
-        <ProgressBar progress={row.percent ?? 0} size="small" tone={row.percent === 100 ? "success" : "highlight"} ariaLabelledBy={`import-${row.objectType}`} />
+        <ProgressBar progress={row.percent ?? 0} animated={false} size="small" tone={row.percent === 100 ? "success" : "highlight"} ariaLabelledBy={`import-${row.objectType}`} />
         <InlineStack align="space-between" blockAlign="center" gap="200">
           <span id={`import-${row.objectType}`} data-import-done>
             <Text as="span" numeric>
