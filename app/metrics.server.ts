@@ -102,6 +102,25 @@ export const reconcileFailedRuns24h = new Gauge({
   registers: [],
 });
 
+export const importObjects = new Gauge({
+  name: "crm_import_objects_total",
+  help: "Objects saved by each shop's latest history import, summed over shops, by type (customers, orders, products); issue 13",
+  labelNames: ["type"] as const,
+  registers: [],
+});
+
+export const importRunning = new Gauge({
+  name: "crm_import_running",
+  help: "History imports running now",
+  registers: [],
+});
+
+export const importLastDuration = new Gauge({
+  name: "crm_import_last_duration_seconds",
+  help: "Duration of the history import that finished last (done or failed)",
+  registers: [],
+});
+
 export type MetricsSnapshot = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Merges registries published by several processes (counters and histograms are summed). */

@@ -201,3 +201,35 @@ export const closeProductRatingsQueue = productRatingsQueue.close;
 export async function enqueueProductRatingsDrain(shop: string, delayMs = 0): Promise<void> {
   await getProductRatingsQueue().add("drain", { kind: "drain", shop }, { ...productRatingsJobOptions, delay: delayMs, deduplication: { id: `ratings-drain-${shop}`, keepLastIfActive: true } });
 }
+
+// ---------------------------------------------------------------- reconciliation (crm-sync-reconcile)
+// Decision 048; the processor is jobs/sync-reconcile.ts. The admin's Sync page and the CLI
+// ask for a run of one shop through requestReconcile.
+
+export const SYNC_RECONCILE_QUEUE = "crm-sync-reconcile";
+
+export const SyncReconcileJobData = z.discriminatedUnion("kind", [
+  z.object({ kind: z.literal("sweep") }),
+  z.object({ kind: z.literal("shop"), shop: ShopDomain, trigger: z.enum(["schedule", "manual"]) }),
+]);
+export type SyncReconcileJob = z.infer<typeof SyncReconcileJobData>;
+
+export const syncReconcileJobOptions: JobsOptions = {
+  attempts: 3,
+  backoff: { type: "exponential", delay: 60_000 },
+  removeOnComplete: { count: 100 },
+  removeOnFail: { count: 1_000 },
+};
+
+const syncReconcileQueue = sharedQueue<SyncReconcileJob>(SYNC_RECONCILE_QUEUE);
+export const getSyncReconcileQueue = syncReconcileQueue.get;
+export const closeSyncReconcileQueue = syncReconcileQueue.close;
+
+const reconcileJobId = (shop: string) => `reconcile-${shop.replace(/[^A-Za-z0-9.-]/g, "-")}`;
+
+/** Asks for a reconciliation of one shop now (collapses with one already waiting for the shop). */
+export async function requestReconcile(shop: string, trigger: "schedule" | "manual" = "manual"): Promise<string | undefined> {
+  const data = SyncReconcileJobData.parse({ kind: "shop", shop, trigger });
+  const job = await getSyncReconcileQueue().add("reconcile", data, { ...syncReconcileJobOptions, deduplication: { id: reconcileJobId(shop), keepLastIfActive: true } });
+  return job.id;
+}

@@ -7,45 +7,26 @@
 // schedule tries again); a run of the same shop already in progress makes the job a no-op;
 // anything else (Shopify or PostgreSQL unavailable) fails the attempt and BullMQ retries with
 // exponential backoff. A failed run does not move the shop's watermark, so nothing is skipped.
-import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
-import { z } from "zod";
+import { UnrecoverableError, Worker, type Job } from "bullmq";
 import { logger } from "../app/logger.server";
 import { createRedis } from "../app/redis.server";
 import { ShopifyAdminError } from "../app/shopify/admin-api.server";
-import { isShopDomain } from "../app/shopify/shop-domain";
 import { ReconcileBusyError, reconcileShop, shopsToReconcile } from "../app/services/sync/reconcile.server";
-import { sharedQueue } from "../app/queues.server";
+import {
+  SYNC_RECONCILE_QUEUE,
+  SyncReconcileJobData as JobData,
+  closeSyncReconcileQueue,
+  getSyncReconcileQueue,
+  requestReconcile,
+  syncReconcileJobOptions as jobOptions,
+  type SyncReconcileJob,
+} from "../app/queues.server";
 import { installScheduleWithRetry } from "./schedules";
 
-export const SYNC_RECONCILE_QUEUE = "crm-sync-reconcile";
+// The producer side (queue name, job data, requestReconcile) lives in app/queues.server.ts so
+// the admin can enqueue without importing jobs/.
+export { SYNC_RECONCILE_QUEUE, closeSyncReconcileQueue, getSyncReconcileQueue, requestReconcile, type SyncReconcileJob };
 const SCHEDULER_ID = "sync-reconcile-every";
-
-export type SyncReconcileJob = { kind: "sweep" } | { kind: "shop"; shop: string; trigger: "schedule" | "manual" };
-
-const JobData = z.discriminatedUnion("kind", [
-  z.object({ kind: z.literal("sweep") }),
-  z.object({ kind: z.literal("shop"), shop: z.string().refine(isShopDomain, "shop must be a *.myshopify.com domain"), trigger: z.enum(["schedule", "manual"]) }),
-]);
-
-const jobOptions: JobsOptions = {
-  attempts: 3,
-  backoff: { type: "exponential", delay: 60_000 },
-  removeOnComplete: { count: 100 },
-  removeOnFail: { count: 1_000 },
-};
-
-const queue = sharedQueue<SyncReconcileJob>(SYNC_RECONCILE_QUEUE);
-export const getSyncReconcileQueue = queue.get;
-export const closeSyncReconcileQueue = queue.close;
-
-const shopJobId = (shop: string) => `reconcile-${shop.replace(/[^A-Za-z0-9.-]/g, "-")}`;
-
-/** Asks for a reconciliation of one shop now (collapses with one already waiting for the shop). */
-export async function requestReconcile(shop: string, trigger: "schedule" | "manual" = "manual"): Promise<string | undefined> {
-  const data = JobData.parse({ kind: "shop", shop, trigger });
-  const job = await getSyncReconcileQueue().add("reconcile", data, { ...jobOptions, deduplication: { id: shopJobId(shop), keepLastIfActive: true } });
-  return job.id;
-}
 
 export async function scheduleReconcile(intervalMs: number): Promise<void> {
   await getSyncReconcileQueue().upsertJobScheduler(SCHEDULER_ID, { every: intervalMs }, { name: "sweep", data: { kind: "sweep" }, opts: jobOptions });

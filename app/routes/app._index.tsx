@@ -2,7 +2,7 @@
 // and what needs attention (dead letters, broken segments, open feedback cases, failed emails).
 import type { LoaderFunctionArgs, MetaFunction } from "@remix-run/node";
 import { useLoaderData } from "@remix-run/react";
-import { Badge, BlockStack, Card, InlineGrid, InlineStack, Layout, Link, Page, Text } from "@shopify/polaris";
+import { Badge, Banner, BlockStack, Card, InlineGrid, InlineStack, Layout, Link, Page, Text } from "@shopify/polaris";
 import { authenticate } from "../shopify.server";
 import { getHomeOverview } from "../services/admin-home.server";
 import { getShopFormatter } from "../services/shop-format.server";
@@ -51,6 +51,15 @@ export default function HomeRoute() {
   return (
     <Page title="Home" subtitle="What the CRM knows about your store today">
       <Layout>
+        {home.importWarning ? (
+          <Layout.Section>
+            <div data-import-warning>
+              <Banner tone="warning" title="Older orders were not imported" action={{ content: "Open Sync", url: "/app/sync" }}>
+                <p>{home.importWarning}</p>
+              </Banner>
+            </div>
+          </Layout.Section>
+        ) : null}
         <Layout.Section>
           <BlockStack gap="400">
             <Card>

@@ -35,6 +35,7 @@ export default function App() {
         <Link to="/app/feedback">Feedback</Link>
         <Link to="/app/automations">Automations</Link>
         <Link to="/app/analytics">Analytics</Link>
+        <Link to="/app/sync">Sync</Link>
         <Link to="/app/settings">Settings</Link>
       </NavMenu>
       <FormatProvider settings={format}>

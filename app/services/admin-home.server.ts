@@ -6,6 +6,7 @@ import { getPool } from "../db.server";
 import type { Formatter } from "../domain/format";
 import { getProgram } from "./loyalty/program.server";
 import { loyaltyLiabilityPoints } from "./admin-loyalty.server";
+import { getImportWarning } from "./admin-sync.server";
 
 export type AttentionItem = { key: "dead_letters" | "broken_segments" | "feedback_cases" | "emails_failed"; title: string; detail: string; url: string };
 
@@ -14,6 +15,8 @@ export type HomeOverview = {
   segments: { total: string; broken: number };
   loyalty: { configured: boolean; enabled: boolean; members: string; spendablePoints: string } ;
   attention: AttentionItem[];
+  /** The history import's warning (a missing read_all_orders scope), shown as a banner. */
+  importWarning: string | null;
 };
 
 export async function getHomeOverview({ shop, fmt, now = new Date() }: { shop: string; fmt: Formatter; now?: Date }): Promise<HomeOverview> {
@@ -41,6 +44,7 @@ export async function getHomeOverview({ shop, fmt, now = new Date() }: { shop: s
   const c = customers.rows[0]!;
   const s = segments.rows[0]!;
   const loyalty = program ? await loyaltyLiabilityPoints({ shop, now }) : null;
+  const importWarning = await getImportWarning(shop);
 
   const attention: AttentionItem[] = [];
   const deadCount = dead.rows[0]!.n;
@@ -89,5 +93,6 @@ export async function getHomeOverview({ shop, fmt, now = new Date() }: { shop: s
       spendablePoints: fmt.points(loyalty?.spendablePoints ?? 0),
     },
     attention,
+    importWarning,
   };
 }

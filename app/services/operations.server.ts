@@ -3,8 +3,9 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import { getPool } from "../db.server";
 import { getEnv } from "../env.server";
 import { logger } from "../logger.server";
-import { inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, reconcileFailedRuns24h, reconcileLastSuccessAge, reconcileRepairs24h, registry } from "../metrics.server";
+import { importLastDuration, importObjects, importRunning, inboxEvents, mergeSnapshots, oldestPendingSeconds, queueDepth, reconcileFailedRuns24h, reconcileLastSuccessAge, reconcileRepairs24h, registry } from "../metrics.server";
 import { getReconcileFigures, type ReconcileFigures } from "./sync/health.server";
+import { getImportFigures, type ImportFigures } from "./history-import/figures.server";
 import { createRedis } from "../redis.server";
 import { getWebhookQueue } from "../queues.server";
 import { readPublishedSnapshots } from "./metrics-publisher.server";
@@ -88,6 +89,7 @@ type InboxGauges = {
   oldest: number | null;
   counts: Record<string, number> | null;
   reconcile: ReconcileFigures | null;
+  imports: ImportFigures | null;
 };
 
 /** The inbox and queue gauges, computed at most once per METRICS_CACHE_MS (one computation
@@ -104,7 +106,8 @@ function getInboxGauges(): Promise<InboxGauges> {
         getOldestPendingAgeSeconds().catch(() => null),
         getWebhookQueue().getJobCounts("waiting", "active", "delayed", "failed", "completed").catch(() => null),
         getReconcileFigures().catch(() => null),
-      ]).then(([stats, oldest, counts, reconcile]) => ({ stats, oldest, counts, reconcile })),
+        getImportFigures().catch(() => null),
+      ]).then(([stats, oldest, counts, reconcile, imports]) => ({ stats, oldest, counts, reconcile, imports })),
     };
   }
   return inboxGauges.value;
@@ -112,8 +115,8 @@ function getInboxGauges(): Promise<InboxGauges> {
 
 /** Prometheus text: this process's metrics merged with what workers published. */
 export async function renderMetrics(): Promise<{ contentType: string; body: string }> {
-  const [{ stats, oldest, counts, reconcile }, published] = await Promise.all([getInboxGauges(), readPublishedSnapshots(sharedRedis()).catch(() => [])]);
-  const live = [inboxEvents, oldestPendingSeconds, queueDepth, reconcileLastSuccessAge, reconcileRepairs24h, reconcileFailedRuns24h];
+  const [{ stats, oldest, counts, reconcile, imports }, published] = await Promise.all([getInboxGauges(), readPublishedSnapshots(sharedRedis()).catch(() => [])]);
+  const live = [inboxEvents, oldestPendingSeconds, queueDepth, reconcileLastSuccessAge, reconcileRepairs24h, reconcileFailedRuns24h, importObjects, importRunning, importLastDuration];
   live.forEach((gauge) => gauge.reset());
   if (stats) for (const status of ["processed", "pending", "failed", "dead", "ignored"] as const) inboxEvents.set({ status }, stats[status]);
   if (oldest !== null) oldestPendingSeconds.set(oldest);
@@ -122,6 +125,11 @@ export async function renderMetrics(): Promise<{ contentType: string; body: stri
     if (reconcile.lastSuccessAgeSeconds !== null) reconcileLastSuccessAge.set(reconcile.lastSuccessAgeSeconds);
     for (const r of reconcile.repairs24h) reconcileRepairs24h.set({ object: r.objectType, action: r.action }, r.count);
     reconcileFailedRuns24h.set(reconcile.failedRuns24h);
+  }
+  if (imports) {
+    for (const o of imports.objects) importObjects.set({ type: o.type }, o.count);
+    importRunning.set(imports.running);
+    if (imports.lastDurationSeconds !== null) importLastDuration.set(imports.lastDurationSeconds);
   }
   const own = await registry.getMetricsAsJSON();
   const liveJson = await Promise.all(live.map((gauge) => gauge.get()));

@@ -36,6 +36,7 @@ import {
   CROSS_CHECK_CUSTOMERS,
   NODES_EXIST,
   CUSTOMERS_COUNT,
+  IMPORT_TOTALS,
   METAFIELDS_SET,
   STAGED_UPLOADS_CREATE,
   STANDARD_METAFIELD_DEFINITION_ENABLE,
@@ -337,6 +338,13 @@ export class ShopifyAdmin {
   async customersCount(): Promise<AdminResult<number>> {
     const r = await this.request<{ customersCount: { count: number } | null }>(CUSTOMERS_COUNT, {});
     return { data: r.data.customersCount?.count ?? 0, cost: r.cost };
+  }
+
+  /** The shop's exact numbers of customers, orders and products (what an import will bring). */
+  async importTotals(): Promise<AdminResult<{ customers: number; orders: number; products: number }>> {
+    type Count = { count: number } | null;
+    const r = await this.request<{ customersCount: Count; ordersCount: Count; productsCount: Count }>(IMPORT_TOTALS, {});
+    return { data: { customers: r.data.customersCount?.count ?? 0, orders: r.data.ordersCount?.count ?? 0, products: r.data.productsCount?.count ?? 0 }, cost: r.cost };
   }
 
   /**

@@ -247,6 +247,14 @@ query ReconcileCustomersCount {
 
 // ---------------------------------------------------------------- history import (decision 045)
 
+/** The shop's totals the Sync page measures the import's progress against (issue 13). */
+export const IMPORT_TOTALS = `#graphql
+query ImportTotals {
+  customersCount(limit: null) { count }
+  ordersCount(limit: null) { count }
+  productsCount(limit: null) { count }
+}`;
+
 /** Starts a bulk query (its JSONL result file is read when the operation completes). */
 export const BULK_OPERATION_RUN_QUERY = `#graphql
 mutation BulkOperationRunQuery($query: String!) {

@@ -124,6 +124,7 @@ async function runLocked(pool: pg.Pool, shop: string, options: RunImportOptions)
     await updateRun(pool, run.id, { warning: READ_ALL_ORDERS_WARNING });
     log2.warn("import.read_all_orders_missing");
   }
+  if (OBJECT_TYPES.some((t) => run!.objects[t].total === null && run!.objects[t].status === "pending")) await recordTotals(pool, run, log2);
   const progress = async () => {
     const fresh = await getRun(pool, run!.id);
     if (fresh) options.onProgress?.(statusOf(fresh));
@@ -230,6 +231,20 @@ async function runLocked(pool: pg.Pool, shop: string, options: RunImportOptions)
     }
     if (moved) await progress();
     else await sleep(TICK_MS);
+  }
+}
+
+/**
+ * Stores the shop's customersCount / ordersCount / productsCount as each object's total when
+ * the run starts, so the Sync page shows progress before the files are read (the staged count
+ * replaces it once a file is staged). Best effort: without it the page shows counts only.
+ */
+async function recordTotals(pool: pg.Pool, run: ImportRun, log: typeof logger): Promise<void> {
+  try {
+    const totals = (await (await getShopifyAdmin(run.shop)).importTotals()).data;
+    for (const type of OBJECT_TYPES) if (run.objects[type].total === null) await updateObject(pool, run.id, type, { total: totals[type] });
+  } catch (error) {
+    log.warn({ err: error }, "import.totals_unavailable");
   }
 }
 
