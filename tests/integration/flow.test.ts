@@ -114,6 +114,23 @@ describe("Flow triggers: the app -> Shopify", () => {
     await getPool().query(`UPDATE automation_rules SET enabled = false WHERE shop = $1`, [SHOP]);
   });
 
+  it("Shopify refusing the trigger (extension not deployed yet): the attempt is recorded and retried; sent once it is deployed", async () => {
+    const fired = await setRule(SHOP, { name: "to flow: orders", enabled: true, trigger: { kind: "order_placed" }, condition: null, reentry: { mode: "every_time" }, steps: [{ kind: "flow_trigger", handle: "crm-automation-fired" }] });
+    twin.shop(SHOP).undeployedFlowTriggers.add("crm-automation-fired");
+    const dee = await freshCustomer();
+    await deliverAndSettle("orders/create", orderPayload({ id: nextOrder++, customer: dee.spec, totalPrice: "20.00", createdAt: iso(60_000), updatedAt: iso(59_000) }), { shop: SHOP });
+    expect(await runAutomations()).toMatchObject({ retrying: 1, done: 0 });
+    const [refused] = await firingLog({ shop: SHOP, ruleId: fired.id });
+    expect(refused!.actions).toMatchObject([{ kind: "flow_trigger", status: "retrying", error: expect.stringContaining("Shopify refused the Flow trigger") }]);
+    expect(twin.shop(SHOP).flowTriggers.filter((t) => t.payload.customer_id === Number(dee.id))).toEqual([]);
+    twin.shop(SHOP).undeployedFlowTriggers.delete("crm-automation-fired");
+    expect(await runAutomations({ now: new Date(Date.now() + 60 * 60_000) })).toMatchObject({ done: 1 });
+    const [sent] = await firingLog({ shop: SHOP, ruleId: fired.id });
+    expect(sent).toMatchObject({ status: "done" });
+    expect(twin.shop(SHOP).flowTriggers.filter((t) => t.payload.customer_id === Number(dee.id)).map((t) => t.payload)).toEqual([{ customer_id: Number(dee.id), "Rule name": "to flow: orders", Moment: "order_placed" }]);
+    await getPool().query(`UPDATE automation_rules SET enabled = false WHERE shop = $1`, [SHOP]);
+  });
+
   it("a rule naming a Flow trigger that does not fit its moment is refused when it is set", async () => {
     await expect(setRule(SHOP, { name: "bad", enabled: true, trigger: { kind: "order_placed" }, condition: null, steps: [{ kind: "flow_trigger", handle: "crm-loyalty-tier-changed" }] })).rejects.toThrow(/does not fit a order_placed rule/);
     await expect(setRule(SHOP, { name: "bad", enabled: true, trigger: { kind: "order_placed" }, condition: null, steps: [{ kind: "flow_trigger", handle: "customer-first-order" }] })).rejects.toThrow(/one of the app's Flow triggers/);

@@ -76,7 +76,7 @@ function flowTriggerReceive(ctx: TwinContext, a: Args) {
   const handle = typeof a.handle === "string" ? a.handle : null;
   const payload = a.payload;
   if (!handle) return { userErrors: [schemaError(["Invalid handle ''"])] };
-  const trigger = declaredFlowTriggers().get(handle);
+  const trigger = ctx.shop.undeployedFlowTriggers.has(handle) ? undefined : declaredFlowTriggers().get(handle);
   if (!trigger) return { userErrors: [schemaError([`Invalid handle '${handle}'`])] };
   if (Buffer.byteLength(JSON.stringify(payload ?? null)) > FLOW_PAYLOAD_MAX_BYTES) return { userErrors: [userError(["body"], `Payload exceeds the maximum size of ${FLOW_PAYLOAD_MAX_BYTES} bytes`)] };
   const problems = flowPayloadProblems(trigger, payload);
