@@ -65,7 +65,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
 
   // Tags, the tag outbox, segments, loyalty: what links the person to the shop's programs.
   const erased: Record<string, number> = {};
-  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions", "checkouts", "automation_moments", "automation_firings"]) {
+  for (const table of ["customer_tags", "app_added_tags", "tag_writes", "segment_membership_changes", "loyalty_tier_changes", "loyalty_redemptions", "checkouts", "automation_moments", "automation_firings", "flow_action_runs"]) {
     erased[table] = (await db.query(`DELETE FROM ${table} WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid])).rowCount ?? 0;
   }
   // Checkouts that became one of the customer's orders (an order can name its checkout before the checkout arrives).
@@ -219,7 +219,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "checkouts", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",
     "email_outbox", "email_suppressions", "email_settings",
-    "automation_moments", "automation_firings", "automation_rules", "automation_cursors", "automation_settings",
+    "automation_moments", "automation_firings", "automation_rules", "automation_cursors", "automation_settings", "flow_action_runs",
   ];
   for (const table of tables) {
     const result = await db.query(`DELETE FROM ${table} WHERE shop = $1`, [shop]);

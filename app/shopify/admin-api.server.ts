@@ -42,6 +42,7 @@ import {
   STANDARD_METAFIELD_DEFINITION_ENABLE,
   TAGS_ADD,
   TAGS_REMOVE,
+  FLOW_TRIGGER_RECEIVE,
 } from "./admin-documents";
 import type { ThrottleStatus } from "./cost-pacer";
 
@@ -155,6 +156,12 @@ export class ShopifyAdmin {
   async tagsAdd(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {
     const r = await this.request<{ tagsAdd: TagsPayload }>(TAGS_ADD, { id, tags });
     return { data: r.data.tagsAdd, cost: r.cost };
+  }
+
+  /** Sends one Flow trigger (handle and payload as its extension declares them). userErrors are returned. */
+  async flowTriggerReceive(handle: string, payload: Record<string, unknown>): Promise<AdminResult<{ userErrors: UserError[] }>> {
+    const r = await this.request<{ flowTriggerReceive: { userErrors: UserError[] } }>(FLOW_TRIGGER_RECEIVE, { handle, payload });
+    return { data: r.data.flowTriggerReceive, cost: r.cost };
   }
 
   async tagsRemove(id: string, tags: string[]): Promise<AdminResult<TagsPayload>> {

@@ -359,3 +359,12 @@ query ImportProducts {
     }
   }
 }`;
+
+/** Starts the workflows of the shop that begin with one of the app's Flow triggers (decision 058). */
+export const FLOW_TRIGGER_RECEIVE = `#graphql
+  mutation FlowTriggerReceive($handle: String!, $payload: JSON!) {
+    flowTriggerReceive(handle: $handle, payload: $payload) {
+      userErrors { field message }
+    }
+  }
+`;

@@ -104,7 +104,7 @@ afterAll(async () => {
 });
 
 describe("order triggers and every action kind", () => {
-  it("a first order fires once: a code made in Shopify for the customer and emailed, a tag, points, a signed webhook, a Flow record", async () => {
+  it("a first order fires once: a code made in Shopify for the customer and emailed, a tag, points, a signed webhook, a Flow trigger sent", async () => {
     const ruleId = await rule({
       name: "thank you",
       trigger: { kind: "order_placed", nthOrder: 1 },
@@ -113,7 +113,7 @@ describe("order triggers and every action kind", () => {
         { kind: "add_tag", tag: "crm:first-buyer" },
         { kind: "points", points: 50, reason: "first order bonus" },
         { kind: "webhook", url: receiverUrl },
-        { kind: "flow_trigger", handle: "customer-first-order" },
+        { kind: "flow_trigger", handle: "crm-automation-fired" },
       ],
     });
     const ana = freshCustomer();
@@ -124,7 +124,10 @@ describe("order triggers and every action kind", () => {
     const [firing, ...others] = await firingsOf(ruleId);
     expect(others).toEqual([]);
     expect(firing).toMatchObject({ customerGid: ana.gid, eventKey: `order_placed:${order.gid}`, status: "done", conditionResult: true, trigger: { kind: "order_placed", nth: 1 } });
-    expect(firing!.actions.map((a) => [a.kind, a.status])).toEqual([["discount_code", "done"], ["add_tag", "done"], ["points", "done"], ["webhook", "done"], ["flow_trigger", "recorded"]]);
+    expect(firing!.actions.map((a) => [a.kind, a.status])).toEqual([["discount_code", "done"], ["add_tag", "done"], ["points", "done"], ["webhook", "done"], ["flow_trigger", "done"]]);
+    expect(twin.shop(SHOP).flowTriggers.filter((t) => t.payload.customer_id === Number(ana.id))).toEqual([
+      { handle: "crm-automation-fired", payload: { customer_id: Number(ana.id), "Rule name": "thank you", Moment: "order_placed" }, receivedAt: expect.any(String) },
+    ]);
     const code = firing!.actions[0]!.detail.code as string;
     const discount = twinDiscountByCode(twin, SHOP, code)!;
     expect(discount).toBeDefined();

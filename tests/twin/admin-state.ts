@@ -230,6 +230,10 @@ export class ShopState {
   /** Shop.createdAt (a store file may set it). */
   createdAt = "2022-06-01T00:00:00Z";
   stagedUploads = new Map<string, StagedUpload>();
+  /** flowTriggerReceive calls Shopify accepted, oldest first (resolvers/flow.ts). */
+  flowTriggers: { handle: string; payload: Record<string, unknown>; receivedAt: string }[] = [];
+  /** Flow trigger handles the shop's installed app version does not have yet (refused as unknown). */
+  undeployedFlowTriggers = new Set<string>();
   private ordersByCustomer = new Map<string, string[]>();
   private customerTagCasing = new Map<string, string>();
   private nextIdValue = 20_000_000_000_000n;

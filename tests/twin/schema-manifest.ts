@@ -36,6 +36,7 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
     "customerUpdate",
     "discountCodeBasicCreate",
     "discountCodeFreeShippingCreate",
+    "flowTriggerReceive",
     "metafieldsSet",
     "stagedUploadsCreate",
     "standardMetafieldDefinitionEnable",
@@ -379,4 +380,7 @@ export const TWIN_SCHEMA_MANIFEST: SchemaManifest = {
   StagedUploadsCreatePayload: ["stagedTargets", "userErrors"],
   StagedMediaUploadTarget: ["parameters", "resourceUrl", "url"],
   StagedUploadParameter: ["name", "value"],
+
+  // Shopify Flow (resolvers/flow.ts)
+  FlowTriggerReceivePayload: ["userErrors"],
 };

@@ -6,6 +6,7 @@ import { z } from "zod";
 import { checkSegment } from "../segments/check";
 import { parseSegment } from "../segments/parser";
 import { toMinorUnits } from "../money";
+import { FLOW_TRIGGER_HANDLES, FLOW_TRIGGERS, flowTriggerForMoment } from "../flow/definitions";
 
 export const DAY_MS = 86_400_000;
 export const MAX_STEPS = 10;
@@ -140,7 +141,16 @@ export const StepSchema = z.discriminatedUnion(
       .strict(),
     z.object({ kind: z.literal("email"), ...emailText }).strict(),
     z.object({ kind: z.literal("webhook"), url: z.url({ protocol: /^https?$/, error: "url must be an http(s) URL" }) }).strict(),
-    z.object({ kind: z.literal("flow_trigger"), handle: z.string().trim().min(1).max(100) }).strict(),
+    z
+      .object({
+        kind: z.literal("flow_trigger"),
+        /** One of the app's Flow trigger extensions (app/domain/flow/definitions.ts, decision 058). */
+        handle: z
+          .string()
+          .trim()
+          .refine((h) => FLOW_TRIGGER_HANDLES.includes(h), `handle must be one of the app's Flow triggers: ${FLOW_TRIGGER_HANDLES.join(", ")}`),
+      })
+      .strict(),
     z
       .object({
         kind: z.literal("wait"),
@@ -174,7 +184,20 @@ export const RuleSchema = z
     reentry: ReentrySchema.default({ mode: "once" }),
   })
   .strict()
-  .refine((r) => r.steps.some((s) => s.kind !== "wait"), "a rule needs at least one action (not only waits)");
+  .refine((r) => r.steps.some((s) => s.kind !== "wait"), "a rule needs at least one action (not only waits)")
+  .superRefine((r, ctx) => {
+    // A Flow trigger carries the fields its extension declares: the moment must have them.
+    r.steps.forEach((s, i) => {
+      if (s.kind !== "flow_trigger") return;
+      const fits = flowTriggerForMoment(r.trigger.kind);
+      if (s.handle !== FLOW_TRIGGERS.automationFired.handle && s.handle !== fits)
+        ctx.addIssue({
+          code: "custom",
+          path: ["steps", i, "handle"],
+          message: `the Flow trigger ${s.handle} does not fit a ${r.trigger.kind} rule (use ${fits ?? FLOW_TRIGGERS.automationFired.handle}${fits ? ` or ${FLOW_TRIGGERS.automationFired.handle}` : ""})`,
+        });
+    });
+  });
 export type Rule = z.output<typeof RuleSchema>;
 export type RuleInput = z.input<typeof RuleSchema>;
 

@@ -7,9 +7,9 @@
 //
 // A firing's life: the first claim checks the customer (still there), re-entry and the rule's
 // condition on the customer now (condition_result); then its steps run in order. Actions that
-// write to PostgreSQL (tag outbox, loyalty ledger, email outbox, the Flow record) happen in the
+// write to PostgreSQL (tag outbox, loyalty ledger, email outbox) happen in the
 // same transaction that records them done and moves the firing on: exactly once. Actions that
-// call out (the Shopify discount, the outgoing webhook) keep an idempotency handle recorded
+// call out (the Shopify discount, the outgoing webhook, the Flow trigger) keep an idempotency handle recorded
 // before the call (the code and its title, the delivery id) so a retry after a lost answer
 // finds its own work. A wait sets the firing `waiting` until its end; when claimed again the
 // wait's `until` condition is checked. A failing action is retried with backoff up to
@@ -32,6 +32,10 @@ import { customerMatches } from "./condition.server";
 import { loadRuleById, messagesPerWeek, type StoredRule } from "./rules.server";
 import { scanTimeTriggers } from "./scans.server";
 import { expandMoments } from "./moments.server";
+import { buildFlowTriggerPayload } from "../../domain/flow/definitions";
+
+/** Requested cost of flowTriggerReceive (a mutation: 10). */
+const FLOW_TRIGGER_COST = 10;
 
 export const MAX_ATTEMPTS = 5;
 const BACKOFF_BASE_MS = 30_000;
@@ -268,12 +272,6 @@ async function runLocalStep(firing: ClaimedFiring, stored: StoredRule, step: num
         if (!queuedEmail) status = "skipped";
         break;
       }
-      case "flow_trigger": {
-        // The Flow trigger extension is not built yet: the payload is recorded for it.
-        status = "recorded";
-        detail = { handle: action.handle, payload: { customerGid: firing.customer_gid, trigger: firing.trigger, occurredAt: firing.occurred_at.toISOString() } };
-        break;
-      }
       default:
         throw new Error(`not a local step: ${action.kind}`);
     }
@@ -314,6 +312,48 @@ async function runWebhookStep(firing: ClaimedFiring, stored: StoredRule, step: n
   await withTransaction(async (db) => {
     if (!(await lockOwn(db, firing))) return;
     await recordResult(db, firing.id, step, "webhook", "done", { url: action.url, status: response.status, deliveryId });
+    await advance(db, firing, step);
+  });
+}
+
+/**
+ * Sends the rule's Flow trigger with flowTriggerReceive (decision 058): the payload carries the
+ * fields the trigger's extension declares, built from the firing's moment; paced and retried
+ * like the discount calls. A refused payload (userErrors) or a handle that does not fit the
+ * moment fails the attempt (retried within MAX_ATTEMPTS, recorded). The result row keeps the
+ * handle and payload sent. Flow has no idempotency key: a runner that dies between Shopify's
+ * answer and the result row sends the trigger again when its lease ends (at least once).
+ */
+async function runFlowTriggerStep(firing: ClaimedFiring, stored: StoredRule, step: number, action: Extract<Step, { kind: "flow_trigger" }>): Promise<void> {
+  let payload: Record<string, string | number>;
+  try {
+    payload = buildFlowTriggerPayload({ handle: action.handle, customerGid: firing.customer_gid, moment: firing.trigger, ruleName: stored.name });
+  } catch (error) {
+    throw new StepError((error as Error).message, { handle: action.handle });
+  }
+  const done = await withTransaction(async (db) => {
+    if (!(await lockOwn(db, firing))) return true;
+    const prior = await resultOf(db, firing.id, step);
+    if (prior && (prior.status === "done" || prior.status === "skipped")) {
+      await advance(db, firing, step);
+      return true;
+    }
+    return false;
+  });
+  if (done) return;
+  const admin = await adminFor(firing.shop).catch((error: unknown) => {
+    throw new StepError(`Shopify not reachable: ${(error as Error).message}`, { handle: action.handle });
+  });
+  let userErrors;
+  try {
+    ({ data: { userErrors } } = await callShopify(admin, FLOW_TRIGGER_COST, DEFAULT_RETRY, (a) => a.flowTriggerReceive(action.handle, payload)));
+  } catch (error) {
+    throw new StepError(`Shopify: ${(error as Error).message}`, { handle: action.handle, payload });
+  }
+  if (userErrors.length > 0) throw new StepError(`Shopify refused the Flow trigger: ${describeUserErrors(userErrors)}`, { handle: action.handle, payload });
+  await withTransaction(async (db) => {
+    if (!(await lockOwn(db, firing))) return;
+    await recordResult(db, firing.id, step, "flow_trigger", "done", { handle: action.handle, payload });
     await advance(db, firing, step);
   });
 }
@@ -462,6 +502,8 @@ export async function executeFiring(firing: ClaimedFiring, now: Date, rules: Map
         if (waited === "stopped") return { outcome: "done", queuedEmail };
       } else if (step.kind === "webhook") {
         await runWebhookStep(firing, stored, index, step);
+      } else if (step.kind === "flow_trigger") {
+        await runFlowTriggerStep(firing, stored, index, step);
       } else if (step.kind === "discount_code") {
         queuedEmail = (await runDiscountStep(firing, stored, index, step, now)).queuedEmail || queuedEmail;
       } else {

@@ -7,6 +7,7 @@ import type { GraphQLResolveInfo } from "graphql";
 import { bulkResolvers } from "./bulk";
 import { customerResolvers } from "./customers";
 import { discountResolvers } from "./discounts";
+import { flowResolvers } from "./flow";
 import { metafieldResolverMap } from "./metafields";
 import { nodeResolvers } from "./nodes";
 import { orderResolvers } from "./orders";
@@ -46,6 +47,7 @@ export const RESOLVERS: Record<string, Record<string, Resolver>> = merge([
   nodeResolvers,
   bulkResolvers,
   webhookResolvers,
+  flowResolvers,
 ]);
 
 export function fieldResolver(source: unknown, args: Args, ctx: TwinContext, info: GraphQLResolveInfo): unknown {

@@ -1,0 +1,14 @@
+// POST /flow/actions/add-tag: the runtime_url of the "Add customer tag via CRM" Flow action
+// (extensions/crm-flow-add-tag; decision 058). Shopify's signature is the authority (no
+// session). Thin: method, raw body, one service call that checks the signature, parses the
+// body and queues the tag on the tag outbox once per action_run_id.
+import type { ActionFunctionArgs } from "@remix-run/node";
+import { FLOW_SIGNATURE_HEADER, serveAddTag } from "../services/flow/actions.server";
+
+export const action = async ({ request }: ActionFunctionArgs) => {
+  if (request.method !== "POST") return Response.json({ error: "method_not_allowed" }, { status: 405 });
+  const answer = await serveAddTag({ raw: await request.text(), signature: request.headers.get(FLOW_SIGNATURE_HEADER) });
+  return Response.json(answer.body, { status: answer.status });
+};
+
+export const loader = () => Response.json({ error: "method_not_allowed" }, { status: 405 });
