@@ -106,6 +106,21 @@ function moneyOf(set: z.infer<typeof moneySet>, fallback: z.infer<typeof amount>
   return toMinorUnits(fallback, currency);
 }
 
+/**
+ * A line's discount: the sum of its discount allocations. REST's `total_discount` stays 0.00
+ * unless set through draft orders or scripts (PLATFORM.md's order example); the allocations
+ * carry what the buyer saved, as GraphQL's LineItem.totalDiscountSet does, which the history
+ * import reads: both paths store the same amount.
+ */
+function lineDiscountMinor(
+  li: { total_discount?: z.infer<typeof amount> | null; total_discount_set?: z.infer<typeof moneySet>; discount_allocations?: { amount?: z.infer<typeof amount> | null; amount_set?: z.infer<typeof moneySet> }[] | null },
+  currency: string,
+): bigint {
+  const allocations = li.discount_allocations ?? [];
+  if (allocations.length === 0) return moneyOf(li.total_discount_set, li.total_discount, currency);
+  return allocations.reduce((sum, a) => sum + moneyOf(a.amount_set, a.amount, currency), 0n);
+}
+
 const splitTags = (tags: string | null | undefined) =>
   (tags ?? "")
     .split(",")
@@ -359,6 +374,7 @@ const orderSchema = z
         price_set: moneySet,
         total_discount: amount.nullish(),
         total_discount_set: moneySet,
+        discount_allocations: z.array(z.object({ amount: amount.nullish(), amount_set: moneySet })).nullish(),
         gift_card: z.boolean().nullish(),
       }),
     ),
@@ -405,7 +421,7 @@ const orderSchema = z
           vendor: li.vendor,
           quantity: li.quantity,
           priceMinor: moneyOf(li.price_set, li.price, currency),
-          totalDiscountMinor: moneyOf(li.total_discount_set, li.total_discount, currency),
+          totalDiscountMinor: lineDiscountMinor(li, currency),
           giftCard: li.gift_card ?? false,
         }),
       ),
@@ -589,7 +605,9 @@ function productEvent(p: unknown): CrmEvent {
       imageUrl: httpsImage(product.image?.src ?? product.images?.[0]?.src ?? null),
       vendor: product.vendor,
       status: product.status,
-      tags: splitTags(product.tags),
+      // Shopify keeps a product's tags in alphabetical order (GraphQL Product.tags, which the
+      // history import reads): stored sorted whatever order a payload lists them in.
+      tags: splitTags(product.tags).sort(),
       createdAt: product.created_at,
       updatedAt: product.updated_at,
     },
