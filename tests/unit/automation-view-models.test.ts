@@ -37,7 +37,7 @@ describe("blank shapes", () => {
   });
   it("every step kind's blank step has its kind and fields the editor shows", () => {
     for (const kind of STEP_KINDS) expect(blankStep(kind).kind).toBe(kind);
-    const filled: Record<string, Record<string, unknown>> = { add_tag: { tag: "crm:x" }, remove_tag: { tag: "crm:x" }, points: { reason: "bonus" }, email: { subject: "s", body: "b" }, webhook: { url: "https://example.com/h" }, flow_trigger: { handle: "h" } };
+    const filled: Record<string, Record<string, unknown>> = { add_tag: { tag: "crm:x" }, remove_tag: { tag: "crm:x" }, points: { reason: "bonus" }, email: { subject: "s", body: "b" }, webhook: { url: "https://example.com/h" }, flow_trigger: { handle: "crm-automation-fired" } };
     for (const kind of STEP_KINDS) expect(StepSchema.safeParse({ ...blankStep(kind), ...filled[kind] }).success, kind).toBe(true);
   });
 });
