@@ -462,17 +462,17 @@ async function followImport(expected: { customers: number; orders: number; produ
   }
 }
 
-/** Example segments, loyalty program, feedback rules and automations (tests/twin/demo-content.ts), through the CLI's services. */
-async function createExampleContent(env: NodeJS.ProcessEnv): Promise<void> {
-  const out = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "tests/twin/demo-content.ts", SHOP], { cwd: REPO_ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve(stdout.trim()) : reject(new Error(`example content not created: ${stderr.trim().slice(-800)}`))));
+/**
+ * Example segments, loyalty program, feedback rules and automations (tests/twin/demo-content.ts),
+ * through the CLI's services, in this process: `contentModule` was imported while the database
+ * was prepared, and the app's environment is set here before its first use.
+ */
+async function createExampleContent(contentModule: Promise<typeof import("./demo-content")>, env: NodeJS.ProcessEnv): Promise<void> {
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+  const { createDemoContent } = await contentModule;
+  const r = await createDemoContent(SHOP).catch((error: Error) => {
+    throw new Error(`example content not created: ${error.message}`);
   });
-  const r = JSON.parse(out.split("\n").pop()!) as { segments: { created: number; existing: number }; loyalty: string; feedbackRules: string; automations: { created: number; existing: number } };
   step(
     `Example content: ${r.segments.created + r.segments.existing} segments (${r.segments.created} new), a loyalty program (${r.loyalty}), feedback rules (${r.feedbackRules}), ` +
       `${r.automations.created + r.automations.existing} automation templates, switched off (${r.automations.created} new).`,
@@ -639,6 +639,9 @@ async function main() {
     step(`Twin listening on ${twin.url} with ${STORE_FILE ? `the store of ${STORE_FILE}` : "the generated store"} (${fmt(held.products)} products, ${fmt(held.customers)} customers, ${fmt(held.orders)} orders)${STORE_FILE ? "" : `, history ending ${new Date(store.endMs).toISOString()}`}.`);
     return held;
   })().catch((error: unknown) => (error instanceof StoreFileError ? fail(`--store-file ${STORE_FILE}: ${error.message}`) : Promise.reject(error)));
+  // The app's services for the example content load meanwhile (they read the environment only when used).
+  const contentModule = import("./demo-content");
+  contentModule.catch(() => undefined);
   const [held] = await Promise.all([twinReady, prepareDatabase(), prepareRedis(), ensureBuild()]);
   mailCatcher = await startMailCatcher({ httpPort: mailPort, maxMessages: 1_000 });
 
@@ -663,7 +666,7 @@ async function main() {
     IMPORT_SWEEP_INTERVAL_MS: process.env.IMPORT_SWEEP_INTERVAL_MS ?? "1000",
   };
   // The example content exists before the install, so the import's recompute fills the segments and tiers.
-  const content = track(createExampleContent(childEnv));
+  const content = track(createExampleContent(contentModule, childEnv));
   const app = startChild("app", ["--enable-source-maps", "build/index.js"], { ...childEnv, CRM_SERVICE: "crm-web" });
   const worker = startChild("worker", ["--import", "tsx", "jobs/worker.ts"], childEnv);
   step(`Started app pid=${app.child.pid} on ${appOrigin}, worker pid=${worker.child.pid}.`);
