@@ -1,13 +1,15 @@
 // Demo load time: `npm run demo` at its default size (2,000 customers, repeat factor 5: about
-// 10,000 orders and 46,000 webhooks), from a database that does not exist yet, measured from
-// the moment the demo process starts:
-//   - time to the `Admin UI:` line (database created and migrated, twin up with the
-//     generated store, app and worker started, app installed through token exchange);
-//   - time until the whole generated history is applied: every webhook of the history is
-//     in the inbox and no inbox row is waiting or retrying (polled in the database here,
-//     independently of the demo's own "History applied" line, which is reported beside it).
+// 10,000 orders), from a database that does not exist yet, measured from the moment the demo
+// process starts:
+//   - time to the `Admin UI:` line (database created and migrated, example content created,
+//     twin up with the generated store, app and worker started, app installed through token
+//     exchange, which starts the history import);
+//   - time until the whole generated history is imported: the shop's import run is `done`
+//     (polled in the database here, independently of the demo's own "History imported"
+//     line, which is reported beside it), and every customer and order the twin holds is in
+//     the database.
 // Then SIGTERM, and the demo must stop everything it started (exit 0, both children 0).
-// Live traffic is off (--live-rate 0) so "the whole history" is exactly the store's webhooks.
+// Live traffic is off (--live-rate 0).
 // The app is built before the first run (the npm script does it), so build time is not counted.
 //   npm run bench:demo-load -- [--runs 1] [--customers 2000] [--repeat-factor 5] [--timeout-minutes 30]
 import { spawn } from "node:child_process";
@@ -16,8 +18,6 @@ import { once } from "node:events";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import pg from "pg";
-import { generateStore } from "../twin/store-generator";
-import { storeWebhooks } from "../twin/webhook-payloads";
 import { ADMIN_DATABASE_URL, BENCH_REDIS_URL, ROOT, backgroundCores, databaseUrl, finishBench, leaseBenchRedis, median, numberFlag, parseFlags, report, round, sleep } from "./lib/common";
 
 const flags = parseFlags();
@@ -34,8 +34,7 @@ type RunResult = {
   historyAppliedSeconds: number;
   historySeconds: number;
   demoReportedAppliedSeconds: number | null;
-  webhooks: number;
-  webhooksPerSecond: number;
+  ordersPerSecond: number;
   customers: number;
   orders: number;
   dead: number;
@@ -54,7 +53,7 @@ async function admin<T>(fn: (client: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-async function oneRun(run: number, expected: { webhooks: number; orders: number }): Promise<RunResult> {
+async function oneRun(run: number): Promise<RunResult & { expectedCustomers: number; expectedOrders: number }> {
   const dbName = `crm_bench_demo_${process.pid}_${run}`;
   await admin((c) => c.query(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`));
   const logDir = mkdtempSync(path.join(tmpdir(), "crm-demo-load-"));
@@ -71,7 +70,7 @@ async function oneRun(run: number, expected: { webhooks: number; orders: number 
     output += chunk.toString();
     for (const [name, pattern] of [
       ["adminUi", /^Admin UI: /m],
-      ["historyApplied", /^History applied: /m],
+      ["historyApplied", /^History imported: /m],
     ] as const)
       if (!marks.has(name) && pattern.test(output)) marks.set(name, seconds());
   };
@@ -91,28 +90,29 @@ async function oneRun(run: number, expected: { webhooks: number; orders: number 
       await sleep(50);
     }
     const adminUiSeconds = marks.get("adminUi")!;
-    process.stderr.write(`run ${run + 1}: Admin UI after ${round(adminUiSeconds, 1)} s; waiting for the history (${expected.webhooks} webhooks)\n`);
+    // The twin's line says what it holds (the history ends when the demo starts, so the counts are read, not recomputed).
+    const held = /with the generated store \(([\d,]+) products, ([\d,]+) customers, ([\d,]+) orders\)/.exec(output);
+    if (!held) throw new Error(`the demo did not print the twin's store:\n${output.slice(-3000)}`);
+    const expectedCustomers = Number(held[2]!.replace(/,/g, ""));
+    const expectedOrders = Number(held[3]!.replace(/,/g, ""));
+    process.stderr.write(`run ${run + 1}: Admin UI after ${round(adminUiSeconds, 1)} s; waiting for the import (${expectedOrders} orders)\n`);
 
-    // Every webhook of the history in the inbox, none waiting or retrying.
+    // The shop's import run done.
     pool = new pg.Pool({ connectionString: databaseUrl(dbName), max: 1 });
     let historyAppliedSeconds = 0;
     let lastReport = Date.now();
     for (;;) {
-      check("applying the whole history");
+      check("importing the whole history");
       const polledAt = seconds();
-      const { rows } = await pool.query<{ inbox: string; pending: string }>(
-        `SELECT count(*) AS inbox, count(*) FILTER (WHERE status IN ('received', 'failed')) AS pending FROM webhook_events WHERE shop = $1`,
-        [SHOP],
-      );
-      const inbox = Number(rows[0]!.inbox);
-      const pending = Number(rows[0]!.pending);
-      if (inbox >= expected.webhooks && pending === 0) {
+      const { rows } = await pool.query<{ state: string; error: string | null }>(`SELECT state, error FROM import_runs WHERE shop = $1 ORDER BY id DESC LIMIT 1`, [SHOP]).catch(() => ({ rows: [] }));
+      if (rows[0]?.state === "failed") throw new Error(`the import failed: ${rows[0].error}`);
+      if (rows[0]?.state === "done") {
         historyAppliedSeconds = polledAt;
         break;
       }
       if (Date.now() - lastReport > 30_000) {
         lastReport = Date.now();
-        process.stderr.write(`run ${run + 1}: ${round(seconds(), 0)} s: ${inbox} of ${expected.webhooks} webhooks in the inbox, ${pending} pending\n`);
+        process.stderr.write(`run ${run + 1}: ${round(seconds(), 0)} s: import ${rows[0]?.state ?? "not started"}\n`);
       }
       await sleep(200);
     }
@@ -143,8 +143,9 @@ async function oneRun(run: number, expected: { webhooks: number; orders: number 
       historyAppliedSeconds: round(historyAppliedSeconds, 1),
       historySeconds: round(historySeconds, 1),
       demoReportedAppliedSeconds: marks.has("historyApplied") ? round(marks.get("historyApplied")!, 1) : null,
-      webhooks: expected.webhooks,
-      webhooksPerSecond: round(expected.webhooks / historySeconds, 0),
+      ordersPerSecond: round(expectedOrders / historySeconds, 0),
+      expectedCustomers,
+      expectedOrders,
       customers: Number(counts.customers),
       orders: Number(counts.orders),
       dead: Number(counts.dead),
@@ -168,29 +169,25 @@ async function main() {
   const busy = await backgroundCores();
   // The demo empties its Redis database: hold the bench index's lease so no test file uses it.
   await leaseBenchRedis();
-  const store = generateStore({ seed: SEED, customers, shopDomain: SHOP, repeatFactor });
-  let webhooks = 0;
-  for (const _ of storeWebhooks(store.events())) webhooks++;
-  let orders = 0;
-  for (const _ of store.orderSlots()) orders++;
-  const results: RunResult[] = [];
-  for (let run = 0; run < runs; run++) results.push(await oneRun(run, { webhooks, orders }));
+  const results: (RunResult & { expectedCustomers: number; expectedOrders: number })[] = [];
+  for (let run = 0; run < runs; run++) results.push(await oneRun(run));
+  const orders = results[0]?.expectedOrders ?? 0;
 
   const problems: string[] = [];
   for (const [i, r] of results.entries()) {
-    if (r.customers !== customers) problems.push(`run ${i + 1}: ${r.customers} customers applied, the store has ${customers}`);
-    if (r.orders !== orders) problems.push(`run ${i + 1}: ${r.orders} orders applied, the store has ${orders}`);
+    if (r.customers !== r.expectedCustomers) problems.push(`run ${i + 1}: ${r.customers} customers imported, the store has ${r.expectedCustomers}`);
+    if (r.orders !== r.expectedOrders) problems.push(`run ${i + 1}: ${r.orders} orders imported, the store has ${r.expectedOrders}`);
     if (r.dead > 0) problems.push(`run ${i + 1}: ${r.dead} dead-lettered events`);
   }
   const med = (key: keyof RunResult) => round(median(results.map((r) => r[key] as number)), 1);
   const result = {
-    size: { customers, repeatFactor, seed: SEED, orders, webhooks, runs },
+    size: { customers, repeatFactor, seed: SEED, orders, runs },
     backgroundCoresBefore: busy,
     median: {
       adminUiSeconds: med("adminUiSeconds"),
       historyAppliedSeconds: med("historyAppliedSeconds"),
       historySeconds: med("historySeconds"),
-      webhooksPerSecond: round(median(results.map((r) => r.webhooksPerSecond)), 0),
+      ordersPerSecond: round(median(results.map((r) => r.ordersPerSecond)), 0),
       stopSeconds: med("stopSeconds"),
     },
     runs: results,
@@ -198,12 +195,12 @@ async function main() {
     pass: problems.length === 0,
   };
   report("demo-load", result, [
-    `size: ${customers} customers (repeat factor ${repeatFactor}, seed ${SEED}): ${orders} orders, ${webhooks} history webhooks; ${runs} run(s), live traffic off; background load ${busy} cores`,
+    `size: ${customers} customers (repeat factor ${repeatFactor}, seed ${SEED}): ${orders} orders, imported through bulk operations; ${runs} run(s), live traffic off; background load ${busy} cores`,
     `Admin UI: after ${result.median.adminUiSeconds} s (median; runs: ${results.map((r) => r.adminUiSeconds).join(", ")} s)`,
-    `whole history applied: after ${result.median.historyAppliedSeconds} s (median; runs: ${results.map((r) => r.historyAppliedSeconds).join(", ")} s), ` +
-      `i.e. ${result.median.historySeconds} s after Admin UI, ${result.median.webhooksPerSecond} webhooks/s; the demo printed "History applied" at ${results.map((r) => r.demoReportedAppliedSeconds ?? "—").join(", ")} s`,
+    `whole history imported: after ${result.median.historyAppliedSeconds} s (median; runs: ${results.map((r) => r.historyAppliedSeconds).join(", ")} s), ` +
+      `i.e. ${result.median.historySeconds} s after Admin UI, ${result.median.ordersPerSecond} orders/s; the demo printed "History imported" at ${results.map((r) => r.demoReportedAppliedSeconds ?? "—").join(", ")} s`,
     `stopped on SIGTERM in ${result.median.stopSeconds} s: ${results[0]?.stopLine.replace(/ Logs: .*$/, "") ?? ""}`,
-    problems.length ? `PROBLEMS: ${problems.join("; ")}` : `checks: every customer and order applied, no dead letters, clean stop`,
+    problems.length ? `PROBLEMS: ${problems.join("; ")}` : `checks: every customer and order imported, no dead letters, clean stop`,
   ]);
   if (problems.length) process.exitCode = 1;
 }

@@ -1,7 +1,11 @@
 // `npm run demo` end to end, small: the demo process (tests/twin/demo.ts) on a database it
-// creates and migrates itself, with a 50-customer store. It must print `Admin UI:`, apply
-// the whole history (every generated customer in the demo database), keep sending live
-// traffic, and serve the admin through the printed URL in headless Chromium: the Customers
+// creates and migrates itself, with a 50-customer store whose history ends when the demo
+// starts. It must print `Admin UI:`, import the whole history through bulk operations on
+// install (every generated customer and order in the demo database, none of them delivered
+// as a webhook; the import completed by the twin's bulk_operations/finish webhook), open with
+// example content (segments with members, a loyalty program with tiers placed by the import,
+// feedback rules, the automation templates; created again without duplicates), keep sending
+// live traffic, and serve the admin through the printed URL in headless Chromium: the Customers
 // list, a search, the Customer page of the generated customer whose timeline says the most
 // (refunds and cancellations, picked from the generator's deterministic output) checked
 // order by order against the store, and the Pipeline page checked against the database.
@@ -25,6 +29,8 @@ import { REPO_ROOT } from "../support/admin-app-server";
 import { launchGuardedBrowser, watchPage, type GuardedBrowser } from "../support/browser";
 import { expectedMetrics, expectedOrder, pickTimelineCustomer, timelineBlocks, type LiveOrder } from "../support/generated-store";
 import { generateStore } from "../twin/store-generator";
+import { AUTOMATION_TEMPLATES } from "../../app/domain/automations/templates";
+import { DEMO_SEGMENTS } from "../twin/demo-content";
 
 const CUSTOMERS = 50;
 const SEED = 7;
@@ -170,15 +176,64 @@ describe("npm run demo", () => {
     expect(cipher.decrypt(session!.accessToken)).toMatch(/^shpat_/);
     expect(cipher.decrypt(session!.refreshToken!)).toMatch(/^shprt_/);
 
-    // The whole history applied: every generated customer is in the demo database.
-    const applied = await waitForOutput(/^History applied: ([\d,]+) customers, ([\d,]+) orders/m, 180_000);
-    expect(Number(applied[1]!.replace(/,/g, ""))).toBe(CUSTOMERS);
-    const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP });
+    // The whole history imported through bulk operations: every generated customer and order
+    // is in the demo database, and none of them came as a webhook.
+    const imported = await waitForOutput(/^History imported: ([\d,]+) customers, ([\d,]+) orders/m, 180_000);
+    const historyEnd = /history ending (\S+)\./.exec(output)![1]!;
+    expect(Math.abs(Date.parse(historyEnd) - Date.now()), "the history ends when the demo starts").toBeLessThan(10 * 60_000);
+    expect(Number(imported[1]!.replace(/,/g, ""))).toBe(CUSTOMERS);
+    const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP, now: historyEnd });
     const gids = [...store.customers()].map((c) => `gid://shopify/Customer/${c.id}`);
     expect(await count(`SELECT count(*) AS n FROM customers WHERE shop = $1 AND gid = ANY($2)`, [SHOP, gids])).toBe(CUSTOMERS);
     const historyOrders = [...store.orderSlots()].length;
-    expect(Number(applied[2]!.replace(/,/g, ""))).toBe(historyOrders);
+    const historyOrderGids = [...store.orders()].map((o) => `gid://shopify/Order/${o.id}`);
+    expect(Number(imported[2]!.replace(/,/g, ""))).toBe(historyOrders);
+    expect(await count(`SELECT count(*) AS n FROM orders WHERE shop = $1 AND gid = ANY($2)`, [SHOP, historyOrderGids])).toBe(historyOrders);
+    const [run] = (await db.query<{ state: string; customers: string; orders: string }>(
+      `SELECT r.state, (SELECT merged FROM import_run_objects WHERE run_id = r.id AND object_type = 'customers') AS customers,
+              (SELECT merged FROM import_run_objects WHERE run_id = r.id AND object_type = 'orders') AS orders
+         FROM import_runs r WHERE r.shop = $1 ORDER BY r.id DESC LIMIT 1`,
+      [SHOP],
+    )).rows;
+    expect([run?.state, Number(run?.customers), Number(run?.orders)]).toEqual(["done", CUSTOMERS, historyOrders]);
+    expect(await count(`SELECT count(*) AS n FROM bulk_operations WHERE shop = $1 AND lower(status) = 'completed'`, [SHOP]), "finished bulk operations (bulk_operations/finish)").toBeGreaterThanOrEqual(3);
+    const historyIds = new Set([...gids, ...historyOrderGids].map((g) => g.replace(/^.*\//, "")));
+    const { rows: deliveries } = await db.query<{ topic: string; id: string | null }>(
+      `SELECT topic, substring(payload from '"id":([0-9]+)') AS id FROM webhook_events WHERE shop = $1 AND (topic LIKE 'orders/%' OR topic LIKE 'customers/%')`,
+      [SHOP],
+    );
+    expect(deliveries.filter((d) => d.id !== null && historyIds.has(d.id)), "history objects delivered as webhooks").toEqual([]);
     expect(await count(`SELECT count(*) AS n FROM webhook_events WHERE shop = $1 AND status = 'dead'`, [SHOP])).toBe(0);
+
+    // The example content: segments with members (filled by the import), a loyalty program whose
+    // tiers the import placed, feedback rules, the automation templates (switched off).
+    const { rows: segments } = await db.query<{ name: string; members: string }>(
+      `SELECT s.name, (SELECT count(*) FROM segment_members m WHERE m.segment_id = s.id) AS members FROM segments s WHERE s.shop = $1 ORDER BY s.name`,
+      [SHOP],
+    );
+    expect(segments.map((s) => s.name).sort()).toEqual(DEMO_SEGMENTS.map((s) => s.name).sort());
+    for (const name of ["VIPs (spent over 500)", "Bought in the last 30 days", "Repeat buyers"]) expect(Number(segments.find((s) => s.name === name)!.members), `members of ${name}`).toBeGreaterThan(0);
+    expect(await count(`SELECT count(*) AS n FROM segment_membership_changes WHERE shop = $1 AND cause = 'import'`, [SHOP]), "memberships caused by the import").toBeGreaterThan(0);
+    expect(await count(`SELECT count(*) AS n FROM loyalty_programs WHERE shop = $1`, [SHOP])).toBe(1);
+    expect(await count(`SELECT count(DISTINCT customer_gid) AS n FROM loyalty_tier_changes WHERE shop = $1`, [SHOP]), "customers placed in a tier").toBeGreaterThan(0);
+    expect(await count(`SELECT count(*) AS n FROM feedback_rules WHERE shop = $1 AND removed_at IS NULL`, [SHOP])).toBe(1);
+    const templateNames = Object.values(AUTOMATION_TEMPLATES).map((t) => t.name).sort();
+    expect((await db.query<{ name: string }>(`SELECT name FROM automation_rules WHERE shop = $1 AND NOT enabled ORDER BY name`, [SHOP])).rows.map((r) => r.name)).toEqual(templateNames);
+    // Created again (a second run), nothing is duplicated.
+    const again = await new Promise<string>((resolve, reject) => {
+      const child = spawn(process.execPath, ["--import", "tsx", "tests/twin/demo-content.ts", SHOP], {
+        cwd: REPO_ROOT,
+        env: childProcessEnv({ DATABASE_URL: databaseUrl(demoDb), REDIS_URL: env.REDIS_URL, LOG_LEVEL: "warn", SHOPIFY_API_KEY: "crm-demo-api-key", SHOPIFY_API_SECRET: "crm-demo-api-secret" }),
+        stdio: ["ignore", "pipe", "pipe"],
+      });
+      let out = "";
+      child.stdout!.on("data", (c: Buffer) => (out += c.toString()));
+      child.stderr!.on("data", (c: Buffer) => (out += c.toString()));
+      child.once("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`demo-content.ts failed (${code}): ${out}`))));
+    });
+    expect(JSON.parse(again)).toEqual({ segments: { created: 0, existing: DEMO_SEGMENTS.length }, loyalty: "existing", feedbackRules: "existing", automations: { created: 0, existing: templateNames.length } });
+    expect(await count(`SELECT count(*) AS n FROM segments WHERE shop = $1`, [SHOP])).toBe(DEMO_SEGMENTS.length);
+    expect(await count(`SELECT count(*) AS n FROM automation_rules WHERE shop = $1`, [SHOP])).toBe(templateNames.length);
 
     // Live traffic keeps coming after the history.
     const deadline = Date.now() + 30_000;

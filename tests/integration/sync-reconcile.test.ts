@@ -7,7 +7,7 @@
 // choice of the CRM accounts for the difference.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { reconcileShop } from "../../app/services/sync/reconcile.server";
+import { ReconcileBusyError, WATERMARK_OVERLAP_MS, reconcileShop } from "../../app/services/sync/reconcile.server";
 import { crossCheckShop } from "../../app/services/sync/cross-check.server";
 import type { CrossCheckMismatch } from "../../app/domain/sync/reconcile";
 import { renderMetrics } from "../../app/services/operations.server";
@@ -206,5 +206,17 @@ describe("reconciliation", () => {
       await holder.query(`SELECT pg_advisory_unlock_all()`);
       holder.release();
     }
+  });
+
+  it("waits while the shop's history import runs; after a done import the first watermark is the import's start", async () => {
+    const other = "import-first.myshopify.com";
+    await getPool().query(`INSERT INTO import_runs (shop) VALUES ($1)`, [other]);
+    await expect(reconcileShop({ shop: other })).rejects.toBeInstanceOf(ReconcileBusyError);
+    expect((await getPool().query(`SELECT 1 FROM reconciliation_runs WHERE shop = $1`, [other])).rowCount, "no run recorded while the import runs").toBe(0);
+    const importStart = new Date("2026-11-30T12:00:00Z");
+    await getPool().query(`UPDATE import_runs SET state = 'done', phase = 'done', started_at = $2, finished_at = now() WHERE shop = $1`, [other, importStart]);
+    await expect(reconcileShop({ shop: other })).rejects.toThrow(/no offline session/); // the shop has no session: the run is recorded, failed
+    const { rows } = await getPool().query<{ watermark_from: Date | null }>(`SELECT watermark_from FROM reconciliation_runs WHERE shop = $1`, [other]);
+    expect(rows.map((r) => r.watermark_from?.toISOString())).toEqual([new Date(importStart.getTime() - WATERMARK_OVERLAP_MS).toISOString()]);
   });
 });

@@ -3,7 +3,8 @@
 //   1. creates the demo database if missing and runs `npm run setup` on it (clearing the
 //      demo shop's rows from earlier runs), and empties its Redis database index;
 //   2. builds the app if build/index.js is missing or older than the sources;
-//   3. starts the twin (in this process) with a generated store, then the app
+//   3. starts the twin (in this process) with a generated store whose history ends now (or
+//      the store of --store-file), then the app
 //      (`node build/index.js`, SHOPIFY_TWIN_URL, APP_BRIDGE_URL) and the worker
 //      (`node --import tsx jobs/worker.ts`) as child processes;
 //   4. installs the app on the demo shop through the real auth flow: opens the embedded
@@ -11,20 +12,24 @@
 //   5. starts a mail catcher (tests/twin/mail-catcher.ts: an SMTP server on loopback whose
 //      caught messages are served on a page; the worker sends to it through SMTP_URL) and,
 //      once the history is in, queues a test email to a few customers: `Mail catcher: <url>`;
-//   6. prints `Admin UI: <url>`: a twin page (the twin plays the Shopify admin) that mints
+//   6. creates example content through the CLI's services (tests/twin/demo-content.ts:
+//      segments, a loyalty program, feedback rules, the automation templates; idempotent);
+//   7. prints `Admin UI: <url>`: a twin page (the twin plays the Shopify admin) that mints
 //      a fresh session token and redirects to the embedded app, so it never goes stale;
-//   7. streams the store's history as signed webhooks, printing progress, then keeps
-//      sending live traffic at a low rate until stopped (Ctrl-C or SIGTERM), and stops
-//      everything it started.
+//   8. the install started the history import (bulk operations on the twin, completed by
+//      its bulk_operations/finish webhook, run by the worker): prints its progress until it
+//      is done, then sends live traffic as signed webhooks at a low rate until stopped
+//      (Ctrl-C or SIGTERM), and stops everything it started.
 //
 // Options (flags, or environment):
 //   --customers N   DEMO_CUSTOMERS   store size, 10..1,000,000 (default 2,000)
 //   --seed S        DEMO_SEED        generator seed (default 1)
+//   --store-file P  DEMO_STORE_FILE  load the twin's store from a JSON file instead (tests/twin/README.md, "Store files")
 //   --repeat-factor F DEMO_REPEAT_FACTOR repeat buying, 1..20 (default 5: about 10,000 orders for 2,000 customers)
 //   --port P        DEMO_PORT        app port (default 3457; 0 = any free port)
 //   --twin-port P   DEMO_TWIN_PORT   twin port (default 3458; 0 = any free port)
 //   --mail-port P   DEMO_MAIL_PORT   mail catcher page port (default 3459; 0 = any free port; its SMTP port is any free one)
-//   --live-rate R   DEMO_LIVE_RATE   live store events per second after the history (default 0.5; 0 = none)
+//   --live-rate R   DEMO_LIVE_RATE   live store events per second after the import (default 0.5; 0 = none)
 //   --shop NAME     DEMO_SHOP        shop name (default crm-demo -> crm-demo.myshopify.com)
 //   --concurrency C DEMO_CONCURRENCY webhook deliveries in flight (default 8)
 //   --log-dir DIR   DEMO_LOG_DIR     where the app's and worker's logs go (default a new temp dir)
@@ -45,8 +50,10 @@ import pg from "pg";
 import { AdminTwin } from "./admin-graphql";
 import { customerFromGen, orderFromGen } from "./admin-state";
 import { generateStore, iso, type GenCustomer, type GenOrder, type SyntheticStore } from "./store-generator";
-import { storeWebhooks, webhooksFor, type WebhookMessage } from "./webhook-payloads";
-import { WebhookSender, type DeliveryResult } from "./webhook-sender";
+import { webhooksFor, type WebhookMessage } from "./webhook-payloads";
+import { WebhookSender } from "./webhook-sender";
+import { StoreFileError, loadStoreFile, readStoreFile } from "./store-file";
+import { getLatestRun, statusOf } from "../../app/services/history-import/runs.server";
 import { renderThemeAppBlock, storefrontPage } from "./theme-app-block";
 import { LocalServiceError, ensureLocalServices, type LocalServices } from "../support/local-services";
 import { tokenCipherFromEnv } from "../../app/shopify/token-encryption.server";
@@ -70,6 +77,7 @@ const { values: flags } = parseArgs({
     customers: { type: "string" },
     "repeat-factor": { type: "string" },
     seed: { type: "string" },
+    "store-file": { type: "string" },
     port: { type: "string" },
     "twin-port": { type: "string" },
     "mail-port": { type: "string" },
@@ -113,6 +121,8 @@ if (!/^[a-z0-9][a-z0-9-]*$/.test(STORE_NAME)) fail(`--shop ${STORE_NAME}: use lo
 const SHOP = `${STORE_NAME}.myshopify.com`;
 const DATABASE_URL = process.env.DATABASE_URL || "postgresql://postgres@127.0.0.1:5432/crm_demo";
 const REDIS_URL = process.env.REDIS_URL || "redis://127.0.0.1:6379/12";
+const STORE_FILE = flags["store-file"] ?? (process.env.DEMO_STORE_FILE || undefined);
+if (STORE_FILE && !existsSync(STORE_FILE)) fail(`--store-file ${STORE_FILE}: no such file`);
 const LOG_DIR = flags["log-dir"] ?? process.env.DEMO_LOG_DIR ?? mkdtempSync(path.join(tmpdir(), "crm-demo-"));
 mkdirSync(LOG_DIR, { recursive: true });
 
@@ -414,41 +424,59 @@ async function counts(): Promise<Counts> {
   return { customers: Number(r.customers), orders: Number(r.orders), inbox: Number(r.inbox), pending: Number(r.pending), dead: Number(r.dead), ignored: Number(r.ignored) };
 }
 
-// ------------------------------------------------------------------ history
+// ------------------------------------------------------------------ history import
 
-async function streamHistory(store: SyntheticStore, sender: WebhookSender, expected: { orders: number; messages: number }, sent: { customers: number; orders: number; deliveries: number; failed: number }) {
-  const historyStarted = performance.now();
-  let sending = true;
-  const ticker = setInterval(() => {
-    void counts()
-      .then((c) => {
-        if (stopping) return;
-        step(
-          `History ${sending ? "loading" : "applying"}: customers ${fmt(sent.customers)}/${fmt(CUSTOMERS)} sent, ${fmt(c.customers)} applied; ` +
-            `orders ${fmt(sent.orders)}/${fmt(expected.orders)} sent, ${fmt(c.orders)} applied; webhooks ${fmt(sent.deliveries)}/${fmt(expected.messages)}, ${fmt(c.pending)} pending`,
-        );
-      })
-      .catch(() => undefined);
-  }, 2_000);
-  try {
-    const report = await track(sender.send(storeWebhooks(store.events())));
-    sending = false;
+/**
+ * Follows the history import the install started (the worker runs it: bulk operations on the
+ * twin, completed by its bulk_operations/finish webhook), printing `import status` figures
+ * until it is done. Nothing of the history arrives as webhooks.
+ */
+async function followImport(expected: { customers: number; orders: number; products: number }): Promise<void> {
+  const importStarted = performance.now();
+  let last = "";
+  let lastAt = 0;
+  for (;;) {
     if (stopping) return;
-    step(`History sent: ${fmt(report.delivered)} webhooks in ${((performance.now() - historyStarted) / 1000).toFixed(1)} s (${fmt(report.failed)} failed, ${fmt(report.retries)} retries).`);
-    let last: Counts;
-    for (;;) {
-      last = await counts();
-      if (last.pending === 0 && last.inbox >= report.delivered) break;
-      if (stopping) return;
-      await sleep(250);
+    const run = await getLatestRun(pool!, SHOP);
+    const status = run ? statusOf(run) : null;
+    if (status?.state === "failed") throw new Error(`the history import failed: ${status.error ?? "unknown error"}; see ${LOG_DIR}/worker.log`);
+    if (status?.state === "done") {
+      const c = await counts();
+      say(
+        `History imported: ${fmt(c.customers)} customers, ${fmt(c.orders)} orders, ${fmt(status.products)} products (bulk operations; ${fmt(c.inbox)} webhooks received meanwhile) ` +
+          `in ${((performance.now() - importStarted) / 1000).toFixed(1)} s (${elapsed()} s since start).`,
+      );
+      if (status.warning) step(`Import warning: ${status.warning}`);
+      return;
     }
-    say(
-      `History applied: ${fmt(last.customers)} customers, ${fmt(last.orders)} orders (${fmt(report.delivered)} webhooks, ${fmt(last.dead)} dead, ${fmt(last.ignored)} ignored) ` +
-        `in ${elapsed()} s since start (${((performance.now() - historyStarted) / 1000).toFixed(1)} s loading).`,
-    );
-  } finally {
-    clearInterval(ticker);
+    const line = status
+      ? `Importing history (${run!.phase === "finalize" ? "recomputing aggregates, RFM, tiers, segments" : "bulk operations"}): customers ${fmt(status.customers)}/${fmt(expected.customers)}, ` +
+        `orders ${fmt(status.orders)}/${fmt(expected.orders)}, products ${fmt(status.products)}/${fmt(expected.products)}`
+      : "Waiting for the worker to start the history import...";
+    if (line !== last || Date.now() - lastAt > 10_000) {
+      step(line);
+      last = line;
+      lastAt = Date.now();
+    }
+    await sleep(250);
   }
+}
+
+/**
+ * Example segments, loyalty program, feedback rules and automations (tests/twin/demo-content.ts),
+ * through the CLI's services, in this process: `contentModule` was imported while the database
+ * was prepared, and the app's environment is set here before its first use.
+ */
+async function createExampleContent(contentModule: Promise<typeof import("./demo-content")>, env: NodeJS.ProcessEnv): Promise<void> {
+  for (const [key, value] of Object.entries(env)) if (value !== undefined) process.env[key] = value;
+  const { createDemoContent } = await contentModule;
+  const r = await createDemoContent(SHOP).catch((error: Error) => {
+    throw new Error(`example content not created: ${error.message}`);
+  });
+  step(
+    `Example content: ${r.segments.created + r.segments.existing} segments (${r.segments.created} new), a loyalty program (${r.loyalty}), feedback rules (${r.feedbackRules}), ` +
+      `${r.automations.created + r.automations.existing} automation templates, switched off (${r.automations.created} new).`,
+  );
 }
 
 // ------------------------------------------------------------------ live traffic
@@ -468,18 +496,22 @@ class LiveStore {
   private seq = 0;
   readonly sent = { orders: 0, customers: 0, fulfilments: 0 };
 
+  /** `knownCustomers`: how many of the generator's customers the twin holds (0 with --store-file). */
   constructor(
     private readonly store: SyntheticStore,
     historyOrders: number,
+    private readonly knownCustomers: number,
   ) {
     this.nextOrder = historyOrders;
     this.nextCustomer = store.customerCount;
     this.larger = store.customerCount < 1_000_000 ? generateStore({ seed: store.seed, customers: Math.min(1_000_000, store.customerCount + 100_000), shopDomain: store.shopDomain, repeatFactor: store.repeatFactor }) : undefined;
   }
 
-  private pickCustomer(): GenCustomer {
-    const i = (this.seq * 7_919 + 13) % (this.store.customerCount + this.liveCustomers.length);
-    return i < this.store.customerCount ? this.store.customer(i) : this.liveCustomers[i - this.store.customerCount]!;
+  private pickCustomer(): GenCustomer | null {
+    const pool = this.knownCustomers + this.liveCustomers.length;
+    if (pool === 0) return null;
+    const i = (this.seq * 7_919 + 13) % pool;
+    return i < this.knownCustomers ? this.store.customer(i) : this.liveCustomers[i - this.knownCustomers]!;
   }
 
   private order(customer: GenCustomer | null, at: string): GenOrder {
@@ -533,12 +565,12 @@ class LiveStore {
   }
 }
 
-function startLiveTraffic(store: SyntheticStore, sender: WebhookSender, historyOrders: number) {
+function startLiveTraffic(store: SyntheticStore, sender: WebhookSender, historyOrders: number, knownCustomers: number) {
   if (LIVE_RATE <= 0) {
     step("Live traffic off (--live-rate 0). Press Ctrl-C to stop.");
     return;
   }
-  const live = new LiveStore(store, historyOrders);
+  const live = new LiveStore(store, historyOrders, knownCustomers);
   step(`Sending live traffic: about ${LIVE_RATE} store events per second (new orders, customers, fulfilments). Press Ctrl-C to stop.`);
   let busy = false;
   let lastReport = Date.now();
@@ -588,22 +620,29 @@ async function main() {
   const mailPort = await choosePort(MAIL_PORT, "mail catcher");
   const appOrigin = `http://127.0.0.1:${appPort}`;
 
-  // Independent preparation in parallel: database, Redis, build, twin with its store.
-  const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP, repeatFactor: REPEAT_FACTOR });
+  // Independent preparation in parallel: database, Redis, build, twin with its store. The
+  // generated history ends now, so "last 30 days" and RFM recency mean what they say.
+  const store = generateStore({ seed: SEED, customers: CUSTOMERS, shopDomain: SHOP, repeatFactor: REPEAT_FACTOR, now: Date.now() });
   const twinReady = (async () => {
     twin = new AdminTwin({
       defaultShop: SHOP,
       apps: [{ apiKey: API_KEY, apiSecret: API_SECRET, scopes: SCOPES.split(","), appUrl: appOrigin }],
       authLifetimes: { sessionTokenSeconds: SESSION_TOKEN_SECONDS },
+      // bulk_operations/finish (and any twin webhook) to the app's shopify.app.toml subscriptions, as Shopify does for an installed app.
+      webhooks: { tomlSubscriptions: true },
     });
     await twin.listen(twinPort, "127.0.0.1");
-    twin.shop(SHOP).loadStore(store);
-    let orders = 0;
-    for (const _ of store.orderSlots()) orders++;
-    step(`Twin listening on ${twin.url} with the generated store (${fmt(store.productCount)} products, ${fmt(CUSTOMERS)} customers, ${fmt(orders)} orders).`);
-    return orders;
-  })();
-  const [historyOrders] = await Promise.all([twinReady, prepareDatabase(), prepareRedis(), ensureBuild()]);
+    const shopState = twin.shop(SHOP);
+    if (STORE_FILE) loadStoreFile(shopState, readStoreFile(STORE_FILE));
+    else shopState.loadStore(store);
+    const held = { customers: shopState.customers.size, orders: shopState.orders.size, products: shopState.products.size };
+    step(`Twin listening on ${twin.url} with ${STORE_FILE ? `the store of ${STORE_FILE}` : "the generated store"} (${fmt(held.products)} products, ${fmt(held.customers)} customers, ${fmt(held.orders)} orders)${STORE_FILE ? "" : `, history ending ${new Date(store.endMs).toISOString()}`}.`);
+    return held;
+  })().catch((error: unknown) => (error instanceof StoreFileError ? fail(`--store-file ${STORE_FILE}: ${error.message}`) : Promise.reject(error)));
+  // The app's services for the example content load meanwhile (they read the environment only when used).
+  const contentModule = import("./demo-content");
+  contentModule.catch(() => undefined);
+  const [held] = await Promise.all([twinReady, prepareDatabase(), prepareRedis(), ensureBuild()]);
   mailCatcher = await startMailCatcher({ httpPort: mailPort, maxMessages: 1_000 });
 
   const childEnv: NodeJS.ProcessEnv = {
@@ -623,11 +662,15 @@ async function main() {
     SMTP_URL: mailCatcher.smtpUrl,
     EMAIL_FROM_ADDRESS: `no-reply@${STORE_NAME}.example.test`,
     EMAIL_SWEEP_INTERVAL_MS: "2000",
+    // The worker picks up the import the install starts within a second, not ten.
+    IMPORT_SWEEP_INTERVAL_MS: process.env.IMPORT_SWEEP_INTERVAL_MS ?? "1000",
   };
+  // The example content exists before the install, so the import's recompute fills the segments and tiers.
+  const content = track(createExampleContent(contentModule, childEnv));
   const app = startChild("app", ["--enable-source-maps", "build/index.js"], { ...childEnv, CRM_SERVICE: "crm-web" });
   const worker = startChild("worker", ["--import", "tsx", "jobs/worker.ts"], childEnv);
   step(`Started app pid=${app.child.pid} on ${appOrigin}, worker pid=${worker.child.pid}.`);
-  await waitForHealth(appOrigin, app);
+  await Promise.all([waitForHealth(appOrigin, app), content]);
   await install();
 
   say(`Admin UI: ${twin!.url}/store/${STORE_NAME}/apps/${API_KEY}`);
@@ -636,13 +679,12 @@ async function main() {
   const loyaltyBlock = await renderThemeAppBlock({ extension: "loyalty", block: "loyalty-balance" });
   twin!.storefront.setPage(SHOP, "/pages/rewards", storefrontPage({ title: "Rewards", block: loyaltyBlock }));
   say(`Mail catcher: ${mailCatcher.httpUrl} (the emails the app sends; SMTP ${mailCatcher.smtpUrl})`);
-  say(`Storefront (signed in as the first customer): ${twin!.url}/account/login?customer_id=${store.customer(0).id}&return_to=/pages/rewards`);
+  const firstCustomer = STORE_FILE ? twin!.shop(SHOP).customers.keys().next().value : store.customer(0).id;
+  if (firstCustomer !== undefined) say(`Storefront (signed in as the first customer): ${twin!.url}/account/login?customer_id=${String(firstCustomer)}&return_to=/pages/rewards`);
   step(`Admin UI ready ${elapsed()} s after start (the link opens the embedded app with a fresh session token; the twin plays the Shopify admin).`);
 
-  // History, then live traffic.
-  let expectedMessages = 0;
-  for (const _ of storeWebhooks(store.events())) expectedMessages++;
-  const sent = { customers: 0, orders: 0, deliveries: 0, failed: 0 };
+  // The history arrives by the import the install started; then live traffic as webhooks.
+  await followImport(held);
   const sender = new WebhookSender({
     targetBaseUrl: appOrigin,
     secret: API_SECRET,
@@ -650,19 +692,12 @@ async function main() {
     concurrency: CONCURRENCY,
     retry: { retries: 8, baseDelayMs: 200, maxDelayMs: 5_000 },
     seed: SEED,
-    onDelivery: (d: DeliveryResult) => {
-      if (!d.ok) {
-        sent.failed++;
-        return;
-      }
-      sent.deliveries++;
-      if (d.topic === "customers/create") sent.customers++;
-      else if (d.topic === "orders/create") sent.orders++;
-    },
   });
-  await streamHistory(store, sender, { orders: historyOrders, messages: expectedMessages }, sent);
   if (!stopping) void track(sendDemoEmails(childEnv)); // alongside the live traffic, not before it
-  if (!stopping) startLiveTraffic(store, sender, historyOrders);
+  // Live orders number on from the generator's history (a store file's orders are not the generator's).
+  let historyOrders = 0;
+  if (!STORE_FILE) for (const _ of store.orderSlots()) historyOrders++;
+  if (!stopping) startLiveTraffic(store, sender, historyOrders, STORE_FILE ? 0 : store.customerCount);
 }
 
 main().catch((error: Error) => {

@@ -27,8 +27,8 @@ const PAGE_SIZE = 100;
 const ADMIN_MAX_AGE_MS = 10 * 60_000;
 
 export class ReconcileBusyError extends Error {
-  constructor(shop: string) {
-    super(`a reconciliation of ${shop} is already running`);
+  constructor(shop: string, message = `a reconciliation of ${shop} is already running`) {
+    super(message);
     this.name = "ReconcileBusyError";
   }
 }
@@ -262,7 +262,16 @@ async function runLocked(shop: string, trigger: string, now: Date): Promise<Reco
     `SELECT watermark_to AS to FROM reconciliation_runs WHERE shop = $1 AND state = 'done' ORDER BY watermark_to DESC LIMIT 1`,
     [shop],
   );
-  const from = lastRows[0] ? new Date(lastRows[0].to.getTime() - WATERMARK_OVERLAP_MS) : null;
+  // The history import covers everything updated before it started (decision 045): while it
+  // runs, a reconciliation would page through the same history and "repair" what the import is
+  // about to merge, so it waits (busy); after it, the first watermark is the import's start.
+  const { rows: importRows } = await pool.query<{ running: boolean; done_from: Date | null }>(
+    `SELECT bool_or(state = 'running') AS running, max(started_at) FILTER (WHERE state = 'done') AS done_from FROM import_runs WHERE shop = $1`,
+    [shop],
+  );
+  if (importRows[0]?.running) throw new ReconcileBusyError(shop, `the history import of ${shop} is running: reconciliation waits until it is done`);
+  const floor = Math.max(lastRows[0]?.to.getTime() ?? -Infinity, importRows[0]?.done_from?.getTime() ?? -Infinity);
+  const from = Number.isFinite(floor) ? new Date(floor - WATERMARK_OVERLAP_MS) : null;
   const { rows: runRows } = await pool.query<{ id: string }>(
     `INSERT INTO reconciliation_runs (shop, "trigger", watermark_from, watermark_to) VALUES ($1, $2, $3, $4) RETURNING id`,
     [shop, trigger, from, now],

@@ -148,6 +148,8 @@ export const orderResolvers: ResolverMap = {
     totalDiscountSet: (l: Line, _a, ctx) => moneyBag(l.discount, ctx.shop.currency),
     discountAllocations: (l: Line, _a, ctx) => (centsOf(l.discount) > 0 ? [{ allocatedAmountSet: moneyBag(l.discount, ctx.shop.currency) }] : []),
     refundableQuantity: (l: Order["lineItems"][number]) => l.currentQuantity,
+    // The twin's stores (generated or from a file) sell no gift cards; a test may set the flag on a record.
+    isGiftCard: (l: Line & { isGiftCard?: boolean }) => l.isGiftCard ?? false,
   },
   Refund: {
     id: idResolver("Refund"),
