@@ -8,6 +8,11 @@
 // backoff. A refit is idempotent (it recomputes from the orders and replaces the shop's
 // predictions in one transaction; a rolled-back attempt leaves the previous fit in force), so a
 // retry that redoes the shops that succeeded only adds a newer fit of the same data.
+// A refit changes the prediction attributes of segments (predicted_clv, churn_risk,
+// expected_next_order_date, predicted_spend_tier): after each shop's refit the job asks for that
+// shop's segment refresh (jobs/segment-refresh.ts, which re-evaluates the segments using them). If
+// that request fails (Redis down) it is logged (analytics.clv_refit_refresh_request_failed) and the
+// attempt fails so the retry asks again; the scheduled refresh catches up in any case.
 import { UnrecoverableError, Worker, type Job, type JobsOptions } from "bullmq";
 import { z } from "zod";
 import { logger } from "../app/logger.server";
@@ -16,6 +21,7 @@ import { sharedQueue } from "../app/queues.server";
 import { installScheduleWithRetry } from "./schedules";
 import { listClvShops, refitClv } from "../app/services/analytics/clv.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
+import { requestSegmentRefresh } from "./segment-refresh";
 
 export const CLV_REFIT_QUEUE = "crm-clv-refit";
 const SCHEDULER_ID = "clv-refit-every";
@@ -66,6 +72,14 @@ export async function clvRefitProcessor(job: Job<ClvRefitJob>): Promise<ClvRefit
     } catch (error) {
       log.error({ err: error, failedShop: shop }, "analytics.clv_refit_shop_failed");
       summary.failed.push({ shop, error: (error as Error).message });
+      continue;
+    }
+    try {
+      // The refresh only recomputes segments that need it (those using predictions among them).
+      await requestSegmentRefresh({ shop });
+    } catch (error) {
+      log.error({ err: error, failedShop: shop }, "analytics.clv_refit_refresh_request_failed");
+      summary.failed.push({ shop, error: `segment refresh request: ${(error as Error).message}` });
     }
   }
   if (summary.failed.length > 0) {

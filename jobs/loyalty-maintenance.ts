@@ -129,7 +129,7 @@ export type BirthdaySummary = { shops: number; awarded: number; invalid: number;
 
 async function birthdayBonuses(job: Job<LoyaltyMaintenanceJob>, data: z.infer<typeof JobData>): Promise<BirthdaySummary> {
   const log = logger.child({ jobId: job.id, shop: data.shop ?? undefined, reason: data.reason });
-  // Loyalty shops (the bonus) and shops whose segments use anniversary() (the stored birth dates, decision 043).
+  // Loyalty shops (the bonus), shops whose segments use anniversary() and shops with a birthday automation rule (the stored birth dates, decision 043).
   const shops = data.shop ? [data.shop] : [...new Set([...(await listLoyaltyShops()), ...(await listAnniversaryShops())])].sort();
   const summary: BirthdaySummary = { shops: shops.length, awarded: 0, invalid: 0, failed: [] };
   for (const shop of shops) {

@@ -13,7 +13,7 @@ import { checkSegment } from "../../app/domain/segments/check";
 import { calendarDayAt, shiftCalendarDay } from "../../app/domain/segments/dates";
 import { createSegmentEvaluator, type SegmentCustomer, type SegmentOrder } from "../../app/domain/segments/evaluate";
 import { ANNIVERSARY_OPERATORS } from "../../app/domain/segments/anniversary";
-import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, NPS_GROUPS, RFM_GROUPS, SMS_SUBSCRIPTION_STATUSES } from "../../app/domain/segments/fields";
+import { CUSTOMER_ACCOUNT_STATUSES, EMAIL_SUBSCRIPTION_STATUSES, FIELDS, NPS_GROUPS, PREDICTED_SPEND_TIERS, RFM_GROUPS, SMS_SUBSCRIPTION_STATUSES } from "../../app/domain/segments/fields";
 import { FUNCTIONS, type ParameterDefinition } from "../../app/domain/segments/functions";
 import { parseSegment } from "../../app/domain/segments/parser";
 import { computeRfm, type RfmInput, type RfmResult } from "../../app/domain/segments/rfm";
@@ -94,6 +94,8 @@ type StoredCustomer = {
   ledger: { points: number; availableAt: Date }[];
   /** Tier changes in insertion order: the last one is the customer's tier. */
   tiers: (string | null)[];
+  /** A row of customer_predictions, or none (no prediction: every prediction attribute has no value). */
+  prediction: { clvMinor: bigint; churnRisk: number; expectedNextOrderAt: Date | null; spendTier: string } | null;
 };
 
 /** An instant near `NOW`, sometimes exactly at (or a millisecond off) midnight in one of the zones. */
@@ -187,6 +189,18 @@ function randomCustomer(rng: Rng, index: number, shopIndex: number): StoredCusto
     redacted: rng.chance(0.03),
     orders,
     ...randomAppData(rng),
+    prediction: randomPrediction(rng),
+  };
+}
+
+/** Predictions as the refit writes them: often none, values on the probed bounds, churn risks that are not short decimals. */
+function randomPrediction(rng: Rng): StoredCustomer["prediction"] {
+  if (rng.chance(0.3)) return null;
+  return {
+    clvMinor: BigInt(rng.pick([0, 1, 999, 1000, 5050, 10000, 25000]) + rng.int(0, 2) * rng.int(0, 40000)),
+    churnRisk: rng.chance(0.3) ? rng.pick([0, 0.1, 0.25, 0.5, 0.7, 1]) : rng.int(0, 1_000_000) / 1_000_003,
+    expectedNextOrderAt: rng.chance(0.15) ? null : randomInstant(rng),
+    spendTier: rng.pick(["HIGH", "MEDIUM", "LOW"]),
   };
 }
 
@@ -248,6 +262,7 @@ function toSegmentCustomer(c: StoredCustomer, rfmGroup: string | null): SegmentC
     createdAt: c.createdAt,
     ...aggregates,
     orders: c.orders,
+    prediction: c.prediction,
     ...referenceAppData(c),
   };
 }
@@ -329,6 +344,17 @@ async function storeShop(client: pg.Client, shop: string, customers: StoredCusto
     customers.flatMap((c) =>
       c.ledger.map((e, i) => [shop, c.gid, e.points, e.points < 0 ? "redeem" : "earn", e.availableAt > NOW ? "pending" : "available", e.availableAt, NOW, "test", "differential", `diff:${c.gid}:${i}`]),
     ),
+  );
+  const withPrediction = customers.filter((c) => c.prediction !== null);
+  await client.query(
+    `INSERT INTO customer_predictions (shop, customer_id, model_id, p_alive, expected_orders_12m, predicted_clv_12m_minor, currency, expected_next_order_at, churn_risk, spend_tier, confidence, computed_at)
+     SELECT $1, c.id, 1, 1 - u.risk, 1, u.clv, 'USD', u.next_at, u.risk, u.tier, 'medium', now()
+       FROM unnest($2::text[], $3::bigint[], $4::float8[], $5::timestamptz[], $6::text[]) AS u(gid, clv, risk, next_at, tier)
+       JOIN customers c ON c.shop = $1 AND c.gid = u.gid`,
+    [
+      shop, withPrediction.map((c) => c.gid), withPrediction.map((c) => c.prediction!.clvMinor.toString()), withPrediction.map((c) => c.prediction!.churnRisk),
+      withPrediction.map((c) => c.prediction!.expectedNextOrderAt), withPrediction.map((c) => c.prediction!.spendTier),
+    ],
   );
   for (const c of customers) {
     // One statement per change keeps the ids in the order of the list.
@@ -442,6 +468,17 @@ class QueryGenerator {
         return this.rng.pick(["0", "1", "2", "2.5", "3", "5", "8"]);
       case "refund_rate":
         return this.rng.pick(["0", "0.1", "0.25", "0.333", "0.5", "0.99", "1"]);
+      case "churn_risk": {
+        // Sometimes exactly some customer's stored risk (written with JavaScript's shortest round-trip digits).
+        const someone = this.rng.pick(this.customers).prediction;
+        return someone && this.rng.chance(0.3) ? String(someone.churnRisk) : this.rng.pick(["0", "0.1", "0.25", "0.5", "0.7", "0.999", "1"]);
+      }
+      case "predicted_clv": {
+        const someone = this.rng.pick(this.customers).prediction;
+        if (!someone || !this.rng.chance(0.3)) return this.money(exponent);
+        const digits = someone.clvMinor.toString().padStart(exponent + 1, "0");
+        return `${digits.slice(0, digits.length - exponent)}${exponent ? `.${digits.slice(digits.length - exponent)}` : ""}`;
+      }
       default:
         return this.money(exponent);
     }
@@ -512,7 +549,9 @@ class QueryGenerator {
                 ? NPS_GROUPS
                 : name === "sms_subscription_status"
                   ? SMS_SUBSCRIPTION_STATUSES
-                  : EMAIL_SUBSCRIPTION_STATUSES;
+                  : name === "predicted_spend_tier"
+                    ? PREDICTED_SPEND_TIERS
+                    : EMAIL_SUBSCRIPTION_STATUSES;
         return `${name} ${operator} ${this.quote(this.cased(rng.pick(values)))}`;
       }
       case "boolean":

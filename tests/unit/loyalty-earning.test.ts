@@ -18,6 +18,7 @@ describe("program settings", () => {
         timeZone: "UTC",
         earn: { pointsPerUnit: 1, basis: "net_merchandise", rounding: "floor", on: "paid" },
         pendingDays: 14,
+        retroactiveDays: 0,
         expiry: null,
         bonuses: { firstOrder: 0, birthday: 0, signup: 0, feedback: 0 },
         segmentMultipliers: [],

@@ -53,7 +53,8 @@ describe("checkSegment: errors", () => {
     // Shopify's function syntax and names (issue 16)
     ["shopify_email.opened MATCHES ()", "`shopify_email.opened` at 1:1 is a Shopify attribute this app cannot evaluate: apps receive no Shopify Email events", 1, 1],
     ["storefront_event.product_viewed MATCHES (id = 1)", "`storefront_event.product_viewed` at 1:1 is a Shopify attribute this app cannot evaluate: apps receive no storefront browsing events", 1, 1],
-    ["predicted_spend_tier = 'HIGH'", "`predicted_spend_tier` at 1:1 is a Shopify attribute this app cannot evaluate: Shopify's spend prediction is not sent to apps", 1, 1],
+    ["predicted_spend_tier = 'TOP'", "unknown value 'TOP' for `predicted_spend_tier` at 1:24, expected one of: HIGH, MEDIUM, LOW", 1, 24],
+    ["churn_risk > 2", "`churn_risk` is between 0 and 1, got 2 at 1:14", 1, 14],
     // anniversary (issue 16): the birth date only, days only, Shopify's form
     ["anniversary(date: 'metafields.custom.wedding') = today", "the anniversary of `metafields.custom.wedding` at 1:19 cannot be evaluated: the app stores only the birth date ('metafields.facts.birth_date')", 1, 19],
     ["anniversary() = today", "`anniversary` at 1:1 takes one parameter, the date: `anniversary(date: 'metafields.facts.birth_date')`", 1, 1],

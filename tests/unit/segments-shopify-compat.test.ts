@@ -116,7 +116,8 @@ const EXAMPLES: readonly Example[] = [
   { query: "customer_cities CONTAINS 'US-NY-NewYorkCity'", source: HELP },
   // Shopify's own customer segment template extension (admin.customers.segmentation-templates).
   { query: "customer_cities CONTAINS 'US-NY-NewYorkCity'", source: TEMPLATE_EXTENSION },
-  { query: "predicted_spend_tier = 'HIGH'", source: HELP, refused: "`predicted_spend_tier` at 1:1 is a Shopify attribute this app cannot evaluate: Shopify's spend prediction is not sent to apps" },
+  // Evaluated on the app's own predictions (docs/analytics.md): Shopify does not send its own to apps.
+  { query: "predicted_spend_tier = 'HIGH'", source: HELP },
   { query: "last_order_date >= 7_days_ago", source: HELP },
   { query: "last_order_date >= 30_days_ago", source: HELP },
   { query: "last_order_date >= 90_days_ago", source: HELP },
@@ -152,8 +153,13 @@ function customer(id: number, orders: SegmentOrder[], over: Partial<SegmentCusto
 
 /** 1: bought product 1234 twice (two orders, 5 units); 2: once (5 units in one order); 3: product 99 (3 units); 4: nothing. */
 const STORE: readonly SegmentCustomer[] = [
-  customer(1, [order("2026-11-20T10:00:00Z", 1234, 2), order("2026-12-01T10:00:00Z", 1234, 3)]),
-  customer(2, [order("2026-06-01T10:00:00Z", 1234, 5)], { birthDate: "2000-02-29" }),
+  customer(1, [order("2026-11-20T10:00:00Z", 1234, 2), order("2026-12-01T10:00:00Z", 1234, 3)], {
+    prediction: { clvMinor: 25_000n, churnRisk: 0.1, expectedNextOrderAt: new Date("2026-12-20T12:00:00Z"), spendTier: "HIGH" },
+  }),
+  customer(2, [order("2026-06-01T10:00:00Z", 1234, 5)], {
+    birthDate: "2000-02-29",
+    prediction: { clvMinor: 1_999n, churnRisk: 0.8, expectedNextOrderAt: null, spendTier: "LOW" },
+  }),
   customer(3, [order("2020-05-30T17:00:00Z", 99, 3)], {
     tags: ["VIP"],
     accountState: "disabled",
@@ -251,6 +257,20 @@ describe("Shopify's documented segment queries", () => {
     expect(members("abandoned_checkout_date >= 7_days_ago")).toEqual([3]);
     expect(members("abandoned_checkout_date > -12m")).toEqual([3, 4]);
     expect(members("abandoned_checkout_date IS NULL")).toEqual([1, 2]);
+  });
+
+  it("selects by the app's predictions: Shopify's predicted_spend_tier values (any case) and the numbers beside them", () => {
+    // Customers 3 and 4 have no prediction (the refit scores customers with orders only): no value.
+    expect(members("predicted_spend_tier = 'HIGH'")).toEqual([1]);
+    expect(members("predicted_spend_tier = 'high'")).toEqual([1]);
+    expect(members("predicted_spend_tier != 'HIGH'")).toEqual([2]);
+    expect(members("predicted_spend_tier IS NULL")).toEqual([3, 4]);
+    expect(members("predicted_clv >= 19.99")).toEqual([1, 2]);
+    expect(members("predicted_clv > 19.99")).toEqual([1]);
+    expect(members("churn_risk > 0.5")).toEqual([2]);
+    expect(members("churn_risk BETWEEN 0 AND 0.1")).toEqual([1]);
+    expect(members("expected_next_order_date BETWEEN today AND +30d")).toEqual([1]);
+    expect(members("expected_next_order_date IS NULL")).toEqual([2, 3, 4]);
   });
 
   it("keeps the deprecated form's meaning in this app: a bare `quantity:` is at least, a bare `date:` on or after", () => {

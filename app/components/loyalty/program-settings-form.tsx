@@ -92,6 +92,7 @@ export function ProgramSettingsForm({
   const [timeZone, setTimeZone] = useState(initial.timeZone);
   const [earn, setEarn] = useState(initial.earn);
   const [pendingDays, setPendingDays] = useState(initial.pendingDays);
+  const [retroactiveDays, setRetroactiveDays] = useState(initial.retroactiveDays);
   const [expiry, setExpiry] = useState(initial.expiry);
   const [bonuses, setBonuses] = useState(initial.bonuses);
   const [tiersEnabled, setTiersEnabled] = useState(initial.tiers.enabled);
@@ -190,6 +191,17 @@ export function ProgramSettingsForm({
                     suffix="days"
                     helpText="The return window: points cannot be spent until it ends."
                     error={error("pendingDays")}
+                  />
+                  <TextField
+                    label="Points for imported orders"
+                    name="retroactiveDays"
+                    value={retroactiveDays}
+                    onChange={setRetroactiveDays}
+                    autoComplete="off"
+                    inputMode="numeric"
+                    suffix="days"
+                    helpText="After a history import, award points for orders placed in the last this many days (0: none). An order never earns twice."
+                    error={error("retroactiveDays")}
                   />
                 </FormLayout.Group>
                 <FormLayout.Group>

@@ -59,6 +59,7 @@ export const TRIGGER_KINDS = [
   "feedback_answered",
   "no_order_for",
   "customer_created",
+  "birthday",
 ] as const;
 export type TriggerKind = (typeof TRIGGER_KINDS)[number];
 
@@ -89,6 +90,8 @@ export const TriggerSchema = z.discriminatedUnion(
       .strict(),
     z.object({ kind: z.literal("no_order_for"), days: wholeDays("days", 1, 3650) }).strict(),
     z.object({ kind: z.literal("customer_created") }).strict(),
+    /** The customer's birthday (customers.birth_date, decision 043), in the shop's time zone, once a year. */
+    z.object({ kind: z.literal("birthday") }).strict(),
   ],
   { error: `trigger.kind must be one of ${TRIGGER_KINDS.join(", ")}` },
 );
@@ -280,6 +283,8 @@ export const automationKeys = {
   inactivity: (customerGid: string, lastOrderAt: Date) => `no_order_for:${customerGid}:${lastOrderAt.toISOString()}`,
   /** Once per expiry date: new activity moves the date and so the key. */
   expiry: (customerGid: string, expiresAt: Date) => `points_expiring:${customerGid}:${expiresAt.toISOString()}`,
+  /** Once a year: the year of the birthday (in the shop's time zone) is in the key. */
+  birthday: (customerGid: string, year: number) => `birthday:${customerGid}:${year}`,
   effect: (firingId: string, step: number) => `automation:${firingId}:${step}`,
 };
 

@@ -32,6 +32,7 @@ export type ProgramFormValues = {
   timeZone: string;
   earn: { pointsPerUnit: string; basis: string; rounding: string; on: string };
   pendingDays: string;
+  retroactiveDays: string;
   expiry: { enabled: boolean; inactivityDays: string };
   bonuses: { firstOrder: string; birthday: string; signup: string; feedback: string };
   segmentMultipliers: SegmentMultiplierValues[];
@@ -51,6 +52,7 @@ export function newProgramFormValues(): ProgramFormValues {
     timeZone: "UTC",
     earn: { pointsPerUnit: "1", basis: "net_merchandise", rounding: "floor", on: "paid" },
     pendingDays: "14",
+    retroactiveDays: "0",
     expiry: { enabled: false, inactivityDays: "365" },
     bonuses: { firstOrder: "0", birthday: "0", signup: "0", feedback: "0" },
     segmentMultipliers: [],
@@ -72,6 +74,7 @@ export function settingsToFormValues(settings: LoyaltyProgramSettings, currency:
     timeZone: settings.timeZone,
     earn: { pointsPerUnit: String(settings.earn.pointsPerUnit), basis: settings.earn.basis, rounding: settings.earn.rounding, on: settings.earn.on },
     pendingDays: String(settings.pendingDays),
+    retroactiveDays: String(settings.retroactiveDays),
     expiry: { enabled: settings.expiry !== null, inactivityDays: String(settings.expiry?.inactivityDays ?? 365) },
     bonuses: {
       firstOrder: String(settings.bonuses.firstOrder),
@@ -133,6 +136,7 @@ export function formValuesFromFields(fields: Readonly<Record<string, string>>): 
     timeZone: text("timeZone"),
     earn: { pointsPerUnit: text("earn.pointsPerUnit"), basis: text("earn.basis"), rounding: text("earn.rounding"), on: text("earn.on") },
     pendingDays: text("pendingDays"),
+    retroactiveDays: text("retroactiveDays"),
     expiry: { enabled: on("expiry.enabled"), inactivityDays: text("expiry.inactivityDays") },
     bonuses: {
       firstOrder: text("bonuses.firstOrder"),
@@ -175,6 +179,7 @@ export function formFields(values: ProgramFormValues): Record<string, string> {
     "earn.rounding": values.earn.rounding,
     "earn.on": values.earn.on,
     pendingDays: values.pendingDays,
+    retroactiveDays: values.retroactiveDays,
     "expiry.enabled": String(values.expiry.enabled),
     "expiry.inactivityDays": values.expiry.inactivityDays,
     "bonuses.firstOrder": values.bonuses.firstOrder,
@@ -288,6 +293,7 @@ export function formValuesToSettings(values: ProgramFormValues, currency: string
       on: values.earn.on,
     }),
     pendingDays: whole("pendingDays", values.pendingDays),
+    retroactiveDays: whole("retroactiveDays", values.retroactiveDays, { blank: 0 }),
     expiry: values.expiry.enabled ? defined({ inactivityDays: whole("expiry.inactivityDays", values.expiry.inactivityDays) }) : null,
     bonuses: defined({
       firstOrder: whole("bonuses.firstOrder", values.bonuses.firstOrder, { blank: 0 }),
@@ -369,6 +375,7 @@ export function formFieldPaths(values: ProgramFormValues): Set<string> {
     "earn.rounding",
     "earn.on",
     "pendingDays",
+    "retroactiveDays",
     "expiry.inactivityDays",
     "bonuses.firstOrder",
     "bonuses.birthday",

@@ -163,6 +163,12 @@ export const LoyaltyProgramSettingsSchema = z
         on: z.enum(["paid", "placed"]).default("paid"),
       })
       .strict(),
+    /**
+     * After a history import: award points for the imported orders placed in the last this many
+     * days (0, the default: no retroactive points). Same ledger keys as live earning, so an
+     * order earns once however it arrives (docs/loyalty.md "Retroactive points").
+     */
+    retroactiveDays: z.number().int("retroactiveDays must be a whole number of days").min(0, "retroactiveDays must be 0 or more").max(365, "retroactiveDays must be at most 365").default(0),
     /** Days an order's points stay pending (the return window) before they can be spent. */
     pendingDays: z.number().int("pendingDays must be a whole number of days").min(0).max(365).default(14),
     /** Points expire after this many days without activity (an order, a redemption, a bonus the customer earned); null: never. */

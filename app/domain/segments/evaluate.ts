@@ -194,6 +194,13 @@ function compareAttribute(env: Env, f: SegmentField, operator: ComparisonOperato
       const l = fraction(literal);
       return holds(operator, compareFractions(value.numerator, value.denominator, l.numerator, l.denominator));
     }
+    case "real": {
+      const value = b.value(customer);
+      if (value === null) return false;
+      if (literal.kind !== "number") throw new TypeError(`expected a number, got a ${literal.kind}`);
+      const wanted = Number(literal.raw);
+      return holds(operator, value < wanted ? -1 : value > wanted ? 1 : 0);
+    }
     case "instant": {
       const value = b.value(customer);
       if (value === null) return false;

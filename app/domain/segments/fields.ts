@@ -85,6 +85,16 @@ export type SegmentCustomer = {
     readonly lastAt: Date | null;
     readonly openCase: boolean;
   };
+  /** The customer's prediction from the shop's latest CLV fit (docs/analytics.md); null or absent: none. */
+  readonly prediction?: {
+    /** Predicted 12-month value, in minor units of the shop currency. */
+    readonly clvMinor: bigint;
+    /** 1 - P(alive), from 0 to 1. */
+    readonly churnRisk: number;
+    readonly expectedNextOrderAt: Date | null;
+    /** 'HIGH' | 'MEDIUM' | 'LOW', as stored. */
+    readonly spendTier: string;
+  } | null;
   /** Loyalty (docs/loyalty.md); absent: no entries and no tier. */
   readonly loyalty?: {
     /** Balance: the points available now. */
@@ -116,6 +126,11 @@ export type FieldBinding =
     }
   /** A timestamptz, compared with calendar days (or local date-times) in the shop's time zone. */
   | { readonly kind: "instant"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => Date | null }
+  /**
+   * A real number (a double precision column): compared with the literal read as a double, in
+   * both back ends (PostgreSQL and JavaScript both round a decimal to the nearest double).
+   */
+  | { readonly kind: "real"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => number | null }
   /** A yes/no value. */
   | { readonly kind: "boolean"; readonly sql: SqlOf; readonly present?: SqlOf; readonly value: (c: SegmentCustomer) => boolean | null }
   /**
@@ -462,11 +477,61 @@ export const APP_FIELDS: readonly SegmentField[] = [
   },
 ];
 
+/** Shopify's values for `predicted_spend_tier`, as stored in customer_predictions.spend_tier (any case is accepted, decision 028). */
+export const PREDICTED_SPEND_TIERS = ["HIGH", "MEDIUM", "LOW"] as const;
+
+// Predictions (issue 15): one indexed probe of customer_predictions (primary key shop,
+// customer_id) per customer row. Customers without a prediction (no orders, or no fit yet) have
+// no value. The refit replaces a shop's rows: segments using these attributes are refreshed
+// after it (jobs/clv-refit.ts).
+const prediction = (a: string, column: string) =>
+  `(SELECT segment_cp.${column} FROM customer_predictions segment_cp WHERE segment_cp.shop = ${a}.shop AND segment_cp.customer_id = ${a}.id)`;
+const hasPrediction = (a: string) => `${prediction(a, "customer_id")} IS NOT NULL`;
+
+/** Attributes from the app's predictions (docs/analytics.md); predicted_spend_tier is also Shopify's. */
+export const PREDICTION_FIELDS: readonly SegmentField[] = [
+  {
+    name: "predicted_spend_tier",
+    type: { kind: "enum", values: PREDICTED_SPEND_TIERS },
+    operators: EQUALITY,
+    description: "Predicted spend tier: 'HIGH' (top 20% of the shop's customers with orders by predicted 12-month value), 'MEDIUM' (next 40%) or 'LOW'; no value without a prediction.",
+    binding: { kind: "text", sql: (a) => prediction(a, "spend_tier"), present: hasPrediction, value: (c) => c.prediction?.spendTier ?? null },
+  },
+  {
+    name: "predicted_clv",
+    type: { kind: "money" },
+    operators: ORDERED,
+    description: "Predicted value of the customer's next 12 months, in the shop currency; no value without a prediction.",
+    binding: { kind: "money", sql: (a) => prediction(a, "predicted_clv_12m_minor"), present: hasPrediction, value: (c) => c.prediction?.clvMinor ?? null },
+  },
+  {
+    name: "churn_risk",
+    type: { kind: "number", min: 0, max: 1 },
+    operators: ORDERED,
+    description: "Probability that the customer is no longer active (1 - P(alive)), from 0 to 1; no value without a prediction.",
+    binding: { kind: "real", sql: (a) => prediction(a, "churn_risk"), present: hasPrediction, value: (c) => c.prediction?.churnRisk ?? null },
+  },
+  {
+    name: "expected_next_order_date",
+    type: { kind: "date" },
+    operators: ORDERED,
+    description: "Expected date of the customer's next order if still active; no value without a prediction.",
+    binding: {
+      kind: "instant",
+      sql: (a) => prediction(a, "expected_next_order_at"),
+      present: (a) => `${prediction(a, "expected_next_order_at")} IS NOT NULL`,
+      value: (c) => c.prediction?.expectedNextOrderAt ?? null,
+    },
+  },
+];
+
+/** Names of the prediction attributes: segments using them are refreshed after a refit. */
+export const PREDICTION_FIELD_NAMES: readonly string[] = PREDICTION_FIELDS.map((f) => f.name);
+
 /** Why a Shopify attribute or function is refused here: the app never has its data (docs/segments.md). */
 const SHOPIFY_ONLY: readonly { readonly name: string | RegExp; readonly reason: string }[] = [
   { name: /^shopify_email\./, reason: "apps receive no Shopify Email events" },
   { name: /^storefront(_event)?\./, reason: "apps receive no storefront browsing events" },
-  { name: "predicted_spend_tier", reason: "Shopify's spend prediction is not sent to apps" },
   { name: "companies", reason: "B2B companies are not stored" },
   { name: "created_by_app_id", reason: "apps are not told which app created a customer" },
   { name: "product_subscription_status", reason: "subscription data belongs to subscription apps" },
@@ -502,4 +567,4 @@ export function describeFieldType(type: FieldType): string {
 }
 
 /** Every attribute: Shopify's (as far as the app has their data) and the app's own (APP_FIELDS). */
-export const FIELDS: readonly SegmentField[] = [...SHOPIFY_FIELDS, ...APP_FIELDS];
+export const FIELDS: readonly SegmentField[] = [...SHOPIFY_FIELDS, ...PREDICTION_FIELDS, ...APP_FIELDS];

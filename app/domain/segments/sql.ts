@@ -79,7 +79,7 @@ type Context = {
 };
 
 /** Adds a parameter and returns its placeholder, with a cast so PostgreSQL never guesses its type. */
-function param(ctx: Context, value: string | string[], cast: "text" | "text[]" | "bigint" | "numeric" | "timestamptz" | "boolean" | "int" | "date"): string {
+function param(ctx: Context, value: string | string[], cast: "text" | "text[]" | "bigint" | "numeric" | "float8" | "timestamptz" | "boolean" | "int" | "date"): string {
   ctx.values.push(value);
   return `$${ctx.firstParamIndex + ctx.values.length - 1}::${cast}`;
 }
@@ -228,6 +228,10 @@ function compare(ctx: Context, f: SegmentField, operator: ComparisonOperator, li
         `${b.numerator(a)}::numeric * ${param(ctx, d.toString(), "numeric")} ${sqlOperator} ${param(ctx, n.toString(), "numeric")} * ${b.denominator(a)}`,
       );
     }
+    case "real": {
+      if (literal.kind !== "number") throw new SegmentCompileError(`expected a number, got a ${literal.kind}`);
+      return guarded(presentSql(b, a), `${b.sql(a)} ${operator === "!=" ? "<>" : operator} ${param(ctx, literal.raw.replace(/^\+/, ""), "float8")}`);
+    }
     case "instant":
       return guarded(presentSql(b, a), instantComparison(ctx, b.sql(a), operator, literal));
     case "text": {
@@ -288,6 +292,7 @@ function between(ctx: Context, f: SegmentField, low: Literal, high: Literal): st
       );
     }
     case "ratio":
+    case "real":
       return and(compare(ctx, f, ">=", low), compare(ctx, f, "<=", high));
     case "instant": {
       const x = b.sql(a);

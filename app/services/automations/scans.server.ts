@@ -1,7 +1,7 @@
 // Moments found from stored history in a time window, for one rule. Two users:
 //  - the runner's scans (scanTimeTriggers): the triggers that no webhook carries (no order for
 //    N days in the shop's time zone, points about to expire, feedback answered on the answer
-//    page) and the changes made by time passing (segment refresh, tier refresh), read from a
+//    page, birthdays in the shop's time zone) and the changes made by time passing (segment refresh, tier refresh), read from a
 //    per-shop-and-rule cursor with an overlap (keys make a moment found twice fire once);
 //  - the dry run (dry-run.server.ts), over the last N days, for every trigger kind.
 // Safety: segment changes of cause `created`/`edited` (a recompute after a segment edit) and
@@ -15,7 +15,7 @@ import { insertFirings, tierChangesToFirings, tierRank, type NewFiring } from ".
 import { loadActiveRules, type StoredRule } from "./rules.server";
 
 /** Trigger kinds the runner scans for (the others come from the apply step). */
-export const SCANNED_KINDS: readonly TriggerKind[] = ["no_order_for", "points_expiring", "feedback_answered", "segment_entered", "segment_left", "tier_changed"];
+export const SCANNED_KINDS: readonly TriggerKind[] = ["no_order_for", "points_expiring", "feedback_answered", "segment_entered", "segment_left", "tier_changed", "birthday"];
 /** How often one shop and rule is scanned, and how far back each scan looks before its cursor. */
 const SCAN_EVERY_MS = 60_000;
 const OVERLAP_MS = 5 * 60_000;
@@ -107,6 +107,24 @@ export async function momentsInWindow(db: Queryable, stored: StoredRule, from: D
       return rows
         .filter((r) => (trigger.kind === "order_placed" || r.financial_status === "paid") && orderMatches(trigger, { currency: r.currency, totalPriceMinor: BigInt(r.total), productTypes: r.product_types, discountCodes: r.discount_codes, nth: r.nth, test: r.test, cancelled: r.cancelled }))
         .map((r) => ({ ...base, customerGid: r.customer_gid, eventKey: automationKeys.order(trigger.kind, r.gid), trigger: { kind: trigger.kind, orderGid: r.gid, total: r.total, currency: r.currency, nth: r.nth }, occurredAt: r.at }));
+    }
+    case "birthday": {
+      // The birthday is a whole local day (shop time zone): a window that touches it finds it,
+      // so a birth date the daily birthday job stores later that day still fires that day. The
+      // moment is the day's start; 29 February is 28 February in other years (segment_anniversary,
+      // as the segment attribute anniversary()). Once a year: the key holds the birthday's year.
+      const tz = await shopTimeZone(db, shop);
+      const { rows } = await db.query<{ gid: string; year: number; starts: Date }>(
+        `SELECT gid, year, starts FROM (
+           SELECT c.gid, y.year, segment_anniversary(c.birth_date, y.year)::timestamp AT TIME ZONE $2 AS starts,
+                  (segment_anniversary(c.birth_date, y.year) + 1)::timestamp AT TIME ZONE $2 AS ends
+             FROM customers c
+            CROSS JOIN generate_series(extract(year FROM $3::timestamptz AT TIME ZONE $2)::int, extract(year FROM $4::timestamptz AT TIME ZONE $2)::int) AS y(year)
+            WHERE c.shop = $1 AND c.birth_date IS NOT NULL AND c.deleted_at IS NULL AND c.redacted_at IS NULL) x
+          WHERE ends > $3 AND starts <= $4`,
+        [shop, tz, from, to],
+      );
+      return rows.map((r) => ({ ...base, customerGid: r.gid, eventKey: automationKeys.birthday(r.gid, r.year), trigger: { kind: "birthday", year: r.year }, occurredAt: r.starts }));
     }
     case "customer_created": {
       if (sources === "scan") return [];

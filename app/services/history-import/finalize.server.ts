@@ -1,10 +1,12 @@
 // After the merge: customer aggregates, RFM groups, loyalty tiers and segment memberships
 // recomputed set-based for the whole shop. Segment entries and exits get the cause `import`
 // (later automations must not fire on them). No loyalty points are awarded for imported
-// orders (decision 045).
+// orders (decision 045) unless the program's `retroactiveDays` asks for the last N days' orders
+// (awardRetroactivePoints, decision 057: the live ledger keys, so nothing is awarded twice).
 import { getPool, withTransaction } from "../../db.server";
 import { logger } from "../../logger.server";
 import { latestVersion } from "../../domain/loyalty/program";
+import { awardRetroactivePoints, type RetroactiveReport } from "../loyalty/retroactive.server";
 import { loadProgramVersions, lockLoyaltyCustomers } from "../loyalty/store.server";
 import { evaluateTiers } from "../loyalty/tiers.server";
 import { analyzeSegmentQuery } from "../segments/definition";
@@ -79,16 +81,28 @@ async function recomputeTiers(shop: string, now: Date): Promise<number> {
   return changed;
 }
 
-export type FinalizeReport = { customers: number; rfmChanged: number; tierChanges: number; segments: number; entered: number; exited: number; failedSegments: string[] };
+export type FinalizeReport = {
+  customers: number;
+  rfmChanged: number;
+  /** Retroactive points (the program's retroactiveDays; nothing by default). */
+  retroactive: RetroactiveReport;
+  tierChanges: number;
+  segments: number;
+  entered: number;
+  exited: number;
+  failedSegments: string[];
+};
 
 export async function finalizeImport(shop: string, now: Date = new Date()): Promise<FinalizeReport> {
   // Fresh statistics for the set-based passes below (the merge just filled these tables).
   for (const table of ["customers", "orders"]) await getPool().query(`ANALYZE ${table}`);
   const customers = await recomputeAllAggregates(shop);
   const rfm = await recomputeShopRfm(getPool(), shop, now);
+  // Before the tiers: points earned retroactively count toward them.
+  const retroactive = await awardRetroactivePoints(shop, now);
   const tierChanges = await recomputeTiers(shop, now);
   const { rows } = await getPool().query<{ id: string; query: string }>(`SELECT id, query FROM segments WHERE shop = $1 AND broken_at IS NULL ORDER BY id`, [shop]);
-  const report: FinalizeReport = { customers, rfmChanged: rfm.changed, tierChanges, segments: 0, entered: 0, exited: 0, failedSegments: [] };
+  const report: FinalizeReport = { customers, rfmChanged: rfm.changed, retroactive, tierChanges, segments: 0, entered: 0, exited: 0, failedSegments: [] };
   for (const row of rows) {
     if (!analyzeSegmentQuery(row.query).ok) continue;
     try {

@@ -118,7 +118,22 @@ async function segmentMemberships(db: Queryable, shop: string, customerGids: rea
  * cancellation reversals) and re-evaluates the tiers of their customers. Orders not stored
  * yet (a refund whose order has not arrived) are skipped: their turn comes with the order.
  */
-export async function applyLoyaltyForOrders(db: Queryable, shop: string, orderGids: readonly string[], { now = new Date() }: { now?: Date } = {}): Promise<LoyaltyApplyResult> {
+export async function applyLoyaltyForOrders(
+  db: Queryable,
+  shop: string,
+  orderGids: readonly string[],
+  {
+    now = new Date(),
+    retroactive = false,
+    tierCause = "order",
+  }: {
+    now?: Date;
+    /** Retroactive points after an import: an order placed before any version was in force earns under the newest version. */
+    retroactive?: boolean;
+    /** The cause recorded on tier changes (`import` for retroactive points: automations never fire on it). */
+    tierCause?: "order" | "import";
+  } = {},
+): Promise<LoyaltyApplyResult> {
   if (orderGids.length === 0) return EMPTY();
   const versions = await loadProgramVersions(db, shop);
   const current = latestVersion(versions);
@@ -165,7 +180,7 @@ export async function applyLoyaltyForOrders(db: Queryable, shop: string, orderGi
     const own = entriesOf.get(order.gid) ?? [];
     const customerGid = own.find((e) => e.kind === "earn")?.customerGid ?? order.customerGid;
     if (!customerGid) continue;
-    const program: ProgramVersion | null = programInForce({ versions, at: order.createdAt });
+    const program: ProgramVersion | null = programInForce({ versions, at: order.createdAt }) ?? (retroactive ? current : null);
     const bonusKey = ledgerKeys.bonus("first_order", customerGid);
     const entries = planOrderLoyalty({
       order,
@@ -190,7 +205,7 @@ export async function applyLoyaltyForOrders(db: Queryable, shop: string, orderGi
   const changed = new Set(planned.map((e) => e.customerGid));
   // Net spend moves with every order change, points earned only with new entries.
   const tierCustomers = current.settings.tiers?.metric === "net_spend" ? customers : [...changed];
-  const tierChanges = await evaluateTiers(db, shop, tierCustomers, { program: current, now, cause: "order" });
+  const tierChanges = await evaluateTiers(db, shop, tierCustomers, { program: current, now, cause: tierCause });
   const result = { entries: planned.length, points: planned.reduce((s, e) => s + e.points, 0), customers: changed, tierChanges };
   if (planned.length > 0 || tierChanges.length > 0) logger.debug({ shop, entries: result.entries, points: result.points, tierChanges: tierChanges.length }, "loyalty.applied");
   return result;

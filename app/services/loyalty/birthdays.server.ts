@@ -22,9 +22,16 @@ const PAGE_COST = 2 + PAGE_SIZE * 2;
 
 export type BirthdayRunReport = { customers: number; withBirthday: number; invalid: number; awarded: number };
 
-/** The shops with a segment using anniversary(): their birth dates are read even without a birthday bonus. */
+/**
+ * The shops with a segment using anniversary() or an enabled automation rule with the birthday
+ * trigger: their birth dates are read even without a birthday bonus.
+ */
 export async function listAnniversaryShops(): Promise<string[]> {
-  const { rows } = await getPool().query<{ shop: string }>(`SELECT DISTINCT shop FROM segments WHERE query ~* 'anniversary' AND broken_at IS NULL ORDER BY shop`);
+  const { rows } = await getPool().query<{ shop: string }>(
+    `SELECT shop FROM segments WHERE query ~* 'anniversary' AND broken_at IS NULL
+     UNION SELECT shop FROM automation_rules WHERE enabled AND trigger_kind = 'birthday'
+     ORDER BY shop`,
+  );
   return rows.map((r) => r.shop);
 }
 

@@ -3,11 +3,12 @@
 // segments the scheduled refresh re-evaluates.
 import type { Condition, Literal, Operand } from "../../domain/segments/ast";
 import { checkSegment } from "../../domain/segments/check";
-import { APP_FIELDS } from "../../domain/segments/fields";
+import { APP_FIELDS, PREDICTION_FIELD_NAMES } from "../../domain/segments/fields";
 import type { SegmentError } from "../../domain/segments/lexer";
 import { parseSegment } from "../../domain/segments/parser";
 
 const APP_FIELD_NAMES = new Set(APP_FIELDS.map((f) => f.name));
+const PREDICTION_NAMES = new Set(PREDICTION_FIELD_NAMES);
 
 /** Longest query text accepted (the editor's queries are a few hundred characters). */
 export const MAX_QUERY_LENGTH = 10_000;
@@ -26,12 +27,18 @@ export type SegmentDefinition = {
    * time (pending points becoming available) or elsewhere (expiry, tier refresh, case status).
    */
   usesAppData: boolean;
+  /**
+   * Uses a prediction (predicted_clv, churn_risk, expected_next_order_date,
+   * predicted_spend_tier): a refit replaces the shop's predictions, and the refit job asks for
+   * a refresh of the shop (jobs/clv-refit.ts).
+   */
+  usesPredictions: boolean;
 };
 
 export type DefinitionResult = ({ ok: true } & SegmentDefinition) | { ok: false; errors: readonly SegmentError[] };
 
 /** Membership can drift without an event on the customer: the scheduled refresh re-evaluates it. */
-export const needsScheduledRefresh = (d: SegmentDefinition) => d.relativeTime || d.usesRfm || d.usesProducts || d.usesAppData;
+export const needsScheduledRefresh = (d: SegmentDefinition) => d.relativeTime || d.usesRfm || d.usesProducts || d.usesAppData || d.usesPredictions;
 
 export function analyzeSegmentQuery(text: string): DefinitionResult {
   if (typeof text !== "string") return { ok: false, errors: [{ message: "segment query must be text at 1:1", line: 1, column: 1, offset: 0 }] };
@@ -42,7 +49,7 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
   if (!parsed.ok) return { ok: false, errors: [parsed.error] };
   const errors = checkSegment({ ast: parsed.ast });
   if (errors.length > 0) return { ok: false, errors };
-  const flags = { relativeTime: false, usesRfm: false, usesProducts: false, usesAppData: false };
+  const flags = { relativeTime: false, usesRfm: false, usesProducts: false, usesAppData: false, usesPredictions: false };
   const literal = (value: Literal) => {
     if (value.kind === "relativeDate") flags.relativeTime = true;
   };
@@ -50,6 +57,7 @@ export function analyzeSegmentQuery(text: string): DefinitionResult {
     if (value.kind === "attribute") {
       if (value.name === "rfm_group") flags.usesRfm = true;
       if (APP_FIELD_NAMES.has(value.name)) flags.usesAppData = true;
+      if (PREDICTION_NAMES.has(value.name)) flags.usesPredictions = true;
       return;
     }
     if (value.name === "products_purchased") flags.usesProducts = true;
