@@ -31,17 +31,23 @@ const LIVE_ORDERS = `o.shop = $1 AND o.customer_gid IS NOT NULL AND NOT o.test A
 const LINE_SPEND = `(li.price_minor * li.quantity - li.total_discount_minor)`;
 
 /**
- * Features of the shop's live customers with orders ($1 shop, $2 as-of, $3 product types, and
- * when `only` is set, $4 the customer gids to compute): one row per customer.
+ * Features of the shop's live customers with orders: one row per customer. For the refit ($1
+ * shop, $2 as-of, $3 product types) every customer; for the apply step ($1 shop, $2 as-of, $3
+ * customer gids) only those of $3 without a cluster yet, all their orders held (an order
+ * stamped a little ahead of this clock still counts), with the product types of the shop's
+ * model in force and its id (no rows when the shop has no model).
  */
-function featuresSql(only: boolean): string {
+export function featuresSql(only: boolean): string {
+  const types = only ? "(SELECT product_types FROM m)" : "$3::text[]";
   return `
-  WITH o AS (
+  WITH ${only ? "m AS (SELECT id, product_types FROM cluster_models WHERE shop = $1 ORDER BY fitted_at DESC, id DESC LIMIT 1)," : ""}
+  o AS (
     SELECT c.id AS customer_id, o.gid, o.shopify_created_at AS at, (o.total_price_minor - o.refunded_minor) AS net,
            (o.total_discounts_minor > 0 OR cardinality(o.discount_codes) > 0) AS disc, o.refunded_minor > 0 AS refunded
       FROM orders o
       JOIN customers c ON c.shop = o.shop AND c.gid = o.customer_gid AND c.deleted_at IS NULL AND c.redacted_at IS NULL
-     WHERE ${LIVE_ORDERS} AND o.shopify_created_at < $2 ${only ? "AND o.customer_gid = ANY($4::text[])" : ""}
+     WHERE ${LIVE_ORDERS} ${only ? "" : "AND o.shopify_created_at < $2"}
+       ${only ? "AND o.customer_gid = ANY($3::text[]) AND EXISTS (SELECT 1 FROM m) AND NOT EXISTS (SELECT 1 FROM customer_clusters k WHERE k.shop = $1 AND k.customer_id = c.id)" : ""}
   ),
   per AS (
     SELECT customer_id, count(*)::int AS orders, sum(net)::float8 AS net, extract(epoch FROM ($2::timestamptz - max(at))) / 86400 AS recency,
@@ -53,7 +59,7 @@ function featuresSql(only: boolean): string {
       FROM o
       JOIN line_items li ON li.shop = $1 AND li.order_gid = o.gid AND NOT li.gift_card
       LEFT JOIN products p ON p.shop = $1 AND p.gid = li.product_gid
-      LEFT JOIN unnest($3::text[]) WITH ORDINALITY AS t(name, i) ON lower(p.product_type) = lower(t.name)
+      LEFT JOIN unnest(${types}) WITH ORDINALITY AS t(name, i) ON lower(p.product_type) = lower(t.name)
      GROUP BY 1, 2
   ),
   shares AS (
@@ -61,7 +67,7 @@ function featuresSql(only: boolean): string {
       FROM lines GROUP BY customer_id
   )
   SELECT per.customer_id::text AS customer_id, per.orders, per.net, per.recency, per.span, per.disc, per.refund,
-         s.total, s.idx, s.spend
+         s.total, s.idx, s.spend${only ? ", (SELECT id FROM m)::text AS model_id" : ""}
     FROM per LEFT JOIN shares s USING (customer_id)`;
 }
 
@@ -186,26 +192,18 @@ const modelCache = new Map<string, CachedModel>();
 
 /**
  * The apply step's call (process-inbox-event): customers of the batch that have an order now
- * and no cluster yet get the nearest cluster of the shop's model in force. One indexed read
- * when the batch has no such customer or the shop has no model; the features of the new
- * customers in one statement; the assignment in one insert.
+ * and no cluster yet get the nearest cluster of the shop's model in force. One statement finds
+ * them and computes their features (no rows, and nothing more, when there is none or the shop
+ * has no model); the nearest centroid is found in TS from the cached model; one insert.
  */
 export async function assignNewCustomersToClusters(db: Queryable, shop: string, customerGids: readonly string[], now = new Date()): Promise<{ assigned: number }> {
   if (customerGids.length === 0) return { assigned: 0 };
-  const head = await db.query<{ model_id: string | null; gids: string[] | null }>({
-    name: "clusters-new-customers",
-    text: `SELECT (SELECT id FROM cluster_models WHERE shop = $1 ORDER BY fitted_at DESC, id DESC LIMIT 1)::text AS model_id,
-                  (SELECT array_agg(c.gid) FROM customers c
-                    WHERE c.shop = $1 AND c.gid = ANY($2::text[]) AND c.deleted_at IS NULL AND c.redacted_at IS NULL
-                      AND NOT EXISTS (SELECT 1 FROM customer_clusters k WHERE k.shop = $1 AND k.customer_id = c.id)) AS gids`,
-    values: [shop, customerGids],
-  });
-  const modelId = head.rows[0]?.model_id ?? null;
-  const gids = head.rows[0]?.gids ?? [];
-  if (!modelId || gids.length === 0) return { assigned: 0 };
-  const model = await loadModel(db, shop, modelId);
-  const rows = (await db.query<FeatureRow>({ name: "clusters-new-features", text: featuresSql(true), values: [shop, now, model.productTypes, gids] })).rows;
+  const rows = (await db.query<FeatureRow & { model_id: string }>({ name: "clusters-new-customer-features", text: featuresSql(true), values: [shop, now, customerGids] })).rows;
   if (rows.length === 0) return { assigned: 0 };
+  const model = await loadModel(db, shop, rows[0]!.model_id);
+  // A refit that committed between the two reads replaced the model: its own assignment covers
+  // customers it saw, and a later event of this one assigns it then.
+  if (!model) return { assigned: 0 };
   const clusters = rows.map((r) => model.clusterIds[nearest(standardise(featureVector(toFeatures(r, model.productTypes.length)), model.scaling), model.centroids)]!);
   const inserted = await db.query({
     name: "clusters-assign-first-order",
@@ -217,10 +215,11 @@ export async function assignNewCustomersToClusters(db: Queryable, shop: string, 
   return { assigned: inserted.rowCount ?? 0 };
 }
 
-async function loadModel(db: Queryable, shop: string, modelId: string): Promise<CachedModel> {
+async function loadModel(db: Queryable, shop: string, modelId: string): Promise<CachedModel | null> {
   const cached = modelCache.get(shop);
   if (cached?.modelId === modelId) return cached;
   const m = await db.query<{ product_types: string[]; scale_mean: number[]; scale_sd: number[] }>(`SELECT product_types, scale_mean, scale_sd FROM cluster_models WHERE id = $1`, [modelId]);
+  if (!m.rows[0]) return null;
   const cs = await db.query<{ id: string; centroid: number[] }>(`SELECT id::text, centroid FROM clusters WHERE model_id = $1 ORDER BY number`, [modelId]);
   const model: CachedModel = {
     modelId,
