@@ -4,7 +4,7 @@
 // (`analytics clusters`, `analytics affinity`, `analytics customer`'s cluster).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { closeDb, getPool } from "../../app/db.server";
-import { listAffinity, listClusters, refitAffinity, refitClusters } from "../../app/services/analytics/clusters.server";
+import { assignNewCustomersToClusters, listAffinity, listClusters, refitAffinity, refitClusters } from "../../app/services/analytics/clusters.server";
 import { closeQueues } from "../../app/queues.server";
 import { childProcessEnv, useIntegrationEnv } from "../support/env";
 import { orderPayload } from "../support/factories";
@@ -116,6 +116,21 @@ describe("clusters", () => {
       [SHOP, customer(1003)],
     );
     expect(own.rows[0]!.cluster_id).toBe(shoes.id);
+
+    // The apply step's SQL nearest centroid agrees with the refit's (TS) for every customer.
+    const before = await getPool().query<{ gid: string; cluster_id: string }>(
+      `SELECT c.gid, cc.cluster_id::text FROM customer_clusters cc JOIN customers c ON c.id = cc.customer_id WHERE cc.shop = $1 ORDER BY c.gid`,
+      [SHOP],
+    );
+    await getPool().query(`DELETE FROM customer_clusters WHERE shop = $1`, [SHOP]);
+    const again = await assignNewCustomersToClusters(getPool(), SHOP, before.rows.map((r) => r.gid), new Date(NOW));
+    expect(again.assigned).toBe(60);
+    const after = await getPool().query<{ gid: string; cluster_id: string }>(
+      `SELECT c.gid, cc.cluster_id::text FROM customer_clusters cc JOIN customers c ON c.id = cc.customer_id WHERE cc.shop = $1 ORDER BY c.gid`,
+      [SHOP],
+    );
+    expect(after.rows).toEqual(before.rows);
+    await getPool().query(`UPDATE customer_clusters SET source = 'refit' WHERE shop = $1`, [SHOP]);
   });
 
   it("a new customer's first order is assigned the nearest cluster in the apply step; a second order leaves it", async () => {

@@ -179,57 +179,46 @@ export async function refitClusters({ shop, asOf = new Date(), sample = CLUSTER_
        SELECT $1, c, k, 'refit', $4 FROM unnest($2::bigint[], $3::bigint[]) AS u(c, k)`,
       [shop, rows.map((r) => r.customer_id), labels.map((l) => clusterIds[l]!), asOf],
     );
-    modelCache.delete(shop);
     const report = { modelId, k: chosen.k, customers: vectors.length, silhouette: chosen.silhouette, ms: { features: featuresMs, fit: fitMs, total: performance.now() - started } };
     logger.info({ shop, ...report }, "analytics.clusters_fitted");
     return report;
   });
 }
 
-type CachedModel = { modelId: string; productTypes: string[]; scaling: { mean: number[]; scale: number[] }; centroids: number[][]; clusterIds: string[] };
-/** The worker's cache of each shop's model in force (checked against the model id on every use). */
-const modelCache = new Map<string, CachedModel>();
+/**
+ * The apply step's statement: the features of the batch's customers with an order and no
+ * cluster yet (featuresSql), their vector as featureVector builds it, standardised with the
+ * model's scaling, and the nearest centroid (ties to the lowest number, as nearest() in the domain), inserted.
+ */
+const ASSIGN_SQL = `
+  WITH f AS (${featuresSql(true)}),
+  v AS (
+    SELECT f.customer_id::bigint AS customer_id, m.id AS model_id, m.scale_mean, m.scale_sd,
+           ARRAY[ln(1 + greatest(f.recency, 0))::float8, ln(1 + greatest(f.orders, 0)::float8), ln(1 + greatest(f.net, 0)::float8 / 100)]
+           || ARRAY(SELECT CASE WHEN f.total > 0 THEN greatest(0, coalesce(f.spend[array_position(f.idx, g::bigint)], 0) / f.total) ELSE 0 END::float8
+                      FROM generate_series(1, cardinality(m.product_types)) g ORDER BY g)
+           || ARRAY[f.disc, f.refund] AS x
+      FROM f JOIN cluster_models m ON m.id = f.model_id::bigint
+  ),
+  best AS (
+    SELECT DISTINCT ON (v.customer_id) v.customer_id, k.id AS cluster_id
+      FROM v JOIN clusters k ON k.model_id = v.model_id
+     ORDER BY v.customer_id, (SELECT sum(((u.x - u.mu) / u.sd - u.c) ^ 2) FROM unnest(v.x, v.scale_mean, v.scale_sd, k.centroid) AS u(x, mu, sd, c)), k.number
+  )
+  INSERT INTO customer_clusters (shop, customer_id, cluster_id, source, assigned_at)
+  SELECT $1, customer_id, cluster_id, 'first_order', $2 FROM best ORDER BY customer_id
+  ON CONFLICT (shop, customer_id) DO NOTHING`;
 
 /**
  * The apply step's call (process-inbox-event): customers of the batch that have an order now
- * and no cluster yet get the nearest cluster of the shop's model in force. One statement finds
- * them and computes their features (no rows, and nothing more, when there is none or the shop
- * has no model); the nearest centroid is found in TS from the cached model; one insert.
+ * and no cluster yet get the nearest cluster of the shop's model in force, in one statement
+ * (nothing is written when there is none or the shop has no model). A customer keeps its
+ * cluster until the next refit.
  */
 export async function assignNewCustomersToClusters(db: Queryable, shop: string, customerGids: readonly string[], now = new Date()): Promise<{ assigned: number }> {
   if (customerGids.length === 0) return { assigned: 0 };
-  const rows = (await db.query<FeatureRow & { model_id: string }>({ name: "clusters-new-customer-features", text: featuresSql(true), values: [shop, now, customerGids] })).rows;
-  if (rows.length === 0) return { assigned: 0 };
-  const model = await loadModel(db, shop, rows[0]!.model_id);
-  // A refit that committed between the two reads replaced the model: its own assignment covers
-  // customers it saw, and a later event of this one assigns it then.
-  if (!model) return { assigned: 0 };
-  const clusters = rows.map((r) => model.clusterIds[nearest(standardise(featureVector(toFeatures(r, model.productTypes.length)), model.scaling), model.centroids)]!);
-  const inserted = await db.query({
-    name: "clusters-assign-first-order",
-    text: `INSERT INTO customer_clusters (shop, customer_id, cluster_id, source, assigned_at)
-           SELECT $1, c, k, 'first_order', $4 FROM unnest($2::bigint[], $3::bigint[]) AS u(c, k) ORDER BY c
-           ON CONFLICT (shop, customer_id) DO NOTHING`,
-    values: [shop, rows.map((r) => r.customer_id), clusters, now],
-  });
+  const inserted = await db.query({ name: "clusters-assign-first-order", text: ASSIGN_SQL, values: [shop, now, customerGids] });
   return { assigned: inserted.rowCount ?? 0 };
-}
-
-async function loadModel(db: Queryable, shop: string, modelId: string): Promise<CachedModel | null> {
-  const cached = modelCache.get(shop);
-  if (cached?.modelId === modelId) return cached;
-  const m = await db.query<{ product_types: string[]; scale_mean: number[]; scale_sd: number[] }>(`SELECT product_types, scale_mean, scale_sd FROM cluster_models WHERE id = $1`, [modelId]);
-  if (!m.rows[0]) return null;
-  const cs = await db.query<{ id: string; centroid: number[] }>(`SELECT id::text, centroid FROM clusters WHERE model_id = $1 ORDER BY number`, [modelId]);
-  const model: CachedModel = {
-    modelId,
-    productTypes: m.rows[0]!.product_types,
-    scaling: { mean: m.rows[0]!.scale_mean, scale: m.rows[0]!.scale_sd },
-    centroids: cs.rows.map((r) => r.centroid),
-    clusterIds: cs.rows.map((r) => r.id),
-  };
-  modelCache.set(shop, model);
-  return model;
 }
 
 type ClusterRow = {
