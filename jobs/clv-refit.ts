@@ -20,6 +20,7 @@ import { createRedis } from "../app/redis.server";
 import { sharedQueue } from "../app/queues.server";
 import { installScheduleWithRetry } from "./schedules";
 import { listClvShops, refitClv } from "../app/services/analytics/clv.server";
+import { refitAffinity, refitClusters } from "../app/services/analytics/clusters.server";
 import { isShopDomain } from "../app/shopify/shop-domain";
 import { requestSegmentRefresh } from "./segment-refresh";
 
@@ -68,6 +69,9 @@ export async function clvRefitProcessor(job: Job<ClvRefitJob>): Promise<ClvRefit
   for (const shop of shops) {
     try {
       const report = await refitClv({ shop, asOf: new Date() });
+      // Clusters and product affinity (decision 059) with the same schedule, each in its own transaction.
+      await refitClusters({ shop, asOf: new Date() });
+      await refitAffinity({ shop, asOf: new Date() });
       summary.shops.push({ shop, customers: report.model?.customers ?? 0, method: report.model?.method ?? null, ms: Math.round(report.ms.total) });
     } catch (error) {
       log.error({ err: error, failedShop: shop }, "analytics.clv_refit_shop_failed");

@@ -38,6 +38,7 @@ import { dryRunRule } from "../services/automations/dry-run.server";
 import { firingLog, ruleStats } from "../services/automations/log.server";
 import { ImportFailedError, importStart, importStatus } from "./import-commands";
 import { getClvModel, getCustomerPrediction, refitClv } from "../services/analytics/clv.server";
+import { listAffinity, listClusters, refitAffinity, refitClusters } from "../services/analytics/clusters.server";
 
 class UsageError extends Error {}
 
@@ -81,6 +82,8 @@ commands:
   analytics clv --shop <domain> [--refit]                          the shop's fitted BG/NBD + Gamma-Gamma model (--refit: fit on the data held now first)
   analytics customer --shop <domain> --customer <gid or numeric id>
                                                                    the customer's predicted orders, 12-month value, next order and churn risk
+  analytics clusters --shop <domain> [--refit]                     one JSON per customer cluster of the model in force (--refit: fit first)
+  analytics affinity --shop <domain> [--product <gid or id>] [--refit]  one JSON per product / product-type pair (support, confidence, lift)
 
 ${ANALYTICS_REPORT_USAGE}`;
 
@@ -89,6 +92,11 @@ const customerOption = z
   .string()
   .regex(/^(gid:\/\/shopify\/Customer\/)?\d+$/, "--customer must be a customer gid or numeric id")
   .transform((value) => (value.startsWith("gid://") ? value : `gid://shopify/Customer/${value}`));
+
+const productOption = z
+  .string()
+  .regex(/^(gid:\/\/shopify\/Product\/)?\d+$/, "--product must be a product gid or numeric id")
+  .transform((value) => (value.startsWith("gid://") ? value : `gid://shopify/Product/${value}`));
 
 function write(value: unknown) {
   process.stdout.write(`${JSON.stringify(value)}\n`);
@@ -114,6 +122,7 @@ async function run(argv: string[]): Promise<void> {
       rule: { type: "string" },
       days: { type: "string" },
       refit: { type: "boolean" },
+      product: { type: "string" },
       help: { type: "boolean", short: "h" },
       ...ANALYTICS_REPORT_OPTIONS,
     },
@@ -330,6 +339,19 @@ async function run(argv: string[]): Promise<void> {
       const prediction = await getCustomerPrediction(domain, customerGid);
       if (!prediction) throw new UsageError(`customer ${customerGid} not found in ${domain}`);
       write(prediction);
+      return;
+    }
+    case "analytics clusters": {
+      const domain = shop();
+      if (values.refit) await refitClusters({ shop: domain });
+      for (const cluster of await listClusters(domain)) write(cluster);
+      return;
+    }
+    case "analytics affinity": {
+      const domain = shop();
+      const product = values.product === undefined ? undefined : productOption.parse(values.product);
+      if (values.refit) await refitAffinity({ shop: domain });
+      for (const pair of await listAffinity(domain, { product })) write(pair);
       return;
     }
     default:

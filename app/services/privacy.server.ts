@@ -61,6 +61,7 @@ export async function redactCustomer(db: Db, input: { shop: string; customerGid:
   await db.query(`DELETE FROM data_exports WHERE shop = $1 AND customer_gid = $2`, [shop, customerGid]);
   // Predicted value and churn (docs/analytics.md): derived from the person's orders.
   await db.query(`DELETE FROM customer_predictions p USING customers c WHERE p.shop = $1 AND c.shop = $1 AND c.gid = $2 AND p.customer_id = c.id`, [shop, customerGid]);
+  await db.query(`DELETE FROM customer_clusters k USING customers c WHERE k.shop = $1 AND c.shop = $1 AND c.gid = $2 AND k.customer_id = c.id`, [shop, customerGid]);
   const feedback = await eraseCustomerFeedback(db, { shop, customerGid, orderGids: [...orders.rows.map((o) => o.gid), ...orderGids] });
 
   // Tags, the tag outbox, segments, loyalty: what links the person to the shop's programs.
@@ -215,6 +216,7 @@ export async function purgeShop(db: Db, input: { shop: string; inboxId: string }
   const tables = [
     ...FEEDBACK_TABLES,
     "customer_predictions", "clv_models",
+    "customer_clusters", "clusters", "cluster_models", "product_affinity",
     "segment_membership_changes", "segment_members", "tag_writes", "app_added_tags", "segments", "segment_shop_versions",
     "loyalty_redemptions", "loyalty_tier_changes", "loyalty_ledger", "loyalty_program_versions", "loyalty_programs",
     "line_items", "refunds", "orders", "checkouts", "customer_tags", "customers", "products", "bulk_operations", "data_exports", "audit_log",

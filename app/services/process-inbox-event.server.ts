@@ -11,6 +11,7 @@ import { applyLoyaltyForCustomers, applyLoyaltyForOrders } from "./loyalty/apply
 import { feedbackTriggers } from "../domain/feedback/batch";
 import { scheduleFeedbackForOrders } from "./feedback/schedule.server";
 import { recordAutomationMoments } from "./automations/moments.server";
+import { assignNewCustomersToClusters } from "./analytics/clusters.server";
 import { applySegmentCountDeltas, type SegmentCountDeltas } from "./segments/membership.server";
 import { reevaluateSegmentsForCustomers } from "./segments/reevaluate.server";
 
@@ -371,6 +372,9 @@ async function applyInboxRows(ownId: string | null, maxBatch: number, claim?: Cl
       // Feedback requests the order events call for (one per rule and order, keyed), delayed
       // from the event's time; the scheduler job sends them when due.
       await scheduleFeedbackForOrders(db, shop, feedbackTriggers(items.map(({ item }) => item)));
+      // Customers of the batch with their first order get the nearest cluster of the shop's
+      // model in force now, not at the next refit (decision 059). One read when there is none.
+      await assignNewCustomersToClusters(db, shop, touched);
       // Automation firings for the batch's moments (keyed; the runner job acts on them).
       await recordAutomationMoments(db, shop, { events: items.map(({ item }) => item), customers: touched });
       for (const { row: r } of items) events.push({ inboxId: r.id, outcome: "processed", topic: r.topic, shop: r.shop, receivedAt: r.received_at });

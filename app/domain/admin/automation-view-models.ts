@@ -14,6 +14,7 @@ export const TRIGGER_LABELS: Record<TriggerKind, string> = {
   feedback_answered: "Feedback answered",
   no_order_for: "No order for a number of days",
   customer_created: "Customer created",
+  birthday: "Customer's birthday (shop's time zone)",
 };
 
 export const STEP_LABELS: Record<StepKind, string> = {

@@ -8,6 +8,7 @@ import { buildPrior, confidenceLabel, expectedOrderValue, fitShop, scoreSummary,
 import type { BgNbdParams } from "../../domain/analytics/bgnbd";
 import type { GammaGammaParams } from "../../domain/analytics/gamma-gamma";
 import { currencyExponent } from "../../domain/money";
+import { getCustomerCluster } from "./clusters.server";
 
 export class ClvError extends Error {}
 
@@ -298,7 +299,7 @@ export type CustomerPredictionView = {
   predictedClv12m: number | null;
   expectedNextOrderAt: string | null;
   churnRisk: number | null;
-  cluster: null;
+  cluster: { id: string; number: number; description: string } | null;
   predictedSpendTier: "HIGH" | "MEDIUM" | "LOW" | null;
   confidence: "high" | "medium" | "low" | null;
   currency: string | null;
@@ -338,7 +339,7 @@ export async function getCustomerPrediction(shop: string, customerGid: string, d
     predictedClv12m: row.predicted_clv_12m_minor === null ? null : Number(row.predicted_clv_12m_minor) / 10 ** currencyExponent(row.currency ?? "USD"),
     expectedNextOrderAt: row.expected_next_order_at?.toISOString() ?? null,
     churnRisk: round(row.churn_risk, 4),
-    cluster: null,
+    cluster: await getCustomerCluster(shop, customerGid, db),
     predictedSpendTier: row.spend_tier,
     confidence: row.confidence,
     currency: row.currency,
