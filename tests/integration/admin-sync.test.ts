@@ -141,10 +141,12 @@ describe("the Sync page's service", () => {
   });
 
   it("shows the last reconciliation with what it checked and the repairs with their reasons", async () => {
-    // A webhook that never came: the CRM lost one order.
+    // A webhook that never came: an order changed in Shopify after the import (reconciliation
+    // reads what changed since the import started), and the CRM never heard of it.
     const { rows } = await getPool().query<{ gid: string }>(`SELECT gid FROM orders WHERE shop = $1 ORDER BY gid LIMIT 1`, [SHOP]);
     const lost = rows[0]!.gid;
-    await getPool().query(`DELETE FROM orders WHERE shop = $1 AND gid = $2`, [SHOP, lost]);
+    const remote = [...twin.shop(SHOP).orders.values()].find((o) => o.id === lost || lost.endsWith(`/${o.id}`))!;
+    twin.shop(SHOP).putOrder({ ...remote, tags: [...remote.tags, "changed-without-webhook"], updatedAt: new Date().toISOString() });
     const report = await reconcileShop({ shop: SHOP, trigger: "manual" });
     expect(report.repaired).toBeGreaterThanOrEqual(1);
 

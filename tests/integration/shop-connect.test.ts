@@ -57,7 +57,9 @@ describe("crm shop connect", () => {
     const expectedTopics = Object.entries(WEBHOOK_ROUTE_TOPICS)
       .filter(([route]) => route !== "/webhooks/compliance")
       .flatMap(([, topics]) => topics.map((t) => t.toUpperCase().replace(/[/.]/g, "_")));
-    expect(out).toMatchObject({ shop: SHOP, name: "Own Store", ianaTimezone: "UTC", currencyCode: "USD", webhooks: { existing: [], failed: [] }, import: "not_available" });
+    expect(out).toMatchObject({ shop: SHOP, name: "Own Store", ianaTimezone: "UTC", currencyCode: "USD", webhooks: { existing: [], failed: [] }, import: "started" });
+    // The history import is started (decision 045): a running run the worker's import job picks up.
+    expect((await getPool().query<{ state: string }>(`SELECT state FROM import_runs WHERE shop = $1`, [SHOP])).rows.map((r) => r.state)).toEqual(["running"]);
     expect([...out.webhooks.created].sort()).toEqual([...expectedTopics].sort());
     expect(out.webhooks.created).toContain("SHOP_UPDATE");
 
