@@ -5,7 +5,7 @@
 // data, so an import and the webhooks of the same history leave the same CRM model
 // (tests/integration/history-import.test.ts checks it customer by customer).
 import { z } from "zod";
-import type { AddressInput } from "../domain/crm-events";
+import type { AddressInput, LineItemInput, OrderInput } from "../domain/crm-events";
 import { toMinorUnits } from "../domain/money";
 import { legacyIdOf } from "./webhook-payloads";
 
@@ -41,32 +41,8 @@ export type StagedCustomer = {
   numberOfOrders: bigint | null;
 };
 
-export type StagedOrder = {
-  gid: string;
-  legacyId: string;
-  customerGid: string | null;
-  name: string | null;
-  email: string | null;
-  currency: string;
-  presentmentCurrency: string | null;
-  totalPriceMinor: bigint;
-  subtotalMinor: bigint;
-  totalTaxMinor: bigint;
-  totalDiscountsMinor: bigint;
-  shippingMinor: bigint;
-  financialStatus: string | null;
-  fulfillmentStatus: string | null;
-  cancelledAt: Date | null;
-  cancelReason: string | null;
-  test: boolean;
-  sourceName: string | null;
-  tags: string[];
-  discountCodes: string[];
-  createdAt: Date;
-  updatedAt: Date;
-  processedAt: Date | null;
-  closedAt: Date | null;
-};
+/** An order as staged: the webhooks' OrderInput with its customer as a gid; line items and refunds are staged apart. */
+export type StagedOrder = Omit<OrderInput, "customer" | "lineItems" | "refunds" | "checkoutToken" | "customerLocale"> & { customerGid: string | null };
 
 export type StagedRefund = {
   gid: string;
@@ -78,20 +54,8 @@ export type StagedRefund = {
   refundedAt: Date;
 };
 
-export type StagedLineItem = {
-  orderGid: string;
-  gid: string;
-  productGid: string | null;
-  variantGid: string | null;
-  title: string;
-  variantTitle: string | null;
-  sku: string | null;
-  vendor: string | null;
-  quantity: number;
-  priceMinor: bigint;
-  totalDiscountMinor: bigint;
-  giftCard: boolean;
-};
+/** A line item as staged: the webhooks' LineItemInput with its order's gid. */
+export type StagedLineItem = LineItemInput & { orderGid: string };
 
 export type StagedProduct = {
   gid: string;
